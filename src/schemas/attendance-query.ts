@@ -1,0 +1,96 @@
+// The request and answer of /attendance/results. GET takes the fields as query parameters, POST as a JSON
+// body; both describe the same query and give the same answer.
+import { type Static, Type } from 'typebox'
+import { DayResult } from './day-result.js'
+import { SourceReport } from './source-report.js'
+
+// A user id as both vendors issue them; anything else is refused before a vendor is called.
+export const USER_ID_PATTERN = '^[A-Za-z0-9_.@-]{1,64}$'
+// Source ids are slugs; they are also used as the part before the first colon of a user reference.
+export const SOURCE_ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,31}$'
+
+const WorkDate = (description: string, example: string) =>
+  Type.String({ format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description, examples: [example] })
+
+const flags = {
+  overtime: Type.Boolean({
+    default: false,
+    description:
+      'Ask Feishu for overtime segments (`need_overtime_result`); they come back with `overtime: true`.',
+  }),
+  includeRaw: Type.Boolean({
+    default: false,
+    description: "Attach each vendor's raw rows to the day they produced, as `raw`.",
+  }),
+  strict: Type.Boolean({
+    default: false,
+    description: 'Answer 502 instead of 200 when the result is not complete.',
+  }),
+}
+
+const range = {
+  from: WorkDate('First work date, inclusive, `YYYY-MM-DD`.', '2024-05-06'),
+  to: WorkDate(
+    'Last work date, inclusive, `YYYY-MM-DD`. At most `MAX_RANGE_DAYS` days after `from`.',
+    '2024-05-10',
+  ),
+}
+
+export const AttendanceQuerystring = Type.Object(
+  {
+    ...range,
+    users: Type.String({
+      minLength: 1,
+      description:
+        'Comma-separated `<sourceId>:<userId>` (split on the first colon), 1 to `MAX_USERS` entries. A repeated entry is served once. For long lists use POST.',
+      examples: ['feishu:u1,dingtalk:d1'],
+    }),
+    ...flags,
+  },
+  { additionalProperties: false },
+)
+export type AttendanceQuerystring = Static<typeof AttendanceQuerystring>
+
+export const UserRef = Type.Union([
+  Type.String({ minLength: 1, description: '`<sourceId>:<userId>`', examples: ['feishu:u1'] }),
+  Type.Object(
+    {
+      source: Type.String({ description: 'Source id.', examples: ['dingtalk'] }),
+      userId: Type.String({ description: 'User id at that source.', examples: ['d1'] }),
+    },
+    { additionalProperties: false },
+  ),
+])
+
+export const AttendanceBody = Type.Object(
+  {
+    ...range,
+    users: Type.Array(UserRef, {
+      minItems: 1,
+      description:
+        '`<sourceId>:<userId>` strings or `{source, userId}` objects, 1 to `MAX_USERS` entries. A repeated entry is served once.',
+      examples: [['feishu:u1', { source: 'dingtalk', userId: 'd1' }]],
+    }),
+    ...flags,
+  },
+  { additionalProperties: false },
+)
+export type AttendanceBody = Static<typeof AttendanceBody>
+
+export const AttendanceResponse = Type.Object(
+  {
+    from: Type.String({ format: 'date', description: 'The requested first work date.' }),
+    to: Type.String({ format: 'date', description: 'The requested last work date.' }),
+    complete: Type.Boolean({
+      description:
+        'True only when every source is `ok` and no user was invalid or unauthorized: nothing the query asked for is missing.',
+    }),
+    results: Type.Array(DayResult, {
+      description:
+        'One entry per user per work day that the vendor returned, sorted by source, userId, workDate. Days without a schedule (weekends, for instance) have no entry.',
+    }),
+    sources: Type.Array(SourceReport, { description: 'One report per source named in the request.' }),
+  },
+  { $id: 'AttendanceResponse' },
+)
+export type AttendanceResponse = Static<typeof AttendanceResponse>

@@ -1,0 +1,84 @@
+// What happened at each source of a query: how many vendor calls it took, which users the vendor
+// refused, and — when something failed — which users and dates are missing from `results`.
+import { type Static, Type } from 'typebox'
+import { Vendor } from './day-result.js'
+
+export const SOURCE_ERROR_CODES = [
+  'VENDOR_RATE_LIMITED',
+  'VENDOR_AUTH_FAILED',
+  'VENDOR_PERMISSION_DENIED',
+  'VENDOR_BAD_REQUEST',
+  'VENDOR_UNAVAILABLE',
+  'VENDOR_BAD_RESPONSE',
+  'TIMEOUT',
+  'CANCELLED',
+] as const
+export type SourceErrorCode = (typeof SOURCE_ERROR_CODES)[number]
+
+export const SourceError = Type.Object(
+  {
+    code: Type.Union(
+      SOURCE_ERROR_CODES.map((value) => Type.Literal(value)),
+      {
+        description: [
+          'Stable service code:',
+          '- `VENDOR_RATE_LIMITED`: the vendor kept throttling after every retry (Feishu 99991400, DingTalk 90018/88/90002/90005/90006).',
+          '- `VENDOR_AUTH_FAILED`: the app credentials were refused (Feishu 10003/10014/10015, DingTalk 40089/40001) or a fresh token was refused too.',
+          '- `VENDOR_PERMISSION_DENIED`: the app may not read these users (Feishu 1220005, DingTalk 60011/60020).',
+          '- `VENDOR_BAD_REQUEST`: the vendor refused the parameters (Feishu 1220001/1220004, DingTalk other codes).',
+          '- `VENDOR_UNAVAILABLE`: 5xx, busy or network errors that outlasted the retries.',
+          '- `VENDOR_BAD_RESPONSE`: the vendor answered something that is not its documented JSON.',
+          '- `TIMEOUT`: the request deadline passed before the source finished.',
+          '- `CANCELLED`: the client went away before the source finished.',
+        ].join('\n'),
+      },
+    ),
+    message: Type.String({ description: 'What went wrong, in words; never contains a secret or token.' }),
+    vendorCode: Type.Union([Type.Integer(), Type.String(), Type.Null()], {
+      description: "The vendor's own error code (`code` / `errcode`, or the HTTP status), or null.",
+    }),
+  },
+  { $id: 'SourceError' },
+)
+export type SourceError = Static<typeof SourceError>
+
+export const MissingPart = Type.Object(
+  {
+    userIds: Type.Array(Type.String(), { description: 'Users whose days in this range are missing.' }),
+    from: Type.String({ format: 'date', description: 'First missing work date, inclusive.' }),
+    to: Type.String({ format: 'date', description: 'Last missing work date, inclusive.' }),
+  },
+  { $id: 'MissingPart', description: 'A block of users and dates this source could not fetch.' },
+)
+export type MissingPart = Static<typeof MissingPart>
+
+export const SourceReport = Type.Object(
+  {
+    source: Type.String({ description: 'Source id.' }),
+    vendor: Vendor,
+    status: Type.Union([Type.Literal('ok'), Type.Literal('partial'), Type.Literal('error')], {
+      description:
+        '`ok`: every requested user and date was fetched. `partial`: some blocks failed, listed in `missing`. `error`: nothing could be fetched.',
+    }),
+    vendorCalls: Type.Integer({
+      minimum: 0,
+      description:
+        'Data calls made to the vendor for this query, retries included (token calls are not counted). Without faults this is the minimum the vendor limits allow.',
+    }),
+    invalidUserIds: Type.Array(Type.String(), {
+      description: 'Users the vendor does not know (Feishu `invalid_user_ids`). DingTalk never reports them.',
+    }),
+    unauthorizedUserIds: Type.Array(Type.String(), {
+      description:
+        'Users the app may not read (Feishu `unauthorized_user_ids`). DingTalk never reports them.',
+    }),
+    missing: Type.Array(MissingPart, {
+      description: 'What is missing from `results` because of a failure; empty when `status` is `ok`.',
+    }),
+    error: Type.Union([SourceError, Type.Null()], {
+      description: 'The failure behind `partial` or `error`; null when `status` is `ok`.',
+    }),
+  },
+  { $id: 'SourceReport', description: 'How one source fared for this query.' },
+)
+export type SourceReport = Static<typeof SourceReport>
