@@ -91,6 +91,6 @@ export const AttendanceResponse = Type.Object(
     }),
     sources: Type.Array(SourceReport, { description: 'One report per source named in the request.' }),
   },
-  { $id: 'AttendanceResponse' },
+  { title: 'AttendanceResponse' },
 )
 export type AttendanceResponse = Static<typeof AttendanceResponse>

@@ -15,8 +15,7 @@ export const CHECK_RESULTS = [
   'unknown',
 ] as const
 
-export const CheckResult = Type.Union(
-  CHECK_RESULTS.map((value) => Type.Literal(value)),
+export const CheckResult = Type.Enum(CHECK_RESULTS,
   {
     description: [
       'Normalized check result. Mapping from the vendor values (kept verbatim in `vendorResult`):',
@@ -52,8 +51,7 @@ export const CHECK_METHODS = [
   'unknown',
 ] as const
 
-export const CheckMethod = Type.Union(
-  CHECK_METHODS.map((value) => Type.Literal(value)),
+export const CheckMethod = Type.Enum(CHECK_METHODS,
   {
     description: [
       'How the check was made. Mapping (the vendor value is kept in `vendorMethod`):',
@@ -78,8 +76,7 @@ export const CheckMethod = Type.Union(
 
 export const LOCATION_RESULTS = ['normal', 'outside', 'missing', 'unknown'] as const
 
-export const LocationResult = Type.Union(
-  LOCATION_RESULTS.map((value) => Type.Literal(value)),
+export const LocationResult = Type.Enum(LOCATION_RESULTS,
   {
     description: [
       'Whether the check was made where it should be. Mapping:',
@@ -146,7 +143,7 @@ export const Check = Type.Object(
       'The vendor value behind `method`: Feishu record `type` as a string, DingTalk `sourceType`.',
     ),
   },
-  { $id: 'Check', description: 'One scheduled check point (check-in or check-out) and what happened at it.' },
+  { title: 'Check', description: 'One scheduled check point (check-in or check-out) and what happened at it.' },
 )
 export type Check = Static<typeof Check>
 
@@ -165,7 +162,7 @@ export const Segment = Type.Object(
     }),
   },
   {
-    $id: 'Segment',
+    title: 'Segment',
     description:
       'One shift segment: a Feishu `records[]` entry, or a DingTalk `OnDuty` row paired with the next `OffDuty` row by `baseCheckTime`.',
   },
@@ -173,8 +170,7 @@ export const Segment = Type.Object(
 export type Segment = Static<typeof Segment>
 
 export const VENDORS = ['feishu', 'dingtalk'] as const
-export const Vendor = Type.Union(
-  VENDORS.map((value) => Type.Literal(value)),
+export const Vendor = Type.Enum(VENDORS,
   { description: 'Which vendor a source is.' },
 )
 export type Vendor = Static<typeof Vendor>
@@ -213,6 +209,6 @@ export const DayResult = Type.Object(
       }),
     ),
   },
-  { $id: 'DayResult', description: 'Attendance results of one user on one work day.' },
+  { title: 'DayResult', description: 'Attendance results of one user on one work day.' },
 )
 export type DayResult = Static<typeof DayResult>

@@ -14,6 +14,6 @@ export const ErrorResponse = Type.Object(
       examples: ['range 2024-01-01..2024-12-31 spans 366 days; at most 93 are allowed'],
     }),
   },
-  { $id: 'ErrorResponse', description: 'Every error answer has this shape.' },
+  { title: 'ErrorResponse', description: 'Every error answer has this shape.' },
 )
 export type ErrorResponse = Static<typeof ErrorResponse>

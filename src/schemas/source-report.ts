@@ -17,8 +17,7 @@ export type SourceErrorCode = (typeof SOURCE_ERROR_CODES)[number]
 
 export const SourceError = Type.Object(
   {
-    code: Type.Union(
-      SOURCE_ERROR_CODES.map((value) => Type.Literal(value)),
+    code: Type.Enum(SOURCE_ERROR_CODES,
       {
         description: [
           'Stable service code:',
@@ -38,7 +37,7 @@ export const SourceError = Type.Object(
       description: "The vendor's own error code (`code` / `errcode`, or the HTTP status), or null.",
     }),
   },
-  { $id: 'SourceError' },
+  { title: 'SourceError' },
 )
 export type SourceError = Static<typeof SourceError>
 
@@ -48,7 +47,7 @@ export const MissingPart = Type.Object(
     from: Type.String({ format: 'date', description: 'First missing work date, inclusive.' }),
     to: Type.String({ format: 'date', description: 'Last missing work date, inclusive.' }),
   },
-  { $id: 'MissingPart', description: 'A block of users and dates this source could not fetch.' },
+  { title: 'MissingPart', description: 'A block of users and dates this source could not fetch.' },
 )
 export type MissingPart = Static<typeof MissingPart>
 
@@ -79,6 +78,6 @@ export const SourceReport = Type.Object(
       description: 'The failure behind `partial` or `error`; null when `status` is `ok`.',
     }),
   },
-  { $id: 'SourceReport', description: 'How one source fared for this query.' },
+  { title: 'SourceReport', description: 'How one source fared for this query.' },
 )
 export type SourceReport = Static<typeof SourceReport>

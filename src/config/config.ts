@@ -1,0 +1,162 @@
+// Environment + sources file → one validated, typed Config. Start-up fails fast on a bad value with a
+// message naming the field; values are never echoed, so a secret in the wrong field is never printed.
+import { readFileSync } from 'node:fs'
+import type { TSchema } from 'typebox'
+import { Value } from 'typebox/value'
+import { isValidTimeZone } from '../time/zoned-time.js'
+import {
+  DingTalkSourceInput,
+  FeishuSourceInput,
+  resolveSource,
+  type SourceConfig,
+  type SourceInput,
+} from './source-config.js'
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export interface Config {
+  port: number
+  host: string
+  logLevel: LogLevel
+  redisUrl: string | undefined
+  redisKeyPrefix: string
+  /** Replicas expected to share the vendor limits; each takes 1/n of them while Redis is away. */
+  expectedReplicas: number
+  maxRangeDays: number
+  maxUsers: number
+  /** Deadline of one query, vendor calls included. */
+  queryTimeoutMs: number
+  /** Configured sources; empty means demo mode (the app starts the simulators and configures them). */
+  sources: SourceConfig[]
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    port: integer(env, 'PORT', 3000, 0, 65_535),
+    host: env.HOST?.trim() || '0.0.0.0',
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    redisUrl: redisUrl(env),
+    redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'attendance:',
+    expectedReplicas: integer(env, 'EXPECTED_REPLICAS', 3, 1, 1000),
+    maxRangeDays: integer(env, 'MAX_RANGE_DAYS', 93, 1, 3660),
+    maxUsers: integer(env, 'MAX_USERS', 5000, 1, 1_000_000),
+    queryTimeoutMs: integer(env, 'QUERY_TIMEOUT_MS', 600_000, 1000, 3_600_000),
+    sources: loadSources(env),
+  }
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const text = env[name]?.trim()
+  if (text === undefined || text === '') return fallback
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}`)
+  }
+  return value
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const text = env[name]?.trim()
+  if (text === undefined || text === '') return fallback
+  if (!(allowed as readonly string[]).includes(text)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}`)
+  }
+  return text as T
+}
+
+function redisUrl(env: Env): string | undefined {
+  const text = env.REDIS_URL?.trim()
+  if (!text) return undefined
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new ConfigError('REDIS_URL must be a URL such as redis://host:6379/0')
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError('REDIS_URL must start with redis:// or rediss://')
+  }
+  return text
+}
+
+function loadSources(env: Env): SourceConfig[] {
+  const inputs: SourceInput[] = []
+  if (env.SOURCES_FILE?.trim()) inputs.push(...readSourcesFile(env.SOURCES_FILE.trim()))
+  inputs.push(...sourcesFromShortcuts(env))
+  const seen = new Set<string>()
+  return inputs.map((input, index) => {
+    if (seen.has(input.id)) throw new ConfigError(`sources[${index}].id "${input.id}" is used twice`)
+    seen.add(input.id)
+    if (input.timezone !== undefined && !isValidTimeZone(input.timezone)) {
+      throw new ConfigError(`sources[${index}].timezone is not an IANA time zone`)
+    }
+    return resolveSource(input)
+  })
+}
+
+function readSourcesFile(path: string): SourceInput[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'not valid JSON'
+    throw new ConfigError(`SOURCES_FILE ${path} cannot be read: ${reason}`)
+  }
+  const list = (parsed as { sources?: unknown } | null)?.sources
+  if (!Array.isArray(list)) throw new ConfigError('SOURCES_FILE must hold {"sources": [ ... ]}')
+  return list.map((item, index) => {
+    const vendor = (item as { vendor?: unknown } | null)?.vendor
+    if (vendor === 'feishu') return validated(FeishuSourceInput, item, `SOURCES_FILE sources[${index}]`)
+    if (vendor === 'dingtalk') return validated(DingTalkSourceInput, item, `SOURCES_FILE sources[${index}]`)
+    throw new ConfigError(`SOURCES_FILE sources[${index}].vendor must be "feishu" or "dingtalk"`)
+  })
+}
+
+function sourcesFromShortcuts(env: Env): SourceInput[] {
+  const inputs: SourceInput[] = []
+  const feishu = [env.FEISHU_APP_ID, env.FEISHU_APP_SECRET]
+  if (feishu.some(Boolean)) {
+    if (!feishu.every(Boolean)) throw new ConfigError('FEISHU_APP_ID and FEISHU_APP_SECRET must be set together')
+    const input = { id: 'feishu', vendor: 'feishu', appId: env.FEISHU_APP_ID, appSecret: env.FEISHU_APP_SECRET }
+    inputs.push(validated(FeishuSourceInput, withBaseUrl(input, env.FEISHU_BASE_URL), 'FEISHU_*'))
+  }
+  const dingtalk = [env.DINGTALK_APP_KEY, env.DINGTALK_APP_SECRET]
+  if (dingtalk.some(Boolean)) {
+    if (!dingtalk.every(Boolean)) {
+      throw new ConfigError('DINGTALK_APP_KEY and DINGTALK_APP_SECRET must be set together')
+    }
+    const input = { id: 'dingtalk', vendor: 'dingtalk', appKey: env.DINGTALK_APP_KEY, appSecret: env.DINGTALK_APP_SECRET }
+    inputs.push(validated(DingTalkSourceInput, withBaseUrl(input, env.DINGTALK_BASE_URL), 'DINGTALK_*'))
+  }
+  return inputs
+}
+
+function withBaseUrl(input: Record<string, unknown>, baseUrl: string | undefined) {
+  return baseUrl?.trim() ? { ...input, baseUrl: baseUrl.trim() } : input
+}
+
+function validated<T extends TSchema>(schema: T, value: unknown, where: string) {
+  if (Value.Check(schema, value)) return value as never
+  // Name the field and the rule, never the value: the value may be a secret typed into the wrong field.
+  const errors = Value.Errors(schema, value)
+  // TypeBox reports an unknown field twice; the 'boolean' form ("schema is false") says less.
+  const first = errors.find((error) => error.keyword !== 'boolean') ?? errors[0]
+  const field = first?.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : ''
+  const extra = first?.keyword === 'additionalProperties' ? ` (${describeExtra(first.params)})` : ''
+  throw new ConfigError(`${where}${field ? `.${field}` : ''}: ${first?.message ?? 'is invalid'}${extra}`)
+}
+
+function describeExtra(params: unknown): string {
+  const names = (params as { additionalProperties?: string[] }).additionalProperties ?? []
+  return `unknown field ${names.join(', ')}`
+}

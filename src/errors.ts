@@ -1,0 +1,39 @@
+// The service's own errors, built like Fastify core's: a stable code, a message template, a status.
+import createError from '@fastify/error'
+
+export const InvalidDateError = createError<[string, string]>(
+  'ATT_INVALID_DATE',
+  '%s "%s" is not a real calendar date (YYYY-MM-DD)',
+  400,
+)
+export const RangeReversedError = createError<[string, string]>(
+  'ATT_RANGE_REVERSED',
+  'from %s is after to %s',
+  400,
+)
+export const RangeTooLongError = createError<[string, string, number, number]>(
+  'ATT_RANGE_TOO_LONG',
+  'range %s..%s spans %d days; at most %d are allowed (MAX_RANGE_DAYS)',
+  400,
+)
+export const TooManyUsersError = createError<[number]>(
+  'ATT_TOO_MANY_USERS',
+  'more than %d distinct users requested (MAX_USERS); split the query',
+  400,
+)
+export const NoUsersError = createError('ATT_NO_USERS', 'users must name at least one <sourceId>:<userId>', 400)
+export const MalformedUserError = createError<[string, string]>(
+  'ATT_MALFORMED_USER',
+  'user "%s" is malformed: %s',
+  400,
+)
+export const UnknownSourceError = createError<[string, string]>(
+  'ATT_UNKNOWN_SOURCE',
+  'source "%s" is not configured (configured: %s)',
+  400,
+)
+export const IncompleteResultError = createError<[string]>(
+  'ATT_INCOMPLETE_RESULT',
+  'the result is not complete and strict=true: %s',
+  502,
+)

@@ -1,0 +1,33 @@
+import type { Logger } from 'pino'
+import { MemoryStore } from './memory-store.js'
+import { RedisStore } from './redis-store.js'
+import { ResilientStore } from './resilient-store.js'
+import type { SharedStore } from './shared-store.js'
+
+export interface StoreConfig {
+  redisUrl: string | undefined
+  redisKeyPrefix: string
+  expectedReplicas: number
+}
+
+export type AppStore = SharedStore & { health?: ResilientStore['health'] }
+
+/** Redis (with a local fallback while it is away) when REDIS_URL is set; otherwise process memory. */
+export function createStore(config: StoreConfig, log: Logger): AppStore {
+  if (!config.redisUrl) {
+    log.warn('REDIS_URL is not set: tokens and rate limits are kept in this process only (run one replica)')
+    return new MemoryStore()
+  }
+  const redis = new RedisStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
+  return new ResilientStore(redis, {
+    expectedReplicas: config.expectedReplicas,
+    onModeChange: (health) => {
+      if (health.mode === 'shared') log.info('shared store (Redis) is back: using it again')
+      else
+        log.error(
+          { expectedReplicas: config.expectedReplicas },
+          'shared store (Redis) is not answering: serving from local state, rate limits divided by expectedReplicas',
+        )
+    },
+  })
+}

@@ -1,0 +1,63 @@
+import type { SharedStore, SlotReservation } from './shared-store.js'
+
+interface Entry {
+  value: string
+  expiresAt: number
+}
+
+/** Process-local store: the embedded default for a single instance, and the fallback while Redis is down. */
+export class MemoryStore implements SharedStore {
+  readonly kind = 'memory' as const
+  private readonly entries = new Map<string, Entry>()
+  // Next free slot per limiter key, on the monotonic clock (wall-clock jumps must not open a burst).
+  private readonly nextSlot = new Map<string, number>()
+
+  async get(key: string): Promise<string | null> {
+    return this.live(key)?.value ?? null
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    this.entries.set(key, { value, expiresAt: Date.now() + ttlMs })
+  }
+
+  async delete(key: string): Promise<void> {
+    this.entries.delete(key)
+  }
+
+  async deleteIfEquals(key: string, expected: string): Promise<boolean> {
+    if (this.live(key)?.value !== expected) return false
+    this.entries.delete(key)
+    return true
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.live(key)) return false
+    this.entries.set(key, { value, expiresAt: Date.now() + ttlMs })
+    return true
+  }
+
+  async reserveSlot(key: string, intervalMs: number, maxWaitMs: number): Promise<SlotReservation> {
+    const now = performance.now()
+    const slot = Math.max(this.nextSlot.get(key) ?? 0, now)
+    const waitMs = slot - now
+    if (waitMs > maxWaitMs) return { granted: false, waitMs }
+    this.nextSlot.set(key, slot + intervalMs)
+    return { granted: true, waitMs }
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.entries.clear()
+    this.nextSlot.clear()
+  }
+
+  private live(key: string): Entry | undefined {
+    const entry = this.entries.get(key)
+    if (entry && entry.expiresAt <= Date.now()) {
+      this.entries.delete(key)
+      return undefined
+    }
+    return entry
+  }
+}

@@ -1,0 +1,34 @@
+// Lua scripts run atomically inside Redis, so check-and-act steps cannot interleave between replicas.
+
+/** Delete KEYS[1] only while it holds ARGV[1]. */
+export const DELETE_IF_EQUALS = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`
+
+/**
+ * GCRA reservation with no burst, on Redis' own clock (TIME) so that replicas with skewed clocks still share
+ * one schedule. KEYS[1] holds the next free slot in microseconds. ARGV[1]: interval µs; ARGV[2]: max wait µs.
+ * Returns {granted (1|0), wait µs}.
+ *
+ * Why GCRA rather than rate-limiter-flexible: its Redis limiter counts in fixed windows, which lets up to
+ * twice the limit through in a sliding second; strictly spaced slots can never put more than
+ * ceil(1000 / interval) calls in any sliding second, and reservations queue callers in order for free.
+ */
+export const RESERVE_SLOT = `
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
+local interval = tonumber(ARGV[1])
+local max_wait = tonumber(ARGV[2])
+local next_free = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(next_free, now)
+local wait = slot - now
+if wait > max_wait then
+  return {0, wait}
+end
+local new_next = slot + interval
+redis.call('SET', KEYS[1], string.format('%.0f', new_next), 'PX', math.ceil((new_next - now) / 1000) + 1000)
+return {1, wait}
+`

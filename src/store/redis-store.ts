@@ -1,0 +1,107 @@
+import { Redis, type RedisOptions } from 'ioredis'
+import { DELETE_IF_EQUALS, RESERVE_SLOT } from './redis-scripts.js'
+import { type SharedStore, type SlotReservation, StoreUnavailableError } from './shared-store.js'
+
+export interface RedisStoreOptions {
+  url: string
+  keyPrefix: string
+  /** Per-command deadline: a Redis that hangs must not hang queries; they fall back instead. */
+  commandTimeoutMs?: number
+}
+
+interface ScriptCommands {
+  deleteIfEquals(key: string, expected: string): Promise<number>
+  reserveSlot(key: string, intervalUs: number, maxWaitUs: number): Promise<[number, number]>
+}
+
+export class RedisStore implements SharedStore {
+  readonly kind = 'redis' as const
+  private readonly redis: Redis & ScriptCommands
+
+  constructor(options: RedisStoreOptions) {
+    const redisOptions: RedisOptions = {
+      keyPrefix: options.keyPrefix,
+      // Fail commands at once while disconnected instead of queueing them: callers fall back to local
+      // state, and ioredis keeps reconnecting in the background so the shared state comes back by itself.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: options.commandTimeoutMs ?? 2000,
+      connectTimeout: 2000,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+      lazyConnect: false,
+    }
+    const redis = new Redis(options.url, redisOptions)
+    // Without a listener ioredis logs every failed reconnect itself; the readiness probe reports it instead.
+    redis.on('error', () => {})
+    redis.defineCommand('deleteIfEquals', { numberOfKeys: 1, lua: DELETE_IF_EQUALS })
+    redis.defineCommand('reserveSlot', { numberOfKeys: 1, lua: RESERVE_SLOT })
+    this.redis = redis as Redis & ScriptCommands
+  }
+
+  /** Waits until the first connection is up (or fails), so start-up can report Redis' state. */
+  async connected(timeoutMs = 2000): Promise<boolean> {
+    if (this.redis.status === 'ready') return true
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer)
+        this.redis.off('ready', onReady)
+        resolve(ok)
+      }
+      const onReady = () => done(true)
+      const timer = setTimeout(() => done(false), timeoutMs)
+      this.redis.once('ready', onReady)
+    })
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.run(() => this.redis.get(key))
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.run(() => this.redis.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs))))
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.run(() => this.redis.del(key))
+  }
+
+  async deleteIfEquals(key: string, expected: string): Promise<boolean> {
+    return (await this.run(() => this.redis.deleteIfEquals(key, expected))) === 1
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const reply = await this.run(() => this.redis.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'))
+    return reply === 'OK'
+  }
+
+  async reserveSlot(key: string, intervalMs: number, maxWaitMs: number): Promise<SlotReservation> {
+    const maxWaitUs = Math.max(0, Math.floor(maxWaitMs * 1000))
+    const [granted, waitUs] = await this.run(() =>
+      this.redis.reserveSlot(key, Math.ceil(intervalMs * 1000), maxWaitUs),
+    )
+    return { granted: granted === 1, waitMs: waitUs / 1000 }
+  }
+
+  async ping(): Promise<void> {
+    await this.run(() => this.redis.ping())
+  }
+
+  async close(): Promise<void> {
+    if (this.redis.status === 'end') return
+    try {
+      await this.redis.quit()
+    } catch {
+      this.redis.disconnect()
+    }
+  }
+
+  private async run<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command()
+    } catch (error) {
+      // A ReplyError is Redis refusing a command (a bug here), not Redis being away: let it surface.
+      if (error instanceof Error && error.name === 'ReplyError') throw error
+      throw new StoreUnavailableError(error)
+    }
+  }
+}

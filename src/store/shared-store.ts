@@ -1,0 +1,38 @@
+// The one seam through which replicas share state: vendor tokens, the locks that make one replica fetch a
+// token for all, and the outbound rate-limit reservations. Redis implements it for a fleet; memory for one
+// process. Later caches (results, call budgets) go through the same seam.
+
+export interface SlotReservation {
+  /** False when the next free slot is further away than the caller can wait; nothing was reserved. */
+  granted: boolean
+  /** How long to wait before using the slot (granted), or until the next free slot (refused). */
+  waitMs: number
+}
+
+export interface SharedStore {
+  readonly kind: 'redis' | 'memory'
+  get(key: string): Promise<string | null>
+  set(key: string, value: string, ttlMs: number): Promise<void>
+  delete(key: string): Promise<void>
+  /** Deletes the key only while it still holds `expected`: owner-checked lock release, token invalidation. */
+  deleteIfEquals(key: string, expected: string): Promise<boolean>
+  /** Sets the key only if it does not exist (a lock); true when this caller set it. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>
+  /**
+   * Reserves the next send slot of a strictly spaced schedule (GCRA with no burst): slots are at least
+   * `intervalMs` apart, whoever reserves them. Reservations are first come, first served, so waiting callers
+   * go out in order. Refuses without reserving when the slot is more than `maxWaitMs` away.
+   */
+  reserveSlot(key: string, intervalMs: number, maxWaitMs: number): Promise<SlotReservation>
+  /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+/** The backing service did not answer; callers may fall back to local state. */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`shared store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    this.name = 'StoreUnavailableError'
+  }
+}

@@ -1,0 +1,154 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { ConfigError, loadConfig } from '../../src/config/config.js'
+
+const secret = 'super-secret-value-123'
+
+function sourcesFile(content: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sources-'))
+  const path = join(dir, 'sources.json')
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content))
+  return path
+}
+
+t.test('defaults', async (t) => {
+  const config = loadConfig({})
+  t.match(config, {
+    port: 3000,
+    host: '0.0.0.0',
+    logLevel: 'info',
+    redisUrl: undefined,
+    maxRangeDays: 93,
+    maxUsers: 5000,
+    sources: [],
+  })
+})
+
+t.test('environment values are read and typed', async (t) => {
+  const config = loadConfig({
+    PORT: '8080',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'debug',
+    REDIS_URL: 'redis://localhost:6379/2',
+    MAX_RANGE_DAYS: '31',
+    MAX_USERS: '100',
+  })
+  t.match(config, {
+    port: 8080,
+    host: '127.0.0.1',
+    logLevel: 'debug',
+    redisUrl: 'redis://localhost:6379/2',
+    maxRangeDays: 31,
+    maxUsers: 100,
+  })
+})
+
+t.test('shortcuts configure one source per vendor with the vendor defaults', async (t) => {
+  const config = loadConfig({
+    FEISHU_APP_ID: 'cli_a',
+    FEISHU_APP_SECRET: secret,
+    DINGTALK_APP_KEY: 'ding_key',
+    DINGTALK_APP_SECRET: secret,
+    DINGTALK_BASE_URL: 'http://127.0.0.1:4102/',
+  })
+  t.same(
+    config.sources.map(({ id, vendor, baseUrl, rateLimitPerSecond, timezone }) => ({
+      id,
+      vendor,
+      baseUrl,
+      rateLimitPerSecond,
+      timezone,
+    })),
+    [
+      { id: 'feishu', vendor: 'feishu', baseUrl: 'https://open.feishu.cn', rateLimitPerSecond: 45, timezone: 'Asia/Shanghai' },
+      { id: 'dingtalk', vendor: 'dingtalk', baseUrl: 'http://127.0.0.1:4102', rateLimitPerSecond: 18, timezone: 'Asia/Shanghai' },
+    ],
+  )
+})
+
+t.test('a sources file may hold several tenants of one vendor', async (t) => {
+  const path = sourcesFile({
+    sources: [
+      { id: 'hq', vendor: 'feishu', appId: 'cli_1', appSecret: secret, employeeType: 'employee_no' },
+      { id: 'lark-intl', vendor: 'feishu', appId: 'cli_2', appSecret: secret, baseUrl: 'https://open.larksuite.com' },
+      { id: 'sub', vendor: 'dingtalk', appKey: 'k', appSecret: secret, timezone: 'Asia/Tokyo', isI18n: true, rateLimitPerSecond: 36 },
+    ],
+  })
+  const config = loadConfig({ SOURCES_FILE: path })
+  t.same(
+    config.sources.map((source) => source.id),
+    ['hq', 'lark-intl', 'sub'],
+  )
+  t.match(config.sources[0], { employeeType: 'employee_no', baseUrl: 'https://open.feishu.cn' })
+  t.match(config.sources[1], { employeeType: 'employee_id', baseUrl: 'https://open.larksuite.com' })
+  t.match(config.sources[2], { timezone: 'Asia/Tokyo', isI18n: true, rateLimitPerSecond: 36 })
+})
+
+const invalid: [string, Record<string, string>, RegExp][] = [
+  ['PORT not a number', { PORT: 'eighty' }, /^PORT must be a whole number/],
+  ['PORT out of range', { PORT: '70000' }, /^PORT must be a whole number from 0 to 65535/],
+  ['LOG_LEVEL unknown', { LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of/],
+  ['REDIS_URL not a URL', { REDIS_URL: 'localhost' }, /^REDIS_URL must be a URL/],
+  ['REDIS_URL wrong scheme', { REDIS_URL: 'http://localhost:6379' }, /^REDIS_URL must start with redis:\/\//],
+  ['MAX_RANGE_DAYS zero', { MAX_RANGE_DAYS: '0' }, /^MAX_RANGE_DAYS must be a whole number/],
+  ['MAX_USERS negative', { MAX_USERS: '-5' }, /^MAX_USERS must be a whole number/],
+  ['half a Feishu shortcut', { FEISHU_APP_SECRET: secret }, /^FEISHU_APP_ID and FEISHU_APP_SECRET must be set together/],
+  ['half a DingTalk shortcut', { DINGTALK_APP_KEY: 'k' }, /^DINGTALK_APP_KEY and DINGTALK_APP_SECRET/],
+  ['SOURCES_FILE missing', { SOURCES_FILE: '/nonexistent/sources.json' }, /^SOURCES_FILE .* cannot be read: ENOENT/],
+]
+for (const [name, env, message] of invalid) {
+  t.test(`refused: ${name}`, async (t) => {
+    t.throws(() => loadConfig(env), { name: 'ConfigError', message })
+  })
+}
+
+const invalidFiles: [string, unknown, RegExp][] = [
+  ['not JSON', '{ nope', /cannot be read: not valid JSON/],
+  ['no sources list', { source: [] }, /must hold \{"sources": \[ \.\.\. \]\}/],
+  ['unknown vendor', { sources: [{ id: 'x', vendor: 'wecom' }] }, /sources\[0\]\.vendor must be "feishu" or "dingtalk"/],
+  ['missing secret', { sources: [{ id: 'x', vendor: 'feishu', appId: 'a' }] }, /sources\[0\].*appSecret/],
+  ['bad id', { sources: [{ id: 'Not A Slug', vendor: 'feishu', appId: 'a', appSecret: secret }] }, /sources\[0\]\.id/],
+  [
+    'DingTalk field on Feishu',
+    { sources: [{ id: 'x', vendor: 'feishu', appId: 'a', appSecret: secret, appKey: secret }] },
+    /unknown field appKey/,
+  ],
+  [
+    'bad time zone',
+    { sources: [{ id: 'x', vendor: 'dingtalk', appKey: 'a', appSecret: secret, timezone: 'Mars/Olympus' }] },
+    /sources\[0\]\.timezone is not an IANA time zone/,
+  ],
+  [
+    'duplicate id',
+    {
+      sources: [
+        { id: 'x', vendor: 'dingtalk', appKey: 'a', appSecret: secret },
+        { id: 'x', vendor: 'feishu', appId: 'a', appSecret: secret },
+      ],
+    },
+    /sources\[1\]\.id "x" is used twice/,
+  ],
+  [
+    'rate limit not positive',
+    { sources: [{ id: 'x', vendor: 'dingtalk', appKey: 'a', appSecret: secret, rateLimitPerSecond: 0 }] },
+    /rateLimitPerSecond/,
+  ],
+]
+for (const [name, content, message] of invalidFiles) {
+  t.test(`refused sources file: ${name}`, async (t) => {
+    const error = t.throws(() => loadConfig({ SOURCES_FILE: sourcesFile(content) }), { name: 'ConfigError', message })
+    t.notMatch(String((error as Error | undefined)?.message), secret, 'the message never prints a secret')
+  })
+}
+
+t.test('a secret put in the wrong field is named, not printed', async (t) => {
+  try {
+    loadConfig({ PORT: secret })
+    t.fail('should have thrown')
+  } catch (error) {
+    t.ok(error instanceof ConfigError)
+    t.notMatch((error as Error).message, secret)
+  }
+})
