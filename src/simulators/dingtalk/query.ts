@@ -1,0 +1,62 @@
+// Answers a checked attendance/list request from the pure data function, so that the HTTP answer and
+// dingTalkRowsFor agree exactly. A paging client asks for the same query again and again with a growing
+// offset, so the full, ordered row list of the last few queries is kept.
+import { formatWorkDate } from '../../time/work-date.js'
+import type { Seed } from '../shared/prng.js'
+import type { VendorReply } from '../shared/vendor-reply.js'
+import { dingTalkRowsFor } from './data.js'
+import type { DingTalkListRequest } from './rules.js'
+import type { DingTalkListAnswer, DingTalkRow } from './types.js'
+
+export interface DingTalkDirectory {
+  seed: Seed
+  timezone: string
+  unknownUserPrefix: string
+}
+
+const CACHED_QUERIES = 64
+
+export type DingTalkLister = (request: DingTalkListRequest) => { reply: VendorReply; rows: number }
+
+export function createDingTalkLister(
+  directory: DingTalkDirectory,
+  cachedQueries = CACHED_QUERIES,
+): DingTalkLister {
+  const cache = new Map<string, DingTalkRow[]>()
+
+  const allRows = (request: DingTalkListRequest): DingTalkRow[] => {
+    // Unknown users give no rows, not an error. Order: userId, then work day, then check time — stable
+    // across pages whatever order the users were listed in.
+    const users = request.userIds.filter((id) => !id.startsWith(directory.unknownUserPrefix)).sort()
+    const key = `${request.fromDay}|${request.toDay}|${users.join('\u001f')}`
+    const hit = cache.get(key)
+    if (hit) {
+      cache.delete(key)
+      cache.set(key, hit)
+      return hit
+    }
+    const rows: DingTalkRow[] = []
+    const options = { seed: directory.seed, timezone: directory.timezone }
+    for (const userId of users)
+      for (let day = request.fromDay; day <= request.toDay; day++)
+        rows.push(...dingTalkRowsFor(userId, formatWorkDate(day), options))
+    if (cache.size >= cachedQueries) {
+      const oldest = cache.keys().next().value
+      if (oldest !== undefined) cache.delete(oldest)
+    }
+    cache.set(key, rows)
+    return rows
+  }
+
+  return (request) => {
+    const rows = allRows(request)
+    const page = rows.slice(request.offset, request.offset + request.limit)
+    const body: DingTalkListAnswer = {
+      errcode: 0,
+      errmsg: 'ok',
+      hasMore: request.offset + request.limit < rows.length,
+      recordresult: page,
+    }
+    return { reply: { status: 200, body }, rows: page.length }
+  }
+}

@@ -1,0 +1,29 @@
+// Feishu's refusals, byte for byte what a client must handle. Codes and texts come from the page beside
+// vendor-docs/FACTS.md; where Feishu varies the HTTP status (token errors: 400 or 200), we answer 400.
+import type { VendorReply } from '../shared/vendor-reply.js'
+
+const fail = (status: number, code: number, msg: string, headers?: Record<string, string>): VendorReply => ({
+  status,
+  body: { code, msg },
+  ...(headers && { headers }),
+})
+
+export const feishuErrors = {
+  /** Token endpoint: a field is missing or not a string. */
+  tokenInvalidParam: () => fail(200, 10003, 'invalid param'),
+  tokenUnknownApp: () => fail(200, 10014, 'app id not exists'),
+  tokenWrongSecret: () => fail(200, 10014, 'app secret invalid'),
+  missingToken: () =>
+    fail(400, 99991661, 'Missing access token for authorization. Please make a request with token attached.'),
+  invalidToken: () =>
+    fail(400, 99991663, 'Invalid access token for authorization. Please make a request with token attached.'),
+  invalidParam: (detail: string) => fail(400, 1220001, `param is invalid: ${detail}`),
+  invalidUsers: () => fail(400, 1220004, 'user_id is not exist or does not have permission'),
+  internal: () => fail(500, 1225000, 'internal server error'),
+  rateLimited: (status: 429 | 400, limit: number, retryAfterMs: number) =>
+    fail(status, 99991400, 'request trigger frequency limit', {
+      'x-ogw-ratelimit-limit': String(limit),
+      // Seconds until the oldest call leaves the window, rounded up; never 0, which would invite a spin.
+      'x-ogw-ratelimit-reset': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
+    }),
+}

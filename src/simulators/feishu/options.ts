@@ -1,0 +1,53 @@
+import {
+  type Check,
+  COMMON_DEFAULTS,
+  COMMON_RUNTIME_CHECKS,
+  COMMON_START_CHECKS,
+  type CommonRuntimeOptions,
+  type CommonStartOptions,
+  checks,
+} from '../shared/options.js'
+
+export interface FeishuRuntimeOptions extends CommonRuntimeOptions {
+  /** HTTP status of a rate-limit refusal: 429, or 400 as some older Feishu APIs answer. */
+  rateLimitVariant: 429 | 400
+  /** A re-fetch returns the same token while at least this many seconds remain (the vendor's 30 min). */
+  feishuReuseThresholdSeconds: number
+}
+
+export interface FeishuSimulatorOptions extends FeishuRuntimeOptions, CommonStartOptions {
+  appId: string
+  appSecret: string
+  /** user_ids starting with this are invalid (`invalid_user_ids`). */
+  invalidUserPrefix: string
+  /** user_ids starting with this are not readable by the app (`unauthorized_user_ids`). */
+  unauthorizedUserPrefix: string
+}
+
+export const FEISHU_DEFAULTS: FeishuSimulatorOptions = {
+  ...COMMON_DEFAULTS,
+  appId: 'cli_simulator',
+  appSecret: 'simulator-secret',
+  rateLimitPerSecond: 50,
+  rateLimitVariant: 429,
+  feishuReuseThresholdSeconds: 1800,
+  invalidUserPrefix: 'invalid_',
+  unauthorizedUserPrefix: 'unauth_',
+}
+
+export const FEISHU_RUNTIME_CHECKS: Record<keyof FeishuRuntimeOptions, Check> = {
+  ...COMMON_RUNTIME_CHECKS,
+  rateLimitVariant: checks.oneOf(429, 400),
+  feishuReuseThresholdSeconds: checks.nonNegativeNumber,
+}
+
+export const FEISHU_START_CHECKS: Record<keyof FeishuSimulatorOptions, Check> = {
+  ...FEISHU_RUNTIME_CHECKS,
+  ...COMMON_START_CHECKS,
+  appId: checks.nonEmptyString,
+  appSecret: checks.nonEmptyString,
+  invalidUserPrefix: checks.nonEmptyString,
+  unauthorizedUserPrefix: checks.nonEmptyString,
+}
+
+export const FEISHU_RUNTIME_KEYS = Object.keys(FEISHU_RUNTIME_CHECKS) as Array<keyof FeishuRuntimeOptions>

@@ -1,0 +1,72 @@
+// Answers a checked user_tasks/query request from the pure data function, so that the HTTP answer and
+// feishuTaskFor agree exactly. A full answer (50 users × 30 days) is over a megabyte of JSON; benchmarks ask
+// for the same users and days again and again, so each task's JSON text is kept in a bounded cache and
+// the answer is assembled from those texts.
+import { toCompactDate } from '../../time/work-date.js'
+import type { Seed } from '../shared/prng.js'
+import type { VendorReply } from '../shared/vendor-reply.js'
+import { feishuTaskFor } from './data.js'
+import { feishuErrors } from './errors.js'
+import type { FeishuQueryRequest } from './rules.js'
+
+export interface FeishuDirectory {
+  seed: Seed
+  timezone: string
+  invalidUserPrefix: string
+  unauthorizedUserPrefix: string
+}
+
+// About 1 KB each: some 20 MB at most.
+const CACHED_TASKS = 20_000
+const NO_TASK = 'null'
+
+export type FeishuAnswerer = (request: FeishuQueryRequest) => { reply: VendorReply; rows: number }
+
+export function createFeishuAnswerer(directory: FeishuDirectory, cachedTasks = CACHED_TASKS): FeishuAnswerer {
+  const cache = new Map<string, string>()
+
+  const taskJson = (userId: string, day: number, overtime: boolean): string => {
+    const key = `${overtime ? 1 : 0}${day}${userId}`
+    let text = cache.get(key)
+    if (text !== undefined) {
+      cache.delete(key)
+    } else {
+      const task = feishuTaskFor(userId, day, {
+        seed: directory.seed,
+        timezone: directory.timezone,
+        overtime,
+      })
+      text = task ? JSON.stringify(task) : NO_TASK
+      if (cache.size >= cachedTasks) {
+        const oldest = cache.keys().next().value
+        if (oldest !== undefined) cache.delete(oldest)
+      }
+    }
+    cache.set(key, text)
+    return text
+  }
+
+  return (request) => {
+    const invalid: string[] = []
+    const unauthorized: string[] = []
+    const readable: string[] = []
+    for (const userId of request.userIds) {
+      if (userId.startsWith(directory.invalidUserPrefix)) invalid.push(userId)
+      else if (userId.startsWith(directory.unauthorizedUserPrefix)) unauthorized.push(userId)
+      else readable.push(userId)
+    }
+    if (!request.ignoreInvalidUsers && (invalid.length > 0 || unauthorized.length > 0))
+      return { reply: feishuErrors.invalidUsers(), rows: 0 }
+
+    // The page does not say how results are ordered; we sort by user, then day.
+    readable.sort()
+    const tasks: string[] = []
+    for (const userId of readable)
+      for (let day = request.fromDay; day <= request.toDay; day++) {
+        const text = taskJson(userId, toCompactDate(day), request.needOvertimeResult)
+        if (text !== NO_TASK) tasks.push(text)
+      }
+    const body = `{"code":0,"msg":"success","data":{"user_task_results":[${tasks.join(',')}],"invalid_user_ids":${JSON.stringify(invalid)},"unauthorized_user_ids":${JSON.stringify(unauthorized)}}}`
+    return { reply: { status: 200, body }, rows: tasks.length }
+  }
+}

@@ -1,0 +1,92 @@
+// The two Feishu endpoints. Each call goes through the same steps as at the vendor: the gateway (rate
+// limit, then token), then the attendance service (faults, parameters, data).
+import type { FastifyInstance } from 'fastify'
+import type { SimulatorRuntime } from '../shared/runtime.js'
+import type { TokenStore } from '../shared/token-store.js'
+import { isPlainObject, parseJsonBody, sendVendorReply } from '../shared/vendor-reply.js'
+import { feishuErrors } from './errors.js'
+import type { FeishuSimulatorOptions } from './options.js'
+import type { FeishuAnswerer } from './query.js'
+import { checkFeishuQuery } from './rules.js'
+import { bearerToken, fetchTenantToken } from './tokens.js'
+
+export const FEISHU_TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal'
+export const FEISHU_QUERY_PATH = '/open-apis/attendance/v1/user_tasks/query'
+
+export interface FeishuRouteDeps {
+  /** Read on every call, so that configure() applies at once. */
+  options: FeishuSimulatorOptions
+  runtime: SimulatorRuntime
+  tokens: TokenStore
+  answer: FeishuAnswerer
+}
+
+export function feishuRoutes({ options, runtime, tokens, answer }: FeishuRouteDeps) {
+  const throttled = (retryAfterMs: number) =>
+    feishuErrors.rateLimited(options.rateLimitVariant, options.rateLimitPerSecond, retryAfterMs)
+
+  return (scope: FastifyInstance) => {
+    scope.post(FEISHU_TOKEN_PATH, { onRequest: runtime.arrival('token') }, async (request, reply) => {
+      const admission = runtime.admission(request)
+      if (!(await runtime.latency('token'))) return runtime.drop(reply)
+      if (!admission.allowed) return sendVendorReply(reply, throttled(admission.retryAfterMs))
+      const fault = await runtime.fault('token', reply)
+      if (fault === 'dropped') return reply
+      if (fault === 'error') return sendVendorReply(reply, feishuErrors.internal())
+
+      const body = parseJsonBody(request.body)
+      const appId = isPlainObject(body) ? body.app_id : undefined
+      const appSecret = isPlainObject(body) ? body.app_secret : undefined
+      if (typeof appId !== 'string' || typeof appSecret !== 'string' || appId === '' || appSecret === '') {
+        runtime.stats.add('refusedBadCredentials')
+        return sendVendorReply(reply, feishuErrors.tokenInvalidParam())
+      }
+      if (appId !== options.appId || appSecret !== options.appSecret) {
+        runtime.stats.add('refusedBadCredentials')
+        const refusal =
+          appId === options.appId ? feishuErrors.tokenWrongSecret() : feishuErrors.tokenUnknownApp()
+        return sendVendorReply(reply, refusal)
+      }
+      const { token, expire } = fetchTenantToken(
+        tokens,
+        options.tokenTtlSeconds,
+        options.feishuReuseThresholdSeconds,
+      )
+      return sendVendorReply(reply, {
+        status: 200,
+        body: { code: 0, msg: 'ok', tenant_access_token: token, expire },
+      })
+    })
+
+    scope.post(FEISHU_QUERY_PATH, { onRequest: runtime.arrival('data') }, async (request, reply) => {
+      const admission = runtime.admission(request)
+      if (!(await runtime.latency('data'))) return runtime.drop(reply)
+      if (!admission.allowed) return sendVendorReply(reply, throttled(admission.retryAfterMs))
+      const token = bearerToken(request.headers.authorization)
+      if (token === null || tokens.state(token) !== 'valid') {
+        runtime.stats.add('refusedBadToken')
+        return sendVendorReply(
+          reply,
+          token === null ? feishuErrors.missingToken() : feishuErrors.invalidToken(),
+        )
+      }
+      const fault = await runtime.fault('data', reply)
+      if (fault === 'dropped') return reply
+      if (fault === 'error') return sendVendorReply(reply, feishuErrors.internal())
+
+      const checked = checkFeishuQuery(
+        request.query as Record<string, unknown>,
+        request.headers['content-type'],
+        request.body,
+      )
+      if (!checked.ok) {
+        runtime.stats.add('refusedBadParams')
+        return sendVendorReply(reply, checked.reply)
+      }
+      const answered = answer(checked.value)
+      if (answered.reply.status !== 200) runtime.stats.add('refusedBadParams')
+      runtime.stats.add('rowsServed', answered.rows)
+      return sendVendorReply(reply, answered.reply)
+    })
+  }
+}

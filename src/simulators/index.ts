@@ -1,0 +1,18 @@
+// The Feishu and DingTalk simulators, for demo mode, tests and benchmarks. See docs/simulators.md.
+
+export { type DingTalkDataOptions, dingTalkCorpId, dingTalkRowsFor } from './dingtalk/data.js'
+export type { DingTalkRuntimeOptions, DingTalkSimulatorOptions } from './dingtalk/options.js'
+export { DINGTALK_LIST_PATH, DINGTALK_TOKEN_PATH } from './dingtalk/routes.js'
+export { DINGTALK_MAX_LIMIT, DINGTALK_MAX_SPAN_DAYS, DINGTALK_MAX_USERS } from './dingtalk/rules.js'
+export { type DingTalkSimulator, startDingTalkSimulator } from './dingtalk/server.js'
+export * from './dingtalk/types.js'
+export { type FeishuDataOptions, feishuTaskFor } from './feishu/data.js'
+export type { FeishuRuntimeOptions, FeishuSimulatorOptions } from './feishu/options.js'
+export { FEISHU_QUERY_PATH, FEISHU_TOKEN_PATH } from './feishu/routes.js'
+export { FEISHU_MAX_SPAN_DAYS, FEISHU_MAX_USERS } from './feishu/rules.js'
+export { type FeishuSimulator, startFeishuSimulator } from './feishu/server.js'
+export * from './feishu/types.js'
+export type { Counters } from './shared/counters.js'
+export { createManualClock, type ManualClock } from './shared/manual-clock.js'
+export { DEFAULT_SEED, type Latency, SimulatorOptionsError } from './shared/options.js'
+export type { Seed } from './shared/prng.js'

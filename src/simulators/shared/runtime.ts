@@ -1,0 +1,94 @@
+// What both simulators do around each vendor call, before the vendor's own logic: count it, decide on the
+// rate limit at arrival, and apply the configured faults. Vendor servers render the outcomes in their own
+// wire format.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { CallStats, type CounterName } from './counters.js'
+import { drawLatency, happens, pause } from './faults.js'
+import type { CommonRuntimeOptions } from './options.js'
+import { type Admission, RateLimiter } from './rate-limiter.js'
+
+export type CallKind = 'token' | 'data'
+export type FaultOutcome = 'none' | 'error' | 'dropped'
+
+const CALL_COUNTER: Record<CallKind, CounterName> = { token: 'tokenCalls', data: 'dataCalls' }
+
+export class SimulatorRuntime {
+  readonly stats = new CallStats()
+  readonly #settings: () => CommonRuntimeOptions
+  readonly #limiter: RateLimiter
+  readonly #admissions = new WeakMap<FastifyRequest, Admission>()
+  readonly #closing = new AbortController()
+
+  constructor(settings: () => CommonRuntimeOptions) {
+    this.#settings = settings
+    this.#limiter = new RateLimiter(() => ({
+      perSecond: settings().rateLimitPerSecond,
+      countRefused: settings().rateLimitCountsRefused,
+    }))
+  }
+
+  /**
+   * An onRequest hook for a vendor route. The limit is decided when the call arrives (before the body is
+   * read or any latency), as a vendor gateway does; the handler reads the decision with `admission`.
+   */
+  arrival(kind: CallKind): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+    return async (request, reply) => {
+      const now = performance.now()
+      this.stats.arrive(now)
+      this.stats.add(CALL_COUNTER[kind])
+      reply.raw.once('close', () => this.stats.finished())
+      const admission = this.#limiter.admit(now)
+      if (!admission.allowed) this.stats.add('refusedRateLimit')
+      this.#admissions.set(request, admission)
+    }
+  }
+
+  admission(request: FastifyRequest): Admission {
+    return this.#admissions.get(request) ?? { allowed: true }
+  }
+
+  #faultsApply(kind: CallKind): boolean {
+    return kind === 'data' || this.#settings().faultsOnTokenCalls
+  }
+
+  /** Waits the configured latency; false when the simulator closed meanwhile (drop the call then). */
+  async latency(kind: CallKind): Promise<boolean> {
+    if (this.#faultsApply(kind)) await pause(drawLatency(this.#settings().latencyMs), this.#closing.signal)
+    return !this.#closing.signal.aborted
+  }
+
+  /**
+   * Draws the injected faults for a call that passed the gateway. A hang answers nothing: it ends when
+   * `hangMs` passes, the client goes away or the simulator closes, and then the connection is dropped
+   * without an answer (a dead upstream, not a slow one).
+   */
+  async fault(kind: CallKind, reply: FastifyReply): Promise<FaultOutcome> {
+    if (!this.#faultsApply(kind)) return 'none'
+    const { hangRate, hangMs, errorRate } = this.#settings()
+    if (happens(hangRate)) {
+      this.stats.add('injectedHangs')
+      const clientGone = new AbortController()
+      reply.raw.once('close', () => clientGone.abort())
+      await pause(hangMs, AbortSignal.any([this.#closing.signal, clientGone.signal]))
+      this.drop(reply)
+      return 'dropped'
+    }
+    if (happens(errorRate)) {
+      this.stats.add('injectedErrors')
+      return 'error'
+    }
+    return 'none'
+  }
+
+  /** Ends a call without answering. */
+  drop(reply: FastifyReply): FastifyReply {
+    reply.hijack()
+    reply.raw.destroy()
+    return reply
+  }
+
+  /** Ends every pending latency and hang so that closing does not wait for them. */
+  close(): void {
+    this.#closing.abort()
+  }
+}

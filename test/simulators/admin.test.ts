@@ -1,0 +1,172 @@
+import t from 'tap'
+import {
+  SimulatorOptionsError,
+  startDingTalkSimulator,
+  startFeishuSimulator,
+} from '../../src/simulators/index.js'
+import {
+  dingTalkList,
+  dingTalkToken,
+  dingTalkWeek,
+  feishuQuery,
+  feishuToken,
+  startDingTalk,
+  startFeishu,
+} from './helpers.js'
+
+const week = { user_ids: ['u01'], check_date_from: 20240506, check_date_to: 20240510 }
+const ZERO = {
+  tokenCalls: 0,
+  dataCalls: 0,
+  refusedRateLimit: 0,
+  refusedBadParams: 0,
+  refusedBadToken: 0,
+  refusedBadCredentials: 0,
+  injectedErrors: 0,
+  injectedHangs: 0,
+  peakPerSecond: 0,
+  peakConcurrency: 0,
+  rowsServed: 0,
+}
+
+async function admin(
+  url: string,
+  method: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method,
+    ...(body !== undefined && {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  })
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+}
+
+t.test('GET /__sim/counters reports the same counters, and admin calls are not counted', async (t) => {
+  const feishu = await startFeishu(t)
+  const token = await feishuToken(feishu)
+  await feishuQuery(feishu, { token, body: week })
+  const expected = {
+    ...ZERO,
+    tokenCalls: 1,
+    dataCalls: 1,
+    peakPerSecond: 2,
+    peakConcurrency: 1,
+    rowsServed: 5,
+  }
+  t.same(await admin(`${feishu.url}/__sim/counters`, 'GET'), { status: 200, body: expected })
+  t.same(await admin(`${feishu.url}/__sim/counters`, 'GET'), { status: 200, body: expected })
+  t.same(feishu.counters(), expected)
+})
+
+t.test('POST /__sim/counters/reset zeroes them', async (t) => {
+  const dingtalk = await startDingTalk(t)
+  await dingTalkToken(dingtalk)
+  t.same(await admin(`${dingtalk.url}/__sim/counters/reset`, 'POST'), { status: 200, body: ZERO })
+  t.same(dingtalk.counters(), ZERO)
+  await dingTalkToken(dingtalk)
+  dingtalk.resetCounters()
+  t.same(dingtalk.counters(), ZERO, 'resetCounters() does the same')
+})
+
+t.test('POST /__sim/tokens/revoke revokes every token', async (t) => {
+  const feishu = await startFeishu(t, { tokenTtlSeconds: 60 })
+  const first = await feishuToken(feishu)
+  const second = await feishuToken(feishu)
+  t.same(await admin(`${feishu.url}/__sim/tokens/revoke`, 'POST'), { status: 200, body: { revoked: 2 } })
+  for (const token of [first, second])
+    t.equal((await feishuQuery(feishu, { token, body: week })).body.code, 99991663)
+  const dingtalk = await startDingTalk(t)
+  const token = await dingTalkToken(dingtalk)
+  t.same(await admin(`${dingtalk.url}/__sim/tokens/revoke`, 'POST', {}), {
+    status: 200,
+    body: { revoked: 1 },
+  })
+  t.equal((await dingTalkList(dingtalk, { token, body: dingTalkWeek(['d01']) })).body.errcode, 40014)
+})
+
+t.test('GET /__sim/config shows the runtime options; PATCH changes them', async (t) => {
+  const feishu = await startFeishu(t)
+  const defaults = {
+    tokenTtlSeconds: 7200,
+    rateLimitPerSecond: 50,
+    rateLimitCountsRefused: true,
+    latencyMs: 0,
+    errorRate: 0,
+    hangRate: 0,
+    hangMs: 60_000,
+    faultsOnTokenCalls: false,
+    rateLimitVariant: 429,
+    feishuReuseThresholdSeconds: 1800,
+  }
+  t.same(await admin(`${feishu.url}/__sim/config`, 'GET'), { status: 200, body: defaults })
+  t.same(feishu.config(), defaults)
+  const token = await feishuToken(feishu)
+  const patched = await admin(`${feishu.url}/__sim/config`, 'PATCH', {
+    errorRate: 1,
+    latencyMs: { min: 0, max: 1 },
+  })
+  t.same(patched, { status: 200, body: { ...defaults, errorRate: 1, latencyMs: { min: 0, max: 1 } } })
+  t.equal((await feishuQuery(feishu, { token, body: week })).status, 500)
+  t.same((await admin(`${feishu.url}/__sim/config`, 'PATCH')).body, feishu.config(), 'an empty patch')
+
+  const dingtalk = await startDingTalk(t)
+  const { feishuReuseThresholdSeconds: _feishuOnly, ...common } = defaults
+  t.same((await admin(`${dingtalk.url}/__sim/config`, 'GET')).body, {
+    ...common,
+    rateLimitPerSecond: 20,
+    rateLimitVariant: '90018',
+  })
+  await admin(`${dingtalk.url}/__sim/config`, 'PATCH', { rateLimitPerSecond: 1, rateLimitVariant: '88' })
+  const access = await dingTalkToken(dingtalk)
+  t.equal((await dingTalkList(dingtalk, { token: access, body: dingTalkWeek(['d01']) })).body.errcode, 88)
+})
+
+t.test('a bad patch is refused whole, with every problem named', async (t) => {
+  const feishu = await startFeishu(t)
+  const answer = await admin(`${feishu.url}/__sim/config`, 'PATCH', {
+    errorRate: 2,
+    appId: 'x',
+    latencyMs: 5,
+  })
+  t.equal(answer.status, 400)
+  t.equal(answer.body.error, 'SimulatorOptionsError')
+  t.match(answer.body.message, /^errorRate must be a number in 0\.\.1; appId is not an option here/)
+  t.equal(feishu.config().latencyMs, 0, 'nothing applied')
+  t.throws(() => feishu.configure({ rateLimitVariant: 418 as 429 }), SimulatorOptionsError)
+  t.throws(() => feishu.configure({ latencyMs: { min: 10, max: 5 } }), {
+    message: 'latencyMs must be a number of ms or {min, max} with 0 ≤ min ≤ max',
+  })
+  const notJson = await fetch(`${feishu.url}/__sim/config`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: '{errorRate',
+  })
+  t.equal(notJson.status, 400, 'a body that is not JSON')
+  t.same(await admin(`${feishu.url}/__sim/config`, 'PATCH', [1]), {
+    status: 400,
+    body: { error: 'SimulatorOptionsError', message: 'options must be an object' },
+  })
+})
+
+t.test('bad start options are refused before listening', async (t) => {
+  await t.rejects(startFeishuSimulator({ timezone: 'Mars/Olympus' }), {
+    name: 'SimulatorOptionsError',
+    message: 'timezone must be an IANA time zone name',
+  })
+  await t.rejects(startDingTalkSimulator({ rateLimitPerSecond: 0, appKey: '' }), {
+    message: 'rateLimitPerSecond must be an integer ≥ 1; appKey must be a non-empty string',
+  })
+  await t.rejects(startDingTalkSimulator({ bogus: true } as object), SimulatorOptionsError)
+})
+
+t.test('url has no trailing slash and port matches it', async (t) => {
+  const feishu = await startFeishu(t)
+  t.equal(feishu.url, `http://127.0.0.1:${feishu.port}`)
+  t.ok(feishu.port > 0)
+  await feishu.close()
+  await feishu.close()
+  t.pass('close twice is fine')
+})
