@@ -10,15 +10,22 @@ export interface StoreConfig {
   expectedReplicas: number
 }
 
-export type AppStore = SharedStore & { health?: ResilientStore['health'] }
+export type AppStore = SharedStore
 
-/** Redis (with a local fallback while it is away) when REDIS_URL is set; otherwise process memory. */
-export function createStore(config: StoreConfig, log: Logger): AppStore {
+/**
+ * Redis (with a local fallback while it is away) when REDIS_URL is set; otherwise process memory. Waits
+ * for the first Redis connection, so that a replica does not start on local state (and its own token and
+ * rate schedule) while its peers share Redis; an unreachable Redis is logged and served by the fallback.
+ */
+export async function createStore(config: StoreConfig, log: Logger): Promise<AppStore> {
   if (!config.redisUrl) {
     log.warn('REDIS_URL is not set: tokens and rate limits are kept in this process only (run one replica)')
     return new MemoryStore()
   }
   const redis = new RedisStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
+  if (!(await redis.connected(3000))) {
+    log.error('Redis does not answer at start-up: serving from local state until it does')
+  }
   return new ResilientStore(redis, {
     expectedReplicas: config.expectedReplicas,
     onModeChange: (health) => {

@@ -11,6 +11,7 @@ export class MemoryStore implements SharedStore {
   private readonly entries = new Map<string, Entry>()
   // Next free slot per limiter key, on the monotonic clock (wall-clock jumps must not open a burst).
   private readonly nextSlot = new Map<string, number>()
+  private readonly sendLog = new Map<string, number[]>()
 
   async get(key: string): Promise<string | null> {
     return this.live(key)?.value ?? null
@@ -45,11 +46,23 @@ export class MemoryStore implements SharedStore {
     return { granted: true, waitMs }
   }
 
+  async admitToWindow(key: string, limit: number, windowMs: number): Promise<SlotReservation> {
+    const now = performance.now()
+    const log = (this.sendLog.get(key) ?? []).filter((sent) => sent > now - windowMs)
+    this.sendLog.set(key, log)
+    if (log.length < limit) {
+      log.push(now)
+      return { granted: true, waitMs: 0 }
+    }
+    return { granted: false, waitMs: (log[0] ?? now) + windowMs - now }
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
     this.entries.clear()
     this.nextSlot.clear()
+    this.sendLog.clear()
   }
 
   private live(key: string): Entry | undefined {

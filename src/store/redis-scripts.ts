@@ -17,6 +17,25 @@ return 0
  * twice the limit through in a sliding second; strictly spaced slots can never put more than
  * ceil(1000 / interval) calls in any sliding second, and reservations queue callers in order for free.
  */
+/**
+ * Sliding-window log in a sorted set scored by Redis TIME (µs). KEYS[1]: the set; ARGV[1]: limit;
+ * ARGV[2]: window µs; ARGV[3]: a unique member. Returns {admitted (1|0), wait µs until a place frees}.
+ */
+export const ADMIT_TO_WINDOW = `
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - window))
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
+  return {1, 0}
+end
+local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+return {0, oldest + window - now}
+`
+
 export const RESERVE_SLOT = `
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])

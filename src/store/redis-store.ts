@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
-import { DELETE_IF_EQUALS, RESERVE_SLOT } from './redis-scripts.js'
+import { ADMIT_TO_WINDOW, DELETE_IF_EQUALS, RESERVE_SLOT } from './redis-scripts.js'
 import { type SharedStore, type SlotReservation, StoreUnavailableError } from './shared-store.js'
 
 export interface RedisStoreOptions {
@@ -12,6 +13,7 @@ export interface RedisStoreOptions {
 interface ScriptCommands {
   deleteIfEquals(key: string, expected: string): Promise<number>
   reserveSlot(key: string, intervalUs: number, maxWaitUs: number): Promise<[number, number]>
+  admitToWindow(key: string, limit: number, windowUs: number, member: string): Promise<[number, number]>
 }
 
 export class RedisStore implements SharedStore {
@@ -35,6 +37,7 @@ export class RedisStore implements SharedStore {
     redis.on('error', () => {})
     redis.defineCommand('deleteIfEquals', { numberOfKeys: 1, lua: DELETE_IF_EQUALS })
     redis.defineCommand('reserveSlot', { numberOfKeys: 1, lua: RESERVE_SLOT })
+    redis.defineCommand('admitToWindow', { numberOfKeys: 1, lua: ADMIT_TO_WINDOW })
     this.redis = redis as Redis & ScriptCommands
   }
 
@@ -80,6 +83,13 @@ export class RedisStore implements SharedStore {
       this.redis.reserveSlot(key, Math.ceil(intervalMs * 1000), maxWaitUs),
     )
     return { granted: granted === 1, waitMs: waitUs / 1000 }
+  }
+
+  async admitToWindow(key: string, limit: number, windowMs: number): Promise<SlotReservation> {
+    const [admitted, waitUs] = await this.run(() =>
+      this.redis.admitToWindow(key, limit, Math.ceil(windowMs * 1000), randomUUID()),
+    )
+    return { granted: admitted === 1, waitMs: waitUs / 1000 }
   }
 
   async ping(): Promise<void> {

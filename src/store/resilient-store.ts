@@ -79,6 +79,18 @@ export class ResilientStore implements SharedStore {
     )
   }
 
+  admitToWindow(key: string, limit: number, windowMs: number): Promise<SlotReservation> {
+    return this.attempt(
+      () => this.shared.admitToWindow(key, limit, windowMs),
+      () =>
+        this.local.admitToWindow(
+          key,
+          Math.max(1, Math.floor(limit / this.options.expectedReplicas)),
+          windowMs,
+        ),
+    )
+  }
+
   /** Pings the shared store (not the fallback): readiness must say when Redis is away. */
   async ping(): Promise<void> {
     await this.attempt(

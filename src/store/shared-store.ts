@@ -24,6 +24,12 @@ export interface SharedStore {
    * go out in order. Refuses without reserving when the slot is more than `maxWaitMs` away.
    */
   reserveSlot(key: string, intervalMs: number, maxWaitMs: number): Promise<SlotReservation>
+  /**
+   * Sliding-window log: records a send now if fewer than `limit` sends were recorded in the last
+   * `windowMs` (on the store's clock), else refuses and says when the oldest one leaves the window.
+   * Decided at the moment of sending, so a caller that woke up late cannot crowd the window.
+   */
+  admitToWindow(key: string, limit: number, windowMs: number): Promise<SlotReservation>
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>
   close(): Promise<void>

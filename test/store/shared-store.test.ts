@@ -84,6 +84,19 @@ for (const [name, create] of implementations) {
       t.ok(other.waitMs < 5)
     })
 
+    t.test('admitToWindow admits at most `limit` in any window, and says when a place frees', async (t) => {
+      const admitted: boolean[] = []
+      for (let i = 0; i < 5; i++) admitted.push((await store.admitToWindow('log', 3, 300)).granted)
+      t.same(admitted, [true, true, true, false, false])
+      const refused = await store.admitToWindow('log', 3, 300)
+      t.ok(
+        refused.waitMs > 200 && refused.waitMs <= 300,
+        `the oldest leaves in ${refused.waitMs.toFixed(0)} ms`,
+      )
+      await sleep(refused.waitMs + 10)
+      t.equal((await store.admitToWindow('log', 3, 300)).granted, true, 'a place has freed')
+    })
+
     t.test('ping answers', async (t) => {
       await t.resolves(store.ping())
     })
