@@ -46,9 +46,13 @@ async function startThrowawayRedis() {
     process.exit(1)
   }
   const port = await freePort()
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  })
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  )
   const url = `redis://127.0.0.1:${port}`
   for (let tries = 0; tries < 50; tries++) {
     if (await ping(url, 200)) return { url, child }
@@ -63,7 +67,9 @@ const configured = process.env.REDIS_URL || 'redis://127.0.0.1:6379'
 let redis = { url: configured, child: undefined }
 if (!(await ping(configured))) {
   redis = await startThrowawayRedis()
-  console.error(`# nothing answered on ${new URL(configured).host}: started a throwaway redis-server at ${redis.url}`)
+  console.error(
+    `# nothing answered on ${new URL(configured).host}: started a throwaway redis-server at ${redis.url}`,
+  )
 }
 
 const run = spawn(command, args, { stdio: 'inherit', env: { ...process.env, TEST_REDIS_URL: redis.url } })

@@ -21,7 +21,11 @@ export const TooManyUsersError = createError<[number]>(
   'more than %d distinct users requested (MAX_USERS); split the query',
   400,
 )
-export const NoUsersError = createError('ATT_NO_USERS', 'users must name at least one <sourceId>:<userId>', 400)
+export const NoUsersError = createError(
+  'ATT_NO_USERS',
+  'users must name at least one <sourceId>:<userId>',
+  400,
+)
 export const MalformedUserError = createError<[string, string]>(
   'ATT_MALFORMED_USER',
   'user "%s" is malformed: %s',

@@ -126,8 +126,14 @@ function sourcesFromShortcuts(env: Env): SourceInput[] {
   const inputs: SourceInput[] = []
   const feishu = [env.FEISHU_APP_ID, env.FEISHU_APP_SECRET]
   if (feishu.some(Boolean)) {
-    if (!feishu.every(Boolean)) throw new ConfigError('FEISHU_APP_ID and FEISHU_APP_SECRET must be set together')
-    const input = { id: 'feishu', vendor: 'feishu', appId: env.FEISHU_APP_ID, appSecret: env.FEISHU_APP_SECRET }
+    if (!feishu.every(Boolean))
+      throw new ConfigError('FEISHU_APP_ID and FEISHU_APP_SECRET must be set together')
+    const input = {
+      id: 'feishu',
+      vendor: 'feishu',
+      appId: env.FEISHU_APP_ID,
+      appSecret: env.FEISHU_APP_SECRET,
+    }
     inputs.push(validated(FeishuSourceInput, withBaseUrl(input, env.FEISHU_BASE_URL), 'FEISHU_*'))
   }
   const dingtalk = [env.DINGTALK_APP_KEY, env.DINGTALK_APP_SECRET]
@@ -135,7 +141,12 @@ function sourcesFromShortcuts(env: Env): SourceInput[] {
     if (!dingtalk.every(Boolean)) {
       throw new ConfigError('DINGTALK_APP_KEY and DINGTALK_APP_SECRET must be set together')
     }
-    const input = { id: 'dingtalk', vendor: 'dingtalk', appKey: env.DINGTALK_APP_KEY, appSecret: env.DINGTALK_APP_SECRET }
+    const input = {
+      id: 'dingtalk',
+      vendor: 'dingtalk',
+      appKey: env.DINGTALK_APP_KEY,
+      appSecret: env.DINGTALK_APP_SECRET,
+    }
     inputs.push(validated(DingTalkSourceInput, withBaseUrl(input, env.DINGTALK_BASE_URL), 'DINGTALK_*'))
   }
   return inputs

@@ -90,7 +90,13 @@ export function resolveSource(input: SourceInput): SourceConfig {
       includeTerminatedUser: input.includeTerminatedUser ?? false,
     }
   }
-  return { ...common, vendor: 'dingtalk', appKey: input.appKey, appSecret: input.appSecret, isI18n: input.isI18n ?? false }
+  return {
+    ...common,
+    vendor: 'dingtalk',
+    appKey: input.appKey,
+    appSecret: input.appSecret,
+    isI18n: input.isI18n ?? false,
+  }
 }
 
 /** The app identity that vendor limits and tokens belong to (never the secret). */

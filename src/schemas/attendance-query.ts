@@ -12,20 +12,15 @@ export const SOURCE_ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,31}$'
 const WorkDate = (description: string, example: string) =>
   Type.String({ format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description, examples: [example] })
 
+// Optional with a default: a caller may leave them out (Ajv fills in false), and the document says so.
+const flag = (description: string) => Type.Optional(Type.Boolean({ default: false, description }))
+
 const flags = {
-  overtime: Type.Boolean({
-    default: false,
-    description:
-      'Ask Feishu for overtime segments (`need_overtime_result`); they come back with `overtime: true`.',
-  }),
-  includeRaw: Type.Boolean({
-    default: false,
-    description: "Attach each vendor's raw rows to the day they produced, as `raw`.",
-  }),
-  strict: Type.Boolean({
-    default: false,
-    description: 'Answer 502 instead of 200 when the result is not complete.',
-  }),
+  overtime: flag(
+    'Ask Feishu for overtime segments (`need_overtime_result`); they come back with `overtime: true`.',
+  ),
+  includeRaw: flag("Attach each vendor's raw rows to the day they produced, as `raw`."),
+  strict: flag('Answer 502 instead of 200 when the result is not complete.'),
 }
 
 const range = {

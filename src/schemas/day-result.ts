@@ -15,26 +15,24 @@ export const CHECK_RESULTS = [
   'unknown',
 ] as const
 
-export const CheckResult = Type.Enum(CHECK_RESULTS,
-  {
-    description: [
-      'Normalized check result. Mapping from the vendor values (kept verbatim in `vendorResult`):',
-      '',
-      '| result | Feishu `check_in_result` / `check_out_result` | DingTalk `timeResult` |',
-      '|---|---|---|',
-      '| `normal` | `Normal` | `Normal` |',
-      '| `early` | `Early` | `Early` |',
-      '| `late` | `Late` | `Late` |',
-      '| `serious_late` | `SeriousLate` | `SeriousLate` |',
-      '| `absenteeism_late` | – | `Absenteeism` |',
-      '| `missing` | `Lack` | `NotSigned` |',
-      '| `pending` | `Todo` | – |',
-      '| `not_required` | `NoNeedCheck` | – |',
-      '| `system` | `SystemCheck` | – |',
-      '| `unknown` | any other value | any other value |',
-    ].join('\n'),
-  },
-)
+export const CheckResult = Type.Enum(CHECK_RESULTS, {
+  description: [
+    'Normalized check result. Mapping from the vendor values (kept verbatim in `vendorResult`):',
+    '',
+    '| result | Feishu `check_in_result` / `check_out_result` | DingTalk `timeResult` |',
+    '|---|---|---|',
+    '| `normal` | `Normal` | `Normal` |',
+    '| `early` | `Early` | `Early` |',
+    '| `late` | `Late` | `Late` |',
+    '| `serious_late` | `SeriousLate` | `SeriousLate` |',
+    '| `absenteeism_late` | – | `Absenteeism` |',
+    '| `missing` | `Lack` | `NotSigned` |',
+    '| `pending` | `Todo` | – |',
+    '| `not_required` | `NoNeedCheck` | – |',
+    '| `system` | `SystemCheck` | – |',
+    '| `unknown` | any other value | any other value |',
+  ].join('\n'),
+})
 
 export const CHECK_METHODS = [
   'user',
@@ -51,47 +49,43 @@ export const CHECK_METHODS = [
   'unknown',
 ] as const
 
-export const CheckMethod = Type.Enum(CHECK_METHODS,
-  {
-    description: [
-      'How the check was made. Mapping (the vendor value is kept in `vendorMethod`):',
-      '',
-      '| method | Feishu record `type` | DingTalk `sourceType` |',
-      '|---|---|---|',
-      '| `user` | `0` 用户打卡 | `USER` |',
-      '| `admin_edit` | `1` 管理员修改 | `BOSS` |',
-      '| `correction` | `2` 用户补卡 | – |',
-      '| `system` | `3` 系统自动生成 | `SYSTEM` |',
-      '| `auto_check_out` | `4` 下班免打卡 | – |',
-      '| `auto_check` | – | `AUTO_CHECK` |',
-      '| `attendance_machine` | `5` 考勤机 | `ATM`, `DING_ATM` |',
-      '| `beacon` | – | `BEACON` |',
-      '| `quick_check` | `6` 极速打卡 | – |',
-      '| `import` | `7` 考勤开放平台导入 | – |',
-      '| `approval` | – | `APPROVE` |',
-      '| `unknown` | any other value | any other value |',
-    ].join('\n'),
-  },
-)
+export const CheckMethod = Type.Enum(CHECK_METHODS, {
+  description: [
+    'How the check was made. Mapping (the vendor value is kept in `vendorMethod`):',
+    '',
+    '| method | Feishu record `type` | DingTalk `sourceType` |',
+    '|---|---|---|',
+    '| `user` | `0` 用户打卡 | `USER` |',
+    '| `admin_edit` | `1` 管理员修改 | `BOSS` |',
+    '| `correction` | `2` 用户补卡 | – |',
+    '| `system` | `3` 系统自动生成 | `SYSTEM` |',
+    '| `auto_check_out` | `4` 下班免打卡 | – |',
+    '| `auto_check` | – | `AUTO_CHECK` |',
+    '| `attendance_machine` | `5` 考勤机 | `ATM`, `DING_ATM` |',
+    '| `beacon` | – | `BEACON` |',
+    '| `quick_check` | `6` 极速打卡 | – |',
+    '| `import` | `7` 考勤开放平台导入 | – |',
+    '| `approval` | – | `APPROVE` |',
+    '| `unknown` | any other value | any other value |',
+  ].join('\n'),
+})
 
 export const LOCATION_RESULTS = ['normal', 'outside', 'missing', 'unknown'] as const
 
-export const LocationResult = Type.Enum(LOCATION_RESULTS,
-  {
-    description: [
-      'Whether the check was made where it should be. Mapping:',
-      '',
-      '| locationResult | Feishu (from the check record) | DingTalk `locationResult` |',
-      '|---|---|---|',
-      '| `normal` | – | `Normal` (范围内) |',
-      '| `outside` | `is_field: true` (外勤打卡) | `Outside` (范围外) |',
-      '| `missing` | – | `NotSigned` |',
-      '| `unknown` | – | any other value |',
-      '',
-      'Feishu reports field checks only; its other checks have `locationResult: null`.',
-    ].join('\n'),
-  },
-)
+export const LocationResult = Type.Enum(LOCATION_RESULTS, {
+  description: [
+    'Whether the check was made where it should be. Mapping:',
+    '',
+    '| locationResult | Feishu (from the check record) | DingTalk `locationResult` |',
+    '|---|---|---|',
+    '| `normal` | – | `Normal` (范围内) |',
+    '| `outside` | `is_field: true` (外勤打卡) | `Outside` (范围外) |',
+    '| `missing` | – | `NotSigned` |',
+    '| `unknown` | – | any other value |',
+    '',
+    'Feishu reports field checks only; its other checks have `locationResult: null`.',
+  ].join('\n'),
+})
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T, description: string) =>
   Type.Union([schema, Type.Null()], { description })
@@ -143,7 +137,10 @@ export const Check = Type.Object(
       'The vendor value behind `method`: Feishu record `type` as a string, DingTalk `sourceType`.',
     ),
   },
-  { title: 'Check', description: 'One scheduled check point (check-in or check-out) and what happened at it.' },
+  {
+    title: 'Check',
+    description: 'One scheduled check point (check-in or check-out) and what happened at it.',
+  },
 )
 export type Check = Static<typeof Check>
 
@@ -170,9 +167,7 @@ export const Segment = Type.Object(
 export type Segment = Static<typeof Segment>
 
 export const VENDORS = ['feishu', 'dingtalk'] as const
-export const Vendor = Type.Enum(VENDORS,
-  { description: 'Which vendor a source is.' },
-)
+export const Vendor = Type.Enum(VENDORS, { description: 'Which vendor a source is.' })
 export type Vendor = Static<typeof Vendor>
 
 export const DayResult = Type.Object(

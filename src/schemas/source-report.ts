@@ -17,21 +17,19 @@ export type SourceErrorCode = (typeof SOURCE_ERROR_CODES)[number]
 
 export const SourceError = Type.Object(
   {
-    code: Type.Enum(SOURCE_ERROR_CODES,
-      {
-        description: [
-          'Stable service code:',
-          '- `VENDOR_RATE_LIMITED`: the vendor kept throttling after every retry (Feishu 99991400, DingTalk 90018/88/90002/90005/90006).',
-          '- `VENDOR_AUTH_FAILED`: the app credentials were refused (Feishu 10003/10014/10015, DingTalk 40089/40001) or a fresh token was refused too.',
-          '- `VENDOR_PERMISSION_DENIED`: the app may not read these users (Feishu 1220005, DingTalk 60011/60020).',
-          '- `VENDOR_BAD_REQUEST`: the vendor refused the parameters (Feishu 1220001/1220004, DingTalk other codes).',
-          '- `VENDOR_UNAVAILABLE`: 5xx, busy or network errors that outlasted the retries.',
-          '- `VENDOR_BAD_RESPONSE`: the vendor answered something that is not its documented JSON.',
-          '- `TIMEOUT`: the request deadline passed before the source finished.',
-          '- `CANCELLED`: the client went away before the source finished.',
-        ].join('\n'),
-      },
-    ),
+    code: Type.Enum(SOURCE_ERROR_CODES, {
+      description: [
+        'Stable service code:',
+        '- `VENDOR_RATE_LIMITED`: the vendor kept throttling after every retry (Feishu 99991400, DingTalk 90018/88/90002/90005/90006).',
+        '- `VENDOR_AUTH_FAILED`: the app credentials were refused (Feishu 10003/10014/10015, DingTalk 40089/40001) or a fresh token was refused too.',
+        '- `VENDOR_PERMISSION_DENIED`: the app may not read these users (Feishu 1220005, DingTalk 60011/60020).',
+        '- `VENDOR_BAD_REQUEST`: the vendor refused the parameters (Feishu 1220001/1220004, DingTalk other codes).',
+        '- `VENDOR_UNAVAILABLE`: 5xx, busy or network errors that outlasted the retries.',
+        '- `VENDOR_BAD_RESPONSE`: the vendor answered something that is not its documented JSON.',
+        '- `TIMEOUT`: the request deadline passed before the source finished.',
+        '- `CANCELLED`: the client went away before the source finished.',
+      ].join('\n'),
+    }),
     message: Type.String({ description: 'What went wrong, in words; never contains a secret or token.' }),
     vendorCode: Type.Union([Type.Integer(), Type.String(), Type.Null()], {
       description: "The vendor's own error code (`code` / `errcode`, or the HTTP status), or null.",

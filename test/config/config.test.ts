@@ -62,8 +62,20 @@ t.test('shortcuts configure one source per vendor with the vendor defaults', asy
       timezone,
     })),
     [
-      { id: 'feishu', vendor: 'feishu', baseUrl: 'https://open.feishu.cn', rateLimitPerSecond: 45, timezone: 'Asia/Shanghai' },
-      { id: 'dingtalk', vendor: 'dingtalk', baseUrl: 'http://127.0.0.1:4102', rateLimitPerSecond: 18, timezone: 'Asia/Shanghai' },
+      {
+        id: 'feishu',
+        vendor: 'feishu',
+        baseUrl: 'https://open.feishu.cn',
+        rateLimitPerSecond: 45,
+        timezone: 'Asia/Shanghai',
+      },
+      {
+        id: 'dingtalk',
+        vendor: 'dingtalk',
+        baseUrl: 'http://127.0.0.1:4102',
+        rateLimitPerSecond: 18,
+        timezone: 'Asia/Shanghai',
+      },
     ],
   )
 })
@@ -72,8 +84,22 @@ t.test('a sources file may hold several tenants of one vendor', async (t) => {
   const path = sourcesFile({
     sources: [
       { id: 'hq', vendor: 'feishu', appId: 'cli_1', appSecret: secret, employeeType: 'employee_no' },
-      { id: 'lark-intl', vendor: 'feishu', appId: 'cli_2', appSecret: secret, baseUrl: 'https://open.larksuite.com' },
-      { id: 'sub', vendor: 'dingtalk', appKey: 'k', appSecret: secret, timezone: 'Asia/Tokyo', isI18n: true, rateLimitPerSecond: 36 },
+      {
+        id: 'lark-intl',
+        vendor: 'feishu',
+        appId: 'cli_2',
+        appSecret: secret,
+        baseUrl: 'https://open.larksuite.com',
+      },
+      {
+        id: 'sub',
+        vendor: 'dingtalk',
+        appKey: 'k',
+        appSecret: secret,
+        timezone: 'Asia/Tokyo',
+        isI18n: true,
+        rateLimitPerSecond: 36,
+      },
     ],
   })
   const config = loadConfig({ SOURCES_FILE: path })
@@ -94,9 +120,17 @@ const invalid: [string, Record<string, string>, RegExp][] = [
   ['REDIS_URL wrong scheme', { REDIS_URL: 'http://localhost:6379' }, /^REDIS_URL must start with redis:\/\//],
   ['MAX_RANGE_DAYS zero', { MAX_RANGE_DAYS: '0' }, /^MAX_RANGE_DAYS must be a whole number/],
   ['MAX_USERS negative', { MAX_USERS: '-5' }, /^MAX_USERS must be a whole number/],
-  ['half a Feishu shortcut', { FEISHU_APP_SECRET: secret }, /^FEISHU_APP_ID and FEISHU_APP_SECRET must be set together/],
+  [
+    'half a Feishu shortcut',
+    { FEISHU_APP_SECRET: secret },
+    /^FEISHU_APP_ID and FEISHU_APP_SECRET must be set together/,
+  ],
   ['half a DingTalk shortcut', { DINGTALK_APP_KEY: 'k' }, /^DINGTALK_APP_KEY and DINGTALK_APP_SECRET/],
-  ['SOURCES_FILE missing', { SOURCES_FILE: '/nonexistent/sources.json' }, /^SOURCES_FILE .* cannot be read: ENOENT/],
+  [
+    'SOURCES_FILE missing',
+    { SOURCES_FILE: '/nonexistent/sources.json' },
+    /^SOURCES_FILE .* cannot be read: ENOENT/,
+  ],
 ]
 for (const [name, env, message] of invalid) {
   t.test(`refused: ${name}`, async (t) => {
@@ -107,9 +141,17 @@ for (const [name, env, message] of invalid) {
 const invalidFiles: [string, unknown, RegExp][] = [
   ['not JSON', '{ nope', /cannot be read: not valid JSON/],
   ['no sources list', { source: [] }, /must hold \{"sources": \[ \.\.\. \]\}/],
-  ['unknown vendor', { sources: [{ id: 'x', vendor: 'wecom' }] }, /sources\[0\]\.vendor must be "feishu" or "dingtalk"/],
+  [
+    'unknown vendor',
+    { sources: [{ id: 'x', vendor: 'wecom' }] },
+    /sources\[0\]\.vendor must be "feishu" or "dingtalk"/,
+  ],
   ['missing secret', { sources: [{ id: 'x', vendor: 'feishu', appId: 'a' }] }, /sources\[0\].*appSecret/],
-  ['bad id', { sources: [{ id: 'Not A Slug', vendor: 'feishu', appId: 'a', appSecret: secret }] }, /sources\[0\]\.id/],
+  [
+    'bad id',
+    { sources: [{ id: 'Not A Slug', vendor: 'feishu', appId: 'a', appSecret: secret }] },
+    /sources\[0\]\.id/,
+  ],
   [
     'DingTalk field on Feishu',
     { sources: [{ id: 'x', vendor: 'feishu', appId: 'a', appSecret: secret, appKey: secret }] },
@@ -138,7 +180,10 @@ const invalidFiles: [string, unknown, RegExp][] = [
 ]
 for (const [name, content, message] of invalidFiles) {
   t.test(`refused sources file: ${name}`, async (t) => {
-    const error = t.throws(() => loadConfig({ SOURCES_FILE: sourcesFile(content) }), { name: 'ConfigError', message })
+    const error = t.throws(() => loadConfig({ SOURCES_FILE: sourcesFile(content) }), {
+      name: 'ConfigError',
+      message,
+    })
     t.notMatch(String((error as Error | undefined)?.message), secret, 'the message never prints a secret')
   })
 }

@@ -1,0 +1,112 @@
+// Turns the validated request fields (GET query or POST body) into a query per source, refusing with a
+// 400 everything the vendors would refuse later or that could not be answered: bad dates, reversed or too
+// long ranges, unknown sources, malformed user ids, too many users.
+import {
+  InvalidDateError,
+  MalformedUserError,
+  NoUsersError,
+  RangeReversedError,
+  RangeTooLongError,
+  TooManyUsersError,
+  UnknownSourceError,
+} from '../errors.js'
+import { USER_ID_PATTERN } from '../schemas/attendance-query.js'
+import { parseWorkDate } from '../time/work-date.js'
+
+export type UserRefInput = string | { source: string; userId: string }
+
+export interface QueryInput {
+  from: string
+  to: string
+  users: string | readonly UserRefInput[]
+  overtime?: boolean
+  includeRaw?: boolean
+  strict?: boolean
+}
+
+export interface QueryLimits {
+  maxRangeDays: number
+  maxUsers: number
+  sourceIds: readonly string[]
+}
+
+export interface AttendanceQuery {
+  from: string
+  to: string
+  fromDay: number
+  toDay: number
+  /** Distinct user ids per source id, in the order first named. */
+  usersBySource: Map<string, string[]>
+  overtime: boolean
+  includeRaw: boolean
+  strict: boolean
+}
+
+const USER_ID = new RegExp(USER_ID_PATTERN)
+
+export function parseQuery(input: QueryInput, limits: QueryLimits): AttendanceQuery {
+  const fromDay = parseWorkDate(input.from)
+  if (fromDay === null) throw new InvalidDateError('from', input.from)
+  const toDay = parseWorkDate(input.to)
+  if (toDay === null) throw new InvalidDateError('to', input.to)
+  if (fromDay > toDay) throw new RangeReversedError(input.from, input.to)
+  const span = toDay - fromDay + 1
+  if (span > limits.maxRangeDays) throw new RangeTooLongError(input.from, input.to, span, limits.maxRangeDays)
+
+  return {
+    from: input.from,
+    to: input.to,
+    fromDay,
+    toDay,
+    usersBySource: parseUsers(input.users, limits),
+    overtime: input.overtime ?? false,
+    includeRaw: input.includeRaw ?? false,
+    strict: input.strict ?? false,
+  }
+}
+
+function parseUsers(users: QueryInput['users'], limits: QueryLimits): Map<string, string[]> {
+  const refs = typeof users === 'string' ? splitUserList(users) : users
+  const bySource = new Map<string, Set<string>>()
+  let distinct = 0
+  for (const ref of refs) {
+    const { source, userId } = typeof ref === 'string' ? splitUserRef(ref) : ref
+    if (!limits.sourceIds.includes(source)) {
+      throw new UnknownSourceError(printable(source), limits.sourceIds.join(', ') || 'none')
+    }
+    if (!USER_ID.test(userId)) {
+      throw new MalformedUserError(
+        printable(`${source}:${userId}`),
+        'a user id is 1-64 letters, digits, "_", "-", "." or "@"',
+      )
+    }
+    const ids = bySource.get(source) ?? new Set<string>()
+    bySource.set(source, ids)
+    if (!ids.has(userId)) {
+      ids.add(userId)
+      // Counted as we go so that a huge list is refused without being read to the end.
+      if (++distinct > limits.maxUsers) throw new TooManyUsersError(limits.maxUsers)
+    }
+  }
+  if (distinct === 0) throw new NoUsersError()
+  return new Map([...bySource].map(([source, ids]) => [source, [...ids]]))
+}
+
+function splitUserList(text: string): string[] {
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)
+}
+
+function splitUserRef(ref: string): { source: string; userId: string } {
+  const colon = ref.indexOf(':')
+  if (colon < 0) throw new MalformedUserError(printable(ref), 'expected <sourceId>:<userId>')
+  return { source: ref.slice(0, colon), userId: ref.slice(colon + 1) }
+}
+
+/** Echoes user input in an error safely: control characters escaped, length bounded. */
+function printable(text: string): string {
+  const escaped = JSON.stringify(text).slice(1, -1)
+  return escaped.length > 80 ? `${escaped.slice(0, 77)}...` : escaped
+}

@@ -1,0 +1,22 @@
+import { splitIntoWindows } from '../time/work-date.js'
+import type { Block, VendorLimits } from './source.js'
+
+/**
+ * The fewest blocks a vendor's limits allow: users in chunks of at most maxUsersPerCall, dates in
+ * consecutive, non-overlapping windows of at most maxDaysPerCall. Blocks are chunk-major so that each
+ * user's days complete together (what a streamed answer will want).
+ */
+export function planBlocks(
+  userIds: readonly string[],
+  from: number,
+  to: number,
+  limits: VendorLimits,
+): Block[] {
+  const windows = splitIntoWindows({ from, to }, limits.maxDaysPerCall)
+  const blocks: Block[] = []
+  for (let start = 0; start < userIds.length; start += limits.maxUsersPerCall) {
+    const chunk = userIds.slice(start, start + limits.maxUsersPerCall)
+    for (const window of windows) blocks.push({ userIds: chunk, from: window.from, to: window.to })
+  }
+  return blocks
+}

@@ -1,0 +1,46 @@
+// The seam between the domain and the vendor adapters. The domain plans blocks of users × dates within a
+// vendor's limits and runs them; an adapter knows how to fetch one block from its vendor.
+import type { FastifyBaseLogger } from 'fastify'
+import type { SourceConfig } from '../config/source-config.js'
+import type { DayResult } from '../schemas/day-result.js'
+
+export interface Block {
+  userIds: string[]
+  /** First epoch day, inclusive. */
+  from: number
+  /** Last epoch day, inclusive. */
+  to: number
+}
+
+export interface VendorLimits {
+  /** Users one data call may name (50 for both vendors). */
+  maxUsersPerCall: number
+  /** Inclusive days one data call may span (Feishu 30, DingTalk 7). */
+  maxDaysPerCall: number
+}
+
+export interface FetchOptions {
+  overtime: boolean
+  includeRaw: boolean
+  signal: AbortSignal
+  /** Epoch ms after which no further vendor call may start. */
+  deadline: number
+  /** Called once per data call sent to the vendor, retries included. */
+  countCall: () => void
+  /** The request's logger, so vendor-call lines carry the request id. */
+  log: FastifyBaseLogger
+}
+
+export interface BlockResult {
+  days: DayResult[]
+  invalidUserIds: string[]
+  unauthorizedUserIds: string[]
+}
+
+export interface SourceAdapter {
+  readonly config: SourceConfig
+  readonly limits: VendorLimits
+  /** Fetches every day of one block, following pagination; throws a VendorError when it cannot. */
+  fetchBlock(block: Block, options: FetchOptions): Promise<BlockResult>
+  close(): Promise<void>
+}

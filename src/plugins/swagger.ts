@@ -1,0 +1,35 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+
+export const OPENAPI_INFO = {
+  title: 'Attendance aggregation service',
+  version: '1.0.0',
+  description: [
+    'One API in front of Feishu (Lark) and DingTalk attendance results (打卡结果), answered in one normalized schema.',
+    'The service hides the vendor limits (50 users a call, date windows, pagination, rate limits, token expiry):',
+    'ask for any users and dates within `MAX_USERS` and `MAX_RANGE_DAYS`.',
+  ].join(' '),
+}
+
+/** The OpenAPI document (generated from the route schemas) at /docs/json and Swagger UI at /docs. */
+async function swaggerPlugin(fastify: FastifyInstance) {
+  await fastify.register(swagger, {
+    openapi: {
+      // 3.1 because the schemas are JSON Schema 2020-12 (null types, `examples` arrays), which 3.0 is not.
+      openapi: '3.1.0',
+      info: OPENAPI_INFO,
+      tags: [
+        { name: 'attendance', description: 'Attendance results from every configured source' },
+        { name: 'operations', description: 'Health, readiness and configured sources' },
+      ],
+    },
+  })
+  await fastify.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { docExpansion: 'list', deepLinking: true, defaultModelsExpandDepth: 0 },
+  })
+}
+
+export default fp(swaggerPlugin, { name: 'swagger' })

@@ -1,0 +1,102 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { StoreUnavailableError } from '../store/shared-store.js'
+
+const Readiness = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('degraded')], {
+    description:
+      '`ready`: config loaded and the shared store answers. `degraded`: the service answers queries, but from local state (see `store`).',
+  }),
+  store: Type.Object({
+    kind: Type.Union([Type.Literal('redis'), Type.Literal('memory')], {
+      description: 'Which store is configured.',
+    }),
+    reachable: Type.Boolean({ description: 'Whether the configured store answered a ping just now.' }),
+    mode: Type.Union([Type.Literal('shared'), Type.Literal('local-fallback')], {
+      description:
+        '`local-fallback`: Redis is away; tokens and rate limits are per process, at 1/EXPECTED_REPLICAS of each limit.',
+    }),
+  }),
+  sources: Type.Integer({ description: 'How many sources are configured.' }),
+})
+
+const SourceInfo = Type.Object({
+  id: Type.String({ description: 'Source id, as used in `users`.' }),
+  vendor: Type.Union([Type.Literal('feishu'), Type.Literal('dingtalk')]),
+  baseUrl: Type.String({ description: 'Vendor API base URL.' }),
+  timezone: Type.String({ description: 'IANA time zone the source reports in.' }),
+  rateLimitPerSecond: Type.Number({
+    description: 'Outbound calls per sliding second, summed over all replicas.',
+  }),
+  maxConcurrency: Type.Integer({ description: 'Vendor calls in flight at once per query.' }),
+  requestTimeoutMs: Type.Integer({ description: 'Timeout of one vendor call.' }),
+  maxUsersPerCall: Type.Integer({ description: 'Vendor limit: users per call.' }),
+  maxDaysPerCall: Type.Integer({ description: 'Vendor limit: inclusive days per call.' }),
+})
+
+const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness: the process answers',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  )
+
+  fastify.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness: config loaded and the shared store reachable (503 names what is not)',
+        response: { 200: Readiness, 503: Readiness },
+      },
+    },
+    async (_request, reply) => {
+      const { store } = fastify
+      let reachable = true
+      try {
+        await store.ping()
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error
+        reachable = false
+      }
+      const mode = reachable ? 'shared' : 'local-fallback'
+      reply.status(reachable ? 200 : 503)
+      return {
+        status: reachable ? ('ready' as const) : ('degraded' as const),
+        store: { kind: store.kind, reachable, mode: mode as 'shared' | 'local-fallback' },
+        sources: fastify.queryService.sourceIds.length,
+      }
+    },
+  )
+
+  fastify.get(
+    '/sources',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'The configured sources and their limits (no credentials)',
+        response: { 200: Type.Object({ sources: Type.Array(SourceInfo) }) },
+      },
+    },
+    async () => ({
+      sources: fastify.queryService.adapters.map(({ config, limits }) => ({
+        id: config.id,
+        vendor: config.vendor,
+        baseUrl: config.baseUrl,
+        timezone: config.timezone,
+        rateLimitPerSecond: config.rateLimitPerSecond,
+        maxConcurrency: config.maxConcurrency,
+        requestTimeoutMs: config.requestTimeoutMs,
+        ...limits,
+      })),
+    }),
+  )
+}
+
+export default operationsRoutes

@@ -1,0 +1,37 @@
+// The only file that listens. Reads config, builds the app, and closes it gracefully on SIGTERM/SIGINT:
+// stop accepting, let in-flight queries finish, close Redis. A second signal forces the exit.
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config/config.js'
+
+let config: ReturnType<typeof loadConfig>
+try {
+  config = loadConfig()
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`configuration error: ${error.message}`)
+    process.exit(1)
+  }
+  throw error
+}
+
+const app = await buildApp({ config })
+
+closeWithGrace({ delay: config.queryTimeoutMs + 5000 }, async ({ signal, err }) => {
+  if (err) app.log.error({ err }, 'closing after an uncaught error')
+  else app.log.info({ signal }, 'closing: finishing in-flight requests')
+  await app.close()
+})
+
+await app.listen({ port: config.port, host: config.host })
+const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
+const port = (app.server.address() as { port: number }).port
+if (app.demoMode) {
+  app.log.info(
+    `demo mode: no vendor configured, serving sources "feishu" and "dingtalk" from the embedded simulators; Swagger UI at http://${shownHost}:${port}/docs`,
+  )
+} else {
+  app.log.info(
+    `serving ${app.config.sources.length} source(s); Swagger UI at http://${shownHost}:${port}/docs`,
+  )
+}

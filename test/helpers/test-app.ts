@@ -1,0 +1,39 @@
+// One way to build the app in tests: injected config, a logger whose lines the test can read, and
+// close() on teardown.
+import { Writable } from 'node:stream'
+import type { Test } from 'tap'
+import { buildApp } from '../../src/app.js'
+import { type Config, loadConfig } from '../../src/config/config.js'
+import { createLogger } from '../../src/logging/logger.js'
+import { SecretRedactor } from '../../src/logging/secret-redactor.js'
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({}), logLevel: 'debug', ...overrides }
+}
+
+export class LogCapture extends Writable {
+  readonly lines: string[] = []
+
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    for (const line of chunk.toString().split('\n')) if (line) this.lines.push(line)
+    done()
+  }
+
+  records(): Record<string, unknown>[] {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>)
+  }
+}
+
+export async function buildTestApp(t: Test, overrides: Partial<Config> = {}) {
+  const logs = new LogCapture()
+  const redactor = new SecretRedactor()
+  const config = testConfig(overrides)
+  const app = await buildApp({
+    config,
+    redactor,
+    logger: createLogger({ level: config.logLevel, redactor, destination: logs }),
+  })
+  t.teardown(() => app.close())
+  await app.ready()
+  return { app, logs }
+}

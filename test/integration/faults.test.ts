@@ -1,0 +1,78 @@
+// Vendor faults end in a complete answer (retries) or a report naming what is missing; never a short one.
+import t from 'tap'
+import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
+import { sourcesFor, startReplica, startSimulators, userList } from '../helpers/integration.js'
+
+const payload = {
+  from: '2024-05-06',
+  to: '2024-05-19',
+  users: [...userList('feishu', 60), ...userList('dingtalk', 60)],
+}
+
+t.test('with 20% injected faults the answer is complete and identical to the fault-free one', async (t) => {
+  // Vendor limits out of the way: every retry here must be one of the injected faults.
+  const simulators = await startSimulators(t, {
+    feishu: { rateLimitPerSecond: 10_000 },
+    dingtalk: { rateLimitPerSecond: 10_000 },
+  })
+  const { app } = await startReplica(t, sourcesFor(simulators))
+  const clean = (
+    await app.inject({ method: 'POST', url: '/attendance/results', payload })
+  ).json<AttendanceResponse>()
+  t.equal(clean.complete, true)
+  simulators.feishu.configure({ errorRate: 0.2 })
+  simulators.dingtalk.configure({ errorRate: 0.2 })
+  const faulty = (
+    await app.inject({ method: 'POST', url: '/attendance/results', payload })
+  ).json<AttendanceResponse>()
+  t.equal(faulty.complete, true)
+  t.same(faulty.results, clean.results)
+  const injected = simulators.feishu.counters().injectedErrors + simulators.dingtalk.counters().injectedErrors
+  t.ok(injected > 0, `${injected} faults were injected and retried`)
+  const calls = (answer: AttendanceResponse) =>
+    answer.sources.reduce((sum, source) => sum + source.vendorCalls, 0)
+  t.equal(calls(faulty), calls(clean) + injected, 'vendorCalls counts the retries')
+})
+
+t.test(
+  'a vendor that hangs: that source reports TIMEOUT within the deadline, the other is unaffected',
+  async (t) => {
+    const simulators = await startSimulators(t, { dingtalk: { hangRate: 1, hangMs: 30_000 } })
+    const sources = sourcesFor(simulators, { dingtalk: { requestTimeoutMs: 300 } })
+    const { app } = await startReplica(t, sources, { config: { queryTimeoutMs: 2500 } })
+    const started = Date.now()
+    const body = (
+      await app.inject({ method: 'POST', url: '/attendance/results', payload })
+    ).json<AttendanceResponse>()
+    const elapsed = Date.now() - started
+    t.ok(elapsed < 3500, `answered in ${elapsed} ms (deadline 2500 ms)`)
+    t.equal(body.complete, false)
+    const dingtalk = body.sources.find((source) => source.source === 'dingtalk')
+    t.match(dingtalk, { status: 'error', error: { code: 'TIMEOUT' } })
+    t.same(
+      dingtalk?.missing.flatMap((part) => part.userIds).length,
+      60 * 2,
+      'every user of both windows is listed missing',
+    )
+    t.match(
+      body.sources.find((source) => source.source === 'feishu'),
+      { status: 'ok', error: null },
+    )
+    t.ok(body.results.length > 0 && body.results.every((day) => day.source === 'feishu'))
+  },
+)
+
+t.test('strict=true turns an incomplete answer into a 502', async (t) => {
+  const simulators = await startSimulators(t, { dingtalk: { errorRate: 1 } })
+  const { app } = await startReplica(t, sourcesFor(simulators), { config: { queryTimeoutMs: 3000 } })
+  const response = await app.inject(
+    '/attendance/results?from=2024-05-06&to=2024-05-07&users=dingtalk:d1&strict=true',
+  )
+  t.equal(response.statusCode, 502)
+  t.match(response.json(), {
+    statusCode: 502,
+    code: 'ATT_INCOMPLETE_RESULT',
+    error: 'Bad Gateway',
+    message: /dingtalk/,
+  })
+})

@@ -1,0 +1,96 @@
+// Tokens against the simulators: shared by replicas, replaced when revoked, refreshed before expiry.
+import t from 'tap'
+import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
+import { sourcesFor, startReplica, startSimulators } from '../helpers/integration.js'
+import { uniquePrefix } from '../helpers/redis.js'
+
+const query =
+  '/attendance/results?from=2024-05-06&to=2024-05-10&users=feishu:u1,feishu:u2,dingtalk:d1,dingtalk:d2'
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+t.test('two replicas sharing one Redis fetch one token per app between them', async (t) => {
+  const simulators = await startSimulators(t)
+  const prefix = uniquePrefix()
+  const sources = sourcesFor(simulators)
+  const [a, b] = [
+    await startReplica(t, sources, { redisKeyPrefix: prefix }),
+    await startReplica(t, sources, { redisKeyPrefix: prefix }),
+  ]
+  const answers = await Promise.all([
+    a.app.inject(query),
+    b.app.inject(query),
+    a.app.inject(query),
+    b.app.inject(query),
+  ])
+  for (const answer of answers) t.equal(answer.json<AttendanceResponse>().complete, true)
+  t.equal(simulators.feishu.counters().tokenCalls, 1)
+  t.equal(simulators.dingtalk.counters().tokenCalls, 1)
+})
+
+t.test('a revoked token is replaced and the query completes', async (t) => {
+  const simulators = await startSimulators(t)
+  const { app } = await startReplica(t, sourcesFor(simulators))
+  t.equal((await app.inject(query)).json<AttendanceResponse>().complete, true)
+  simulators.feishu.revokeAllTokens()
+  simulators.dingtalk.revokeAllTokens()
+  const after = (await app.inject(query)).json<AttendanceResponse>()
+  t.equal(after.complete, true)
+  t.equal(after.results.length, 20)
+  for (const simulator of [simulators.feishu, simulators.dingtalk]) {
+    const counters = simulator.counters()
+    t.equal(counters.tokenCalls, 2, 'one new token')
+    t.equal(counters.refusedBadToken, 1, 'after one refusal')
+  }
+})
+
+t.test('an expired token is refreshed before use', async (t) => {
+  // A 4 s vendor lifetime is cached for half of it and refreshed after a quarter.
+  const simulators = await startSimulators(t, {
+    feishu: { tokenTtlSeconds: 4 },
+    dingtalk: { tokenTtlSeconds: 4 },
+  })
+  const { app } = await startReplica(t, sourcesFor(simulators))
+  t.equal((await app.inject(query)).json<AttendanceResponse>().complete, true)
+  await sleep(4200) // the first token has expired at the vendor
+  t.equal((await app.inject(query)).json<AttendanceResponse>().complete, true)
+  for (const simulator of [simulators.feishu, simulators.dingtalk]) {
+    t.equal(simulator.counters().refusedBadToken, 0, 'no call was made with an expired token')
+    t.equal(simulator.counters().tokenCalls, 2)
+  }
+})
+
+t.test(
+  'bad credentials fail that source fast with VENDOR_AUTH_FAILED; the other source is unaffected',
+  async (t) => {
+    const simulators = await startSimulators(t)
+    const sources = sourcesFor(simulators, { feishu: { appSecret: 'wrong-secret' } as never })
+    const { app } = await startReplica(t, sources)
+    const started = Date.now()
+    const body = (
+      await app.inject('/attendance/results?from=2024-05-01&to=2024-07-31&users=feishu:u1,dingtalk:d1')
+    ).json<AttendanceResponse>()
+    t.ok(Date.now() - started < 5000)
+    const feishu = body.sources.find((source) => source.source === 'feishu')
+    t.match(feishu, {
+      status: 'error',
+      vendorCalls: 0,
+      error: { code: 'VENDOR_AUTH_FAILED', vendorCode: 10014 },
+    })
+    t.same(
+      feishu?.missing.map((part) => [part.from, part.to]),
+      [
+        ['2024-05-01', '2024-05-30'],
+        ['2024-05-31', '2024-06-29'],
+        ['2024-06-30', '2024-07-29'],
+        ['2024-07-30', '2024-07-31'],
+      ],
+    )
+    t.equal(simulators.feishu.counters().tokenCalls, 1, 'no retry of bad credentials')
+    t.match(
+      body.sources.find((source) => source.source === 'dingtalk'),
+      { status: 'ok' },
+    )
+    t.equal(body.complete, false)
+    t.ok(body.results.every((day) => day.source === 'dingtalk') && body.results.length > 0)
+  },
+)
