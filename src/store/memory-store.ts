@@ -1,4 +1,4 @@
-import type { SharedStore, SlotReservation } from './shared-store.js'
+import type { SharedStore, SlotReservation, WindowAdmission } from './shared-store.js'
 
 interface Entry {
   value: string
@@ -11,7 +11,8 @@ export class MemoryStore implements SharedStore {
   private readonly entries = new Map<string, Entry>()
   // Next free slot per limiter key, on the monotonic clock (wall-clock jumps must not open a burst).
   private readonly nextSlot = new Map<string, number>()
-  private readonly sendLog = new Map<string, number[]>()
+  private readonly sendLog = new Map<string, Map<string, number>>()
+  private tickets = 0
 
   async get(key: string): Promise<string | null> {
     return this.live(key)?.value ?? null
@@ -46,15 +47,22 @@ export class MemoryStore implements SharedStore {
     return { granted: true, waitMs }
   }
 
-  async admitToWindow(key: string, limit: number, windowMs: number): Promise<SlotReservation> {
+  async admitToWindow(key: string, limit: number, windowMs: number): Promise<WindowAdmission> {
     const now = performance.now()
-    const log = (this.sendLog.get(key) ?? []).filter((sent) => sent > now - windowMs)
+    const log = this.sendLog.get(key) ?? new Map<string, number>()
     this.sendLog.set(key, log)
-    if (log.length < limit) {
-      log.push(now)
-      return { granted: true, waitMs: 0 }
+    for (const [ticket, sent] of log) if (sent <= now - windowMs) log.delete(ticket)
+    if (log.size < limit) {
+      const ticket = String(++this.tickets)
+      log.set(ticket, now)
+      return { granted: true, waitMs: 0, ticket }
     }
-    return { granted: false, waitMs: (log[0] ?? now) + windowMs - now }
+    return { granted: false, waitMs: Math.min(...log.values()) + windowMs - now }
+  }
+
+  async confirmSend(key: string, ticket: string): Promise<void> {
+    const log = this.sendLog.get(key)
+    if (log?.has(ticket)) log.set(ticket, performance.now())
   }
 
   async ping(): Promise<void> {}

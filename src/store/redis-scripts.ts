@@ -36,6 +36,16 @@ local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
 return {0, oldest + window - now}
 `
 
+/** Re-stamps member ARGV[1] of KEYS[1] with Redis TIME, if it is still in the log. */
+export const CONFIRM_SEND = `
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('ZADD', KEYS[1], 'XX', string.format('%.0f', now), ARGV[1])
+end
+return 1
+`
+
 export const RESERVE_SLOT = `
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])

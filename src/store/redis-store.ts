@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
-import { ADMIT_TO_WINDOW, DELETE_IF_EQUALS, RESERVE_SLOT } from './redis-scripts.js'
-import { type SharedStore, type SlotReservation, StoreUnavailableError } from './shared-store.js'
+import { ADMIT_TO_WINDOW, CONFIRM_SEND, DELETE_IF_EQUALS, RESERVE_SLOT } from './redis-scripts.js'
+import {
+  type SharedStore,
+  type SlotReservation,
+  StoreUnavailableError,
+  type WindowAdmission,
+} from './shared-store.js'
 
 export interface RedisStoreOptions {
   url: string
@@ -14,6 +19,7 @@ interface ScriptCommands {
   deleteIfEquals(key: string, expected: string): Promise<number>
   reserveSlot(key: string, intervalUs: number, maxWaitUs: number): Promise<[number, number]>
   admitToWindow(key: string, limit: number, windowUs: number, member: string): Promise<[number, number]>
+  confirmSend(key: string, member: string): Promise<number>
 }
 
 export class RedisStore implements SharedStore {
@@ -38,6 +44,7 @@ export class RedisStore implements SharedStore {
     redis.defineCommand('deleteIfEquals', { numberOfKeys: 1, lua: DELETE_IF_EQUALS })
     redis.defineCommand('reserveSlot', { numberOfKeys: 1, lua: RESERVE_SLOT })
     redis.defineCommand('admitToWindow', { numberOfKeys: 1, lua: ADMIT_TO_WINDOW })
+    redis.defineCommand('confirmSend', { numberOfKeys: 1, lua: CONFIRM_SEND })
     this.redis = redis as Redis & ScriptCommands
   }
 
@@ -85,11 +92,16 @@ export class RedisStore implements SharedStore {
     return { granted: granted === 1, waitMs: waitUs / 1000 }
   }
 
-  async admitToWindow(key: string, limit: number, windowMs: number): Promise<SlotReservation> {
+  async admitToWindow(key: string, limit: number, windowMs: number): Promise<WindowAdmission> {
+    const ticket = randomUUID()
     const [admitted, waitUs] = await this.run(() =>
-      this.redis.admitToWindow(key, limit, Math.ceil(windowMs * 1000), randomUUID()),
+      this.redis.admitToWindow(key, limit, Math.ceil(windowMs * 1000), ticket),
     )
-    return { granted: admitted === 1, waitMs: waitUs / 1000 }
+    return admitted === 1 ? { granted: true, waitMs: 0, ticket } : { granted: false, waitMs: waitUs / 1000 }
+  }
+
+  async confirmSend(key: string, ticket: string): Promise<void> {
+    await this.run(() => this.redis.confirmSend(key, ticket))
   }
 
   async ping(): Promise<void> {

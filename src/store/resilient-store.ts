@@ -1,5 +1,10 @@
 import { MemoryStore } from './memory-store.js'
-import { type SharedStore, type SlotReservation, StoreUnavailableError } from './shared-store.js'
+import {
+  type SharedStore,
+  type SlotReservation,
+  StoreUnavailableError,
+  type WindowAdmission,
+} from './shared-store.js'
 
 export interface StoreHealth {
   /** Which store answers now: the shared one, or the local fallback while the shared one is away. */
@@ -79,7 +84,7 @@ export class ResilientStore implements SharedStore {
     )
   }
 
-  admitToWindow(key: string, limit: number, windowMs: number): Promise<SlotReservation> {
+  admitToWindow(key: string, limit: number, windowMs: number): Promise<WindowAdmission> {
     return this.attempt(
       () => this.shared.admitToWindow(key, limit, windowMs),
       () =>
@@ -88,6 +93,13 @@ export class ResilientStore implements SharedStore {
           Math.max(1, Math.floor(limit / this.options.expectedReplicas)),
           windowMs,
         ),
+    )
+  }
+
+  confirmSend(key: string, ticket: string): Promise<void> {
+    return this.attempt(
+      () => this.shared.confirmSend(key, ticket),
+      () => this.local.confirmSend(key, ticket),
     )
   }
 

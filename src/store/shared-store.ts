@@ -9,6 +9,11 @@ export interface SlotReservation {
   waitMs: number
 }
 
+export interface WindowAdmission extends SlotReservation {
+  /** Names the admitted send, so that confirmSend can move it to the moment it really left. */
+  ticket?: string
+}
+
 export interface SharedStore {
   readonly kind: 'redis' | 'memory'
   get(key: string): Promise<string | null>
@@ -29,7 +34,13 @@ export interface SharedStore {
    * `windowMs` (on the store's clock), else refuses and says when the oldest one leaves the window.
    * Decided at the moment of sending, so a caller that woke up late cannot crowd the window.
    */
-  admitToWindow(key: string, limit: number, windowMs: number): Promise<SlotReservation>
+  admitToWindow(key: string, limit: number, windowMs: number): Promise<WindowAdmission>
+  /**
+   * Re-stamps an admitted send with the store's clock now, just before the request leaves: a caller that
+   * was slowed between admission and sending (a busy event loop, a descheduled process) then holds its
+   * place in the window from when it really went out, so the next callers wait for it.
+   */
+  confirmSend(key: string, ticket: string): Promise<void>
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>
   close(): Promise<void>

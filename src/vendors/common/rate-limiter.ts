@@ -1,3 +1,4 @@
+import type { SourceMetrics } from '../../metrics/service-metrics.js'
 import type { SharedStore } from '../../store/shared-store.js'
 import { sleep } from './abortable-sleep.js'
 import { VendorError } from './vendor-error.js'
@@ -14,6 +15,8 @@ export interface RateLimiterOptions {
    * throughput; the default vendor rates (90% of the documented limits) leave the rest of the margin.
    */
   safetyMs?: number
+  /** Observes how long each granted call waited. */
+  metrics?: SourceMetrics
 }
 
 /**
@@ -39,8 +42,11 @@ export class RateLimiter {
     this.windowLimit = Math.max(1, Math.floor(options.ratePerSecond))
   }
 
-  /** Resolves when the caller may send; returns how long it waited (ms). */
-  async acquire(signal: AbortSignal, deadline: number): Promise<number> {
+  /**
+   * Resolves when the caller may send. Call `markSent()` on the permit right before the request leaves,
+   * so the window counts the call from then rather than from its admission.
+   */
+  async acquire(signal: AbortSignal, deadline: number): Promise<SendPermit> {
     const started = Date.now()
     const maxWaitMs = deadline - started
     if (maxWaitMs <= 0) throw deadlinePassed()
@@ -48,16 +54,31 @@ export class RateLimiter {
     if (!reservation.granted) throw deadlinePassed()
     await sleep(reservation.waitMs, signal)
     for (;;) {
-      const admission = await this.options.store.admitToWindow(
-        `${this.options.key}:log`,
-        this.windowLimit,
-        this.windowMs,
-      )
-      if (admission.granted) return Date.now() - started
+      const logKey = `${this.options.key}:log`
+      const admission = await this.options.store.admitToWindow(logKey, this.windowLimit, this.windowMs)
+      if (admission.granted) {
+        const waitedMs = Date.now() - started
+        this.options.metrics?.rateLimitWait(waitedMs / 1000)
+        const { ticket } = admission
+        const { store } = this.options
+        return {
+          waitedMs,
+          // Not awaited: the stamp is taken when the store runs it, i.e. as the request goes out. A
+          // failure only loses the correction, never the call.
+          markSent: () => {
+            if (ticket) store.confirmSend(logKey, ticket).catch(() => {})
+          },
+        }
+      }
       if (Date.now() + admission.waitMs >= deadline) throw deadlinePassed()
       await sleep(admission.waitMs + 1, signal)
     }
   }
+}
+
+export interface SendPermit {
+  waitedMs: number
+  markSent(): void
 }
 
 function deadlinePassed(): VendorError {
