@@ -20,7 +20,15 @@ const app = await buildApp({ config })
 closeWithGrace({ delay: config.queryTimeoutMs + 5000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error')
   else app.log.info({ signal }, 'closing: finishing in-flight requests')
-  await app.close()
+  // app.close() stops accepting and waits for every connection to end. A keep-alive connection whose
+  // request finishes meanwhile would stay open until its client drops it (Fastify's keepAliveTimeout is
+  // 72 s) and hold the exit back, so each one is closed as soon as it has no request in flight.
+  const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100)
+  try {
+    await app.close()
+  } finally {
+    clearInterval(closeIdle)
+  }
 })
 
 await app.listen({ port: config.port, host: config.host })

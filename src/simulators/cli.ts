@@ -1,4 +1,5 @@
 // `npm run simulators`: both simulators on loopback, for demo mode and for trying the service by hand.
+// SIMULATORS_HOST=0.0.0.0 makes them reachable from other hosts (the compose demo runs them in a container).
 import {
   type DingTalkSimulator,
   type FeishuSimulator,
@@ -31,11 +32,12 @@ function describe(
   ].join('\n')
 }
 
+const host = process.env.SIMULATORS_HOST?.trim() || '127.0.0.1'
 const started: Array<FeishuSimulator | DingTalkSimulator> = []
 try {
-  const feishu = await startFeishuSimulator({ port: portFromEnv('FEISHU_SIM_PORT', 4101) })
+  const feishu = await startFeishuSimulator({ host, port: portFromEnv('FEISHU_SIM_PORT', 4101) })
   started.push(feishu)
-  const dingtalk = await startDingTalkSimulator({ port: portFromEnv('DINGTALK_SIM_PORT', 4102) })
+  const dingtalk = await startDingTalkSimulator({ host, port: portFromEnv('DINGTALK_SIM_PORT', 4102) })
   started.push(dingtalk)
   console.log(
     describe(

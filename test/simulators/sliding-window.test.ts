@@ -78,6 +78,8 @@ t.test('call stats: peak per sliding second, concurrency and reset', async (t) =
     refusedBadCredentials: 0,
     injectedErrors: 0,
     injectedHangs: 0,
+    injectedMalformed: 0,
+    injectedHtmlErrors: 0,
     peakPerSecond: 0,
     peakConcurrency: 2,
     rowsServed: 0,

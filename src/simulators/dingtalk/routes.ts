@@ -1,9 +1,15 @@
 // The two DingTalk endpoints. Each call goes through the same steps as at the vendor: the gateway (rate
-// limit, then token), then the attendance service (faults, parameters, data). Every answer is HTTP 200.
+// limit, then token), then the attendance service (faults, parameters, data). Every answer is HTTP 200,
+// except an injected gateway page (`htmlErrorRate`).
 import type { FastifyInstance } from 'fastify'
 import type { SimulatorRuntime } from '../shared/runtime.js'
 import type { TokenStore } from '../shared/token-store.js'
-import { sendVendorReply } from '../shared/vendor-reply.js'
+import {
+  sendCutOffReply,
+  sendHtmlErrorPage,
+  sendVendorReply,
+  type VendorReply,
+} from '../shared/vendor-reply.js'
 import { dingTalkErrors } from './errors.js'
 import type { DingTalkSimulatorOptions } from './options.js'
 import type { DingTalkLister } from './query.js'
@@ -36,16 +42,20 @@ export function dingTalkRoutes({ options, runtime, tokens, list }: DingTalkRoute
       const fault = await runtime.fault('token', reply)
       if (fault === 'dropped') return reply
       if (fault === 'error') return sendVendorReply(reply, dingTalkErrors.busy())
+      if (fault === 'html') return sendHtmlErrorPage(reply)
+      // A cut-off answer is still the vendor's answer (a token may be issued); only its end is lost.
+      const send = (answer: VendorReply) =>
+        fault === 'malformed' ? sendCutOffReply(reply, answer) : sendVendorReply(reply, answer)
 
       if (
         queryString(request.query, 'appkey') !== options.appKey ||
         queryString(request.query, 'appsecret') !== options.appSecret
       ) {
         runtime.stats.add('refusedBadCredentials')
-        return sendVendorReply(reply, dingTalkErrors.badCredentials())
+        return send(dingTalkErrors.badCredentials())
       }
       const { token, expiresIn } = fetchAccessToken(tokens, options.tokenTtlSeconds)
-      return sendVendorReply(reply, {
+      return send({
         status: 200,
         body: { errcode: 0, access_token: token, errmsg: 'ok', expires_in: expiresIn },
       })
@@ -71,15 +81,19 @@ export function dingTalkRoutes({ options, runtime, tokens, list }: DingTalkRoute
       const fault = await runtime.fault('data', reply)
       if (fault === 'dropped') return reply
       if (fault === 'error') return sendVendorReply(reply, dingTalkErrors.busy())
+      if (fault === 'html') return sendHtmlErrorPage(reply)
+      const send = (answer: VendorReply) =>
+        fault === 'malformed' ? sendCutOffReply(reply, answer) : sendVendorReply(reply, answer)
 
       const checked = checkDingTalkList(request.headers['content-type'], request.body)
       if (!checked.ok) {
         runtime.stats.add('refusedBadParams')
-        return sendVendorReply(reply, checked.reply)
+        return send(checked.reply)
       }
       const answered = list(checked.value)
-      runtime.stats.add('rowsServed', answered.rows)
-      return sendVendorReply(reply, answered.reply)
+      // Rows in a cut-off answer never reach the client.
+      if (fault !== 'malformed') runtime.stats.add('rowsServed', answered.rows)
+      return send(answered.reply)
     })
   }
 }

@@ -3,7 +3,14 @@
 import type { FastifyInstance } from 'fastify'
 import type { SimulatorRuntime } from '../shared/runtime.js'
 import type { TokenStore } from '../shared/token-store.js'
-import { isPlainObject, parseJsonBody, sendVendorReply } from '../shared/vendor-reply.js'
+import {
+  isPlainObject,
+  parseJsonBody,
+  sendCutOffReply,
+  sendHtmlErrorPage,
+  sendVendorReply,
+  type VendorReply,
+} from '../shared/vendor-reply.js'
 import { feishuErrors } from './errors.js'
 import type { FeishuSimulatorOptions } from './options.js'
 import type { FeishuAnswerer } from './query.js'
@@ -33,29 +40,30 @@ export function feishuRoutes({ options, runtime, tokens, answer }: FeishuRouteDe
       const fault = await runtime.fault('token', reply)
       if (fault === 'dropped') return reply
       if (fault === 'error') return sendVendorReply(reply, feishuErrors.internal())
+      if (fault === 'html') return sendHtmlErrorPage(reply)
+      // A cut-off answer is still the vendor's answer (a token may be issued); only its end is lost.
+      const send = (answer: VendorReply) =>
+        fault === 'malformed' ? sendCutOffReply(reply, answer) : sendVendorReply(reply, answer)
 
       const body = parseJsonBody(request.body)
       const appId = isPlainObject(body) ? body.app_id : undefined
       const appSecret = isPlainObject(body) ? body.app_secret : undefined
       if (typeof appId !== 'string' || typeof appSecret !== 'string' || appId === '' || appSecret === '') {
         runtime.stats.add('refusedBadCredentials')
-        return sendVendorReply(reply, feishuErrors.tokenInvalidParam())
+        return send(feishuErrors.tokenInvalidParam())
       }
       if (appId !== options.appId || appSecret !== options.appSecret) {
         runtime.stats.add('refusedBadCredentials')
         const refusal =
           appId === options.appId ? feishuErrors.tokenWrongSecret() : feishuErrors.tokenUnknownApp()
-        return sendVendorReply(reply, refusal)
+        return send(refusal)
       }
       const { token, expire } = fetchTenantToken(
         tokens,
         options.tokenTtlSeconds,
         options.feishuReuseThresholdSeconds,
       )
-      return sendVendorReply(reply, {
-        status: 200,
-        body: { code: 0, msg: 'ok', tenant_access_token: token, expire },
-      })
+      return send({ status: 200, body: { code: 0, msg: 'ok', tenant_access_token: token, expire } })
     })
 
     scope.post(FEISHU_QUERY_PATH, { onRequest: runtime.arrival('data') }, async (request, reply) => {
@@ -73,6 +81,9 @@ export function feishuRoutes({ options, runtime, tokens, answer }: FeishuRouteDe
       const fault = await runtime.fault('data', reply)
       if (fault === 'dropped') return reply
       if (fault === 'error') return sendVendorReply(reply, feishuErrors.internal())
+      if (fault === 'html') return sendHtmlErrorPage(reply)
+      const send = (answer: VendorReply) =>
+        fault === 'malformed' ? sendCutOffReply(reply, answer) : sendVendorReply(reply, answer)
 
       const checked = checkFeishuQuery(
         request.query as Record<string, unknown>,
@@ -81,12 +92,13 @@ export function feishuRoutes({ options, runtime, tokens, answer }: FeishuRouteDe
       )
       if (!checked.ok) {
         runtime.stats.add('refusedBadParams')
-        return sendVendorReply(reply, checked.reply)
+        return send(checked.reply)
       }
       const answered = answer(checked.value)
       if (answered.reply.status !== 200) runtime.stats.add('refusedBadParams')
-      runtime.stats.add('rowsServed', answered.rows)
-      return sendVendorReply(reply, answered.reply)
+      // Rows in a cut-off answer never reach the client.
+      if (fault !== 'malformed') runtime.stats.add('rowsServed', answered.rows)
+      return send(answered.reply)
     })
   }
 }

@@ -18,6 +18,10 @@ export interface Counters {
   injectedErrors: number
   /** Calls that hung on purpose (`hangRate`). */
   injectedHangs: number
+  /** Calls answered with a cut-off JSON body on purpose (`malformedRate`). */
+  injectedMalformed: number
+  /** Calls answered with an HTML error page on purpose (`htmlErrorRate`). */
+  injectedHtmlErrors: number
   /** The most calls that arrived in any sliding 1000 ms, counting every call to a vendor endpoint. */
   peakPerSecond: number
   /** The most vendor-endpoint calls in flight at once. */
@@ -37,6 +41,8 @@ const zero = (): Counters => ({
   refusedBadCredentials: 0,
   injectedErrors: 0,
   injectedHangs: 0,
+  injectedMalformed: 0,
+  injectedHtmlErrors: 0,
   peakPerSecond: 0,
   peakConcurrency: 0,
   rowsServed: 0,

@@ -23,7 +23,17 @@ export interface CommonRuntimeOptions {
   /** Share of data calls that hang: no answer, then the connection is dropped after `hangMs`. */
   hangRate: number
   hangMs: number
-  /** Apply latency, errors and hangs to token calls too (default false: data calls only). */
+  /**
+   * Share of data calls answered HTTP 200 with the vendor's answer cut off half-way (JSON that does not
+   * parse), as a proxy that drops a body or a vendor bug would, 0..1.
+   */
+  malformedRate: number
+  /**
+   * Share of data calls answered with an HTML error page (HTTP 502, text/html) instead of the vendor's JSON,
+   * as a gateway or load balancer in front of the vendor answers when the service behind it is away, 0..1.
+   */
+  htmlErrorRate: number
+  /** Apply latency, errors, hangs, malformed answers and HTML pages to token calls too (default false). */
   faultsOnTokenCalls: boolean
 }
 
@@ -54,6 +64,8 @@ export const COMMON_DEFAULTS: Omit<CommonRuntimeOptions & CommonStartOptions, 'r
   errorRate: 0,
   hangRate: 0,
   hangMs: 60_000,
+  malformedRate: 0,
+  htmlErrorRate: 0,
   faultsOnTokenCalls: false,
 }
 
@@ -115,6 +127,8 @@ export const COMMON_RUNTIME_CHECKS: Record<keyof CommonRuntimeOptions, Check> = 
   errorRate: checks.rate,
   hangRate: checks.rate,
   hangMs: checks.nonNegativeNumber,
+  malformedRate: checks.rate,
+  htmlErrorRate: checks.rate,
   faultsOnTokenCalls: checks.boolean,
 }
 

@@ -8,7 +8,12 @@ import type { CommonRuntimeOptions } from './options.js'
 import { type Admission, RateLimiter } from './rate-limiter.js'
 
 export type CallKind = 'token' | 'data'
-export type FaultOutcome = 'none' | 'error' | 'dropped'
+/**
+ * What the route does with a call: answer it normally ('none'), with the vendor's internal error ('error'),
+ * with its normal answer cut off half-way ('malformed'), with a gateway's HTML page ('html'), or not at all
+ * because the connection was dropped ('dropped').
+ */
+export type FaultOutcome = 'none' | 'error' | 'malformed' | 'html' | 'dropped'
 
 const CALL_COUNTER: Record<CallKind, CounterName> = { token: 'tokenCalls', data: 'dataCalls' }
 
@@ -58,13 +63,14 @@ export class SimulatorRuntime {
   }
 
   /**
-   * Draws the injected faults for a call that passed the gateway. A hang answers nothing: it ends when
-   * `hangMs` passes, the client goes away or the simulator closes, and then the connection is dropped
+   * Draws the injected faults for a call that passed the gateway, in this order: hang, error, malformed,
+   * HTML page (each rate is the share of the calls that reach its draw). A hang answers nothing: it ends
+   * when `hangMs` passes, the client goes away or the simulator closes, and then the connection is dropped
    * without an answer (a dead upstream, not a slow one).
    */
   async fault(kind: CallKind, reply: FastifyReply): Promise<FaultOutcome> {
     if (!this.#faultsApply(kind)) return 'none'
-    const { hangRate, hangMs, errorRate } = this.#settings()
+    const { hangRate, hangMs, errorRate, malformedRate, htmlErrorRate } = this.#settings()
     if (happens(hangRate)) {
       this.stats.add('injectedHangs')
       const clientGone = new AbortController()
@@ -76,6 +82,14 @@ export class SimulatorRuntime {
     if (happens(errorRate)) {
       this.stats.add('injectedErrors')
       return 'error'
+    }
+    if (happens(malformedRate)) {
+      this.stats.add('injectedMalformed')
+      return 'malformed'
+    }
+    if (happens(htmlErrorRate)) {
+      this.stats.add('injectedHtmlErrors')
+      return 'html'
     }
     return 'none'
   }

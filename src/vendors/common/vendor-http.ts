@@ -4,6 +4,7 @@ import http from 'node:http'
 import https from 'node:https'
 import type { FastifyBaseLogger } from 'fastify'
 import { type Got, got, type Method, RequestError } from 'got'
+import type { SourceMetrics } from '../../metrics/service-metrics.js'
 import { VendorError } from './vendor-error.js'
 
 export interface VendorResponse {
@@ -35,6 +36,8 @@ export interface VendorHttpOptions {
   log: FastifyBaseLogger
   /** Reads the vendor's own code from a body, for the one log line per call. */
   vendorCodeOf: (body: unknown) => unknown
+  /** Observes each exchange's duration. */
+  metrics?: SourceMetrics
 }
 
 export class VendorHttp {
@@ -70,7 +73,8 @@ export class VendorHttp {
         signal: request.signal,
         timeout: { request: timeoutMs },
       })
-      const body = parseJson(response.body)
+      const body = parseJson(withoutCredentials(response.body, request))
+      this.options.metrics?.vendorLatency(request.endpoint, (performance.now() - started) / 1000)
       log.info(
         {
           source: this.options.source,
@@ -86,6 +90,7 @@ export class VendorHttp {
     } catch (error) {
       if (request.signal.aborted) throw request.signal.reason
       const failure = toVendorError(error, request.endpoint)
+      this.options.metrics?.vendorLatency(request.endpoint, (performance.now() - started) / 1000)
       log.warn(
         {
           source: this.options.source,
@@ -105,6 +110,34 @@ export class VendorHttp {
     this.agents.http.destroy()
     this.agents.https.destroy()
   }
+}
+
+/**
+ * The answer with every credential the request carried (access_token, appsecret, the Authorization token,
+ * app_secret) blanked out. A vendor message that echoes the request ("不合法的参数 …?access_token=…") would
+ * otherwise carry the token into a source report's error message, which the client reads.
+ */
+function withoutCredentials(text: string, request: VendorRequest): string {
+  let safe = text
+  for (const credential of credentialsOf(request)) {
+    if (safe.includes(credential)) safe = safe.split(credential).join('[REDACTED]')
+  }
+  return safe
+}
+
+const CREDENTIAL_NAME = /token|secret/i
+
+function credentialsOf(request: VendorRequest): string[] {
+  const named = (fields: object | undefined) =>
+    Object.entries(fields ?? {})
+      .filter(([name, value]) => CREDENTIAL_NAME.test(name) && typeof value === 'string')
+      .map(([, value]) => value as string)
+  const authorization = request.headers?.authorization?.replace(/^Bearer\s+/i, '')
+  const json = typeof request.json === 'object' && request.json !== null ? request.json : undefined
+  return [...named(request.searchParams), ...named(json), ...(authorization ? [authorization] : [])].filter(
+    // Very short values would mangle the text (and are no real credentials).
+    (value) => value.length >= 6,
+  )
 }
 
 function parseJson(text: string): unknown {
