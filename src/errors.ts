@@ -41,3 +41,14 @@ export const IncompleteResultError = createError<[string]>(
   'the result is not complete and strict=true: %s',
   502,
 )
+export const UnauthorizedError = createError<[string]>('ATT_UNAUTHORIZED', '%s', 401)
+export const ForbiddenSourceError = createError<[string, string]>(
+  'ATT_FORBIDDEN_SOURCE',
+  'API key "%s" may not read source(s) %s',
+  403,
+)
+export const RateLimitedError = createError<[number, string, number]>(
+  'ATT_RATE_LIMITED',
+  'more than %d requests a minute for this %s; retry in %d s',
+  429,
+)

@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs'
 import type { TSchema } from 'typebox'
 import { Value } from 'typebox/value'
+import type { ApiKey } from '../auth/api-keys.js'
 import { isValidTimeZone } from '../time/zoned-time.js'
+import { ApiKeysError, loadApiKeys } from './api-keys-config.js'
 import {
   DingTalkSourceInput,
   FeishuSourceInput,
@@ -29,6 +31,12 @@ export interface Config {
   queryTimeoutMs: number
   /** Configured sources; empty means demo mode (the app starts the simulators and configures them). */
   sources: SourceConfig[]
+  /** Keys that may call /attendance/* and /sources; empty: the API is open (demo mode or AUTH_DISABLED). */
+  apiKeys: ApiKey[]
+  /** AUTH_DISABLED=true: serve configured vendor sources without API keys, on purpose. */
+  authDisabled: boolean
+  /** Inbound requests a minute per API key (per IP without one); 0 disables the limit. */
+  rateLimitPerMinute: number
 }
 
 export class ConfigError extends Error {
@@ -41,7 +49,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>
 
 export function loadConfig(env: Env = process.env): Config {
-  return {
+  const config: Config = {
     port: integer(env, 'PORT', 3000, 0, 65_535),
     host: env.HOST?.trim() || '0.0.0.0',
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
@@ -52,6 +60,39 @@ export function loadConfig(env: Env = process.env): Config {
     maxUsers: integer(env, 'MAX_USERS', 5000, 1, 1_000_000),
     queryTimeoutMs: integer(env, 'QUERY_TIMEOUT_MS', 600_000, 1000, 3_600_000),
     sources: loadSources(env),
+    apiKeys: apiKeys(env),
+    authDisabled: oneOf(env, 'AUTH_DISABLED', ['true', 'false'], 'false') === 'true',
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 120, 0, 1_000_000),
+  }
+  checkAccess(config)
+  return config
+}
+
+function apiKeys(env: Env): ApiKey[] {
+  try {
+    return loadApiKeys(env)
+  } catch (error) {
+    if (error instanceof ApiKeysError) throw new ConfigError(error.message)
+    throw error
+  }
+}
+
+/** Real vendor data is never served to anyone who can reach the port unless someone said so explicitly. */
+function checkAccess(config: Config): void {
+  if (config.authDisabled && config.apiKeys.length > 0) {
+    throw new ConfigError('AUTH_DISABLED=true and API keys are both set: choose one')
+  }
+  if (config.sources.length > 0 && config.apiKeys.length === 0 && !config.authDisabled) {
+    throw new ConfigError(
+      'vendor sources are configured but API_KEYS and API_KEYS_FILE are not: set one, or AUTH_DISABLED=true to serve without authentication',
+    )
+  }
+  if (config.sources.length === 0) return
+  const sourceIds = new Set(config.sources.map((source) => source.id))
+  for (const key of config.apiKeys) {
+    const unknown = key.sources?.find((id) => !sourceIds.has(id))
+    if (unknown)
+      throw new ConfigError(`API key "${key.name}" names source "${unknown}", which is not configured`)
   }
 }
 

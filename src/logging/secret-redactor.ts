@@ -3,6 +3,7 @@
 // that contains one is rewritten before it leaves the process (log line or error message).
 const MAX_TRACKED = 2000
 const REDACTED = '[REDACTED]'
+const CREDENTIAL_PARAMETER = /\b([\w.-]*(?:token|secret|key|password)[\w.-]*)=[^&\s"']*/gi
 
 export class SecretRedactor {
   private readonly secrets = new Set<string>()
@@ -22,7 +23,9 @@ export class SecretRedactor {
     for (const secret of this.secrets) {
       if (result.includes(secret)) result = result.split(secret).join(REDACTED)
     }
-    return result.replace(/(access_token|appsecret|app_secret)=[^&\s"']*/gi, `$1=${REDACTED}`)
+    // Any query parameter whose name says it carries a credential (access_token, appsecret, api_key, …),
+    // including one a caller put in a URL by mistake.
+    return result.replace(CREDENTIAL_PARAMETER, `$1=${REDACTED}`)
   }
 
   /**

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { DOCS_CSP } from './security-headers.js'
 
 export const OPENAPI_INFO = {
   title: 'Attendance aggregation service',
@@ -24,11 +25,22 @@ async function swaggerPlugin(fastify: FastifyInstance) {
         { name: 'attendance', description: 'Attendance results from every configured source' },
         { name: 'operations', description: 'Health, readiness and configured sources' },
       ],
+      components: {
+        securitySchemes: {
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'An API key from API_KEYS or API_KEYS_FILE, sent as `Authorization: Bearer <key>`. Required on `/attendance/*` and `/sources` when keys are configured.',
+          },
+        },
+      },
     },
   })
   await fastify.register(swaggerUi, {
     routePrefix: '/docs',
     uiConfig: { docExpansion: 'list', deepLinking: true, defaultModelsExpandDepth: 0 },
+    staticCSP: DOCS_CSP,
   })
 }
 

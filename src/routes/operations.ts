@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { mayReadSource } from '../auth/api-keys.js'
+import { accessErrorResponses, apiKeySecurity } from '../schemas/access.js'
 import { StoreUnavailableError } from '../store/shared-store.js'
 
 const Readiness = Type.Object({
@@ -78,23 +80,28 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get(
     '/sources',
     {
+      onRequest: [fastify.apiRateLimit, fastify.authenticate],
       schema: {
         tags: ['operations'],
         summary: 'The configured sources and their limits (no credentials)',
-        response: { 200: Type.Object({ sources: Type.Array(SourceInfo) }) },
+        description: 'With API keys configured: only the sources the presented key may read.',
+        security: apiKeySecurity,
+        response: { 200: Type.Object({ sources: Type.Array(SourceInfo) }), ...accessErrorResponses },
       },
     },
-    async () => ({
-      sources: fastify.queryService.adapters.map(({ config, limits }) => ({
-        id: config.id,
-        vendor: config.vendor,
-        baseUrl: config.baseUrl,
-        timezone: config.timezone,
-        rateLimitPerSecond: config.rateLimitPerSecond,
-        maxConcurrency: config.maxConcurrency,
-        requestTimeoutMs: config.requestTimeoutMs,
-        ...limits,
-      })),
+    async (request) => ({
+      sources: fastify.queryService.adapters
+        .filter(({ config }) => mayReadSource(request.apiKey, config.id))
+        .map(({ config, limits }) => ({
+          id: config.id,
+          vendor: config.vendor,
+          baseUrl: config.baseUrl,
+          timezone: config.timezone,
+          rateLimitPerSecond: config.rateLimitPerSecond,
+          maxConcurrency: config.maxConcurrency,
+          requestTimeoutMs: config.requestTimeoutMs,
+          ...limits,
+        })),
     }),
   )
 }

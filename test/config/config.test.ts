@@ -47,6 +47,7 @@ t.test('environment values are read and typed', async (t) => {
 
 t.test('shortcuts configure one source per vendor with the vendor defaults', async (t) => {
   const config = loadConfig({
+    AUTH_DISABLED: 'true',
     FEISHU_APP_ID: 'cli_a',
     FEISHU_APP_SECRET: secret,
     DINGTALK_APP_KEY: 'ding_key',
@@ -102,7 +103,7 @@ t.test('a sources file may hold several tenants of one vendor', async (t) => {
       },
     ],
   })
-  const config = loadConfig({ SOURCES_FILE: path })
+  const config = loadConfig({ SOURCES_FILE: path, AUTH_DISABLED: 'true' })
   t.same(
     config.sources.map((source) => source.id),
     ['hq', 'lark-intl', 'sub'],

@@ -7,8 +7,12 @@ import { type Config, loadConfig } from '../../src/config/config.js'
 import { createLogger } from '../../src/logging/logger.js'
 import { SecretRedactor } from '../../src/logging/secret-redactor.js'
 
+/**
+ * The defaults, except: debug logs, and no inbound rate limit (tests send more than a minute's worth of
+ * requests from one address; the rate-limit tests set `rateLimitPerMinute` themselves).
+ */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}), logLevel: 'debug', ...overrides }
+  return { ...loadConfig({}), logLevel: 'debug', rateLimitPerMinute: 0, ...overrides }
 }
 
 export class LogCapture extends Writable {
