@@ -1,0 +1,150 @@
+// The service's Prometheus metrics, created on a Registry of their own (one per app: tests build many
+// apps in one process, and prom-client's global registry would make them collide). The vendor layer and
+// the query service see only the small SourceMetrics / QueryMetrics interfaces, never prom-client.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { SharedStore } from '../store/shared-store.js'
+
+/** What one source's vendor layer reports; bound to the source's id by ServiceMetrics.forSource. */
+export interface SourceMetrics {
+  /** A vendor call ended: `ok`, or the service error code it failed with (VENDOR_RATE_LIMITED, TIMEOUT, …). */
+  vendorCall(endpoint: string, outcome: string): void
+  /** Time one HTTP exchange with the vendor took. */
+  vendorLatency(endpoint: string, seconds: number): void
+  /** A failed attempt is about to be tried again; `reason` is its error code (TOKEN_REJECTED: fresh token). */
+  retry(reason: string): void
+  /** A token was fetched from the vendor by this replica. */
+  tokenFetched(): void
+  /** Time a call waited for its rate-limit slot. */
+  rateLimitWait(seconds: number): void
+}
+
+export interface QueryObservation {
+  seconds: number
+  users: number
+  days: number
+  results: number
+  complete: boolean
+}
+
+export interface QueryMetrics {
+  query(observation: QueryObservation): void
+}
+
+const SOURCE_LABELS = ['source'] as const
+
+export class ServiceMetrics implements QueryMetrics {
+  readonly registry = new Registry()
+
+  private readonly vendorCalls = new Counter({
+    name: 'attendance_vendor_calls_total',
+    help: 'Vendor calls sent, retries and token calls included, by outcome: ok or the service error code',
+    labelNames: ['source', 'endpoint', 'outcome'] as const,
+    registers: [this.registry],
+  })
+
+  private readonly vendorLatencySeconds = new Histogram({
+    name: 'attendance_vendor_request_duration_seconds',
+    help: 'Duration of one HTTP exchange with a vendor (rate-limit wait excluded)',
+    labelNames: ['source', 'endpoint'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  })
+
+  private readonly retries = new Counter({
+    name: 'attendance_vendor_retries_total',
+    help: 'Vendor call attempts retried, by the error code of the failed attempt',
+    labelNames: ['source', 'reason'] as const,
+    registers: [this.registry],
+  })
+
+  private readonly tokenFetches = new Counter({
+    name: 'attendance_token_fetches_total',
+    help: 'Tokens fetched from the vendor by this replica (one fetch serves every replica through the store)',
+    labelNames: SOURCE_LABELS,
+    registers: [this.registry],
+  })
+
+  private readonly rateLimitWaitSeconds = new Histogram({
+    name: 'attendance_rate_limit_wait_seconds',
+    help: 'Time a vendor call waited for a slot of the shared rate limit',
+    labelNames: SOURCE_LABELS,
+    buckets: [0.005, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  })
+
+  private readonly queryDurationSeconds = new Histogram({
+    name: 'attendance_query_duration_seconds',
+    help: 'Duration of one attendance query, all sources, vendor calls and waits included',
+    labelNames: ['complete'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    registers: [this.registry],
+  })
+
+  private readonly queryUsers = new Histogram({
+    name: 'attendance_query_users',
+    help: 'Distinct users named by one query',
+    buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000],
+    registers: [this.registry],
+  })
+
+  private readonly queryDays = new Histogram({
+    name: 'attendance_query_days',
+    help: 'Days in the range of one query, inclusive',
+    buckets: [1, 7, 14, 31, 62, 93, 186, 366],
+    registers: [this.registry],
+  })
+
+  private readonly queryResults = new Histogram({
+    name: 'attendance_query_results',
+    help: 'Day results answered by one query',
+    buckets: [0, 10, 100, 1000, 10_000, 100_000, 1_000_000],
+    registers: [this.registry],
+  })
+
+  private readonly bySource = new Map<string, SourceMetrics>()
+
+  forSource(source: string): SourceMetrics {
+    let bound = this.bySource.get(source)
+    if (!bound) {
+      bound = {
+        vendorCall: (endpoint, outcome) => this.vendorCalls.inc({ source, endpoint, outcome }),
+        vendorLatency: (endpoint, seconds) =>
+          this.vendorLatencySeconds.observe({ source, endpoint }, seconds),
+        retry: (reason) => this.retries.inc({ source, reason }),
+        tokenFetched: () => this.tokenFetches.inc({ source }),
+        rateLimitWait: (seconds) => this.rateLimitWaitSeconds.observe({ source }, seconds),
+      }
+      this.bySource.set(source, bound)
+    }
+    return bound
+  }
+
+  query({ seconds, users, days, results, complete }: QueryObservation): void {
+    this.queryDurationSeconds.observe({ complete: String(complete) }, seconds)
+    this.queryUsers.observe(users)
+    this.queryDays.observe(days)
+    this.queryResults.observe(results)
+  }
+
+  /**
+   * Store health, read at scrape time with a ping, as /readyz does: 1 while the configured store answers
+   * (Redis, shared by the replicas; or the in-memory store of a single replica, which always does), 0 while
+   * Redis is away and this replica serves tokens and rate limits from local fallback state.
+   */
+  watchStore(store: SharedStore): void {
+    new Gauge({
+      name: 'attendance_store_shared',
+      help: '1: the configured store (label kind) answers; 0: Redis is away, serving from local fallback state',
+      labelNames: ['kind'] as const,
+      registers: [this.registry],
+      async collect() {
+        const answers = await store.ping().then(
+          () => 1,
+          () => 0,
+        )
+        this.reset()
+        this.set({ kind: store.kind }, answers)
+      },
+    })
+  }
+}

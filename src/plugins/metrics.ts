@@ -1,0 +1,39 @@
+// GET /metrics in Prometheus' text format: the app's own metrics plus the process metrics. Open (no API
+// key: scrapers reach it on the private network) and left out of the OpenAPI document, which describes
+// the attendance API.
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { Registry } from 'prom-client'
+import { processMetricsRegistry } from '../metrics/process-metrics.js'
+import type { ServiceMetrics } from '../metrics/service-metrics.js'
+import type { SharedStore } from '../store/shared-store.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: ServiceMetrics
+  }
+}
+
+export interface MetricsPluginOptions {
+  metrics: ServiceMetrics
+  store: SharedStore
+  /** Also serve Node's process metrics (default true). */
+  processMetrics?: boolean
+}
+
+async function metricsPlugin(fastify: FastifyInstance, options: MetricsPluginOptions) {
+  const { metrics } = options
+  metrics.watchStore(options.store)
+  const served =
+    options.processMetrics === false
+      ? metrics.registry
+      : Registry.merge([metrics.registry, processMetricsRegistry()])
+  fastify.decorate('metrics', metrics)
+
+  fastify.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(served.contentType)
+    return served.metrics()
+  })
+}
+
+export default fp(metricsPlugin, { name: 'metrics' })

