@@ -92,11 +92,25 @@ function parseUsers(users: QueryInput['users'], limits: QueryLimits): Map<string
   return new Map([...bySource].map(([source, ids]) => [source, [...ids]]))
 }
 
+/**
+ * Splits a GET list on commas. Only spaces around an entry are dropped ("a, b" reads naturally): control
+ * characters and other Unicode white space are not, so that they are refused like anywhere else in an id
+ * instead of passing silently here and failing the same entry in a POST.
+ */
 function splitUserList(text: string): string[] {
   return text
     .split(',')
-    .map((part) => part.trim())
+    .map(trimSpaces)
     .filter((part) => part.length > 0)
+}
+
+// A loop, not /^ +| +$/: that regex is quadratic on a long run of spaces followed by anything else.
+function trimSpaces(text: string): string {
+  let start = 0
+  let end = text.length
+  while (start < end && text.charCodeAt(start) === 0x20) start++
+  while (end > start && text.charCodeAt(end - 1) === 0x20) end--
+  return text.slice(start, end)
 }
 
 function splitUserRef(ref: string): { source: string; userId: string } {
@@ -105,8 +119,19 @@ function splitUserRef(ref: string): { source: string; userId: string } {
   return { source: ref.slice(0, colon), userId: ref.slice(colon + 1) }
 }
 
-/** Echoes user input in an error safely: control characters escaped, length bounded. */
-function printable(text: string): string {
-  const escaped = JSON.stringify(text).slice(1, -1)
-  return escaped.length > 80 ? `${escaped.slice(0, 77)}...` : escaped
+/**
+ * Echoes user input in an error safely: control characters and lone surrogates escaped, length bounded.
+ * Cut between code points, never inside an escape (`\u00...`) or between the halves of a surrogate pair,
+ * and without escaping more of a huge input than it shows.
+ */
+function printable(text: string, max = 80): string {
+  let shown = ''
+  let cut = -1
+  for (const char of text) {
+    const escaped = JSON.stringify(char).slice(1, -1)
+    if (cut < 0 && shown.length + escaped.length > max - 3) cut = shown.length
+    shown += escaped
+    if (shown.length > max) return `${shown.slice(0, cut)}...`
+  }
+  return shown
 }

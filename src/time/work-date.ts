@@ -32,7 +32,8 @@ export function fromCompactDate(compact: number): string {
 
 /** Day of week of an epoch day: 0 Sunday … 6 Saturday. */
 export function weekday(epochDay: number): number {
-  return (epochDay + 4) % 7 // 1970-01-01 was a Thursday
+  // 1970-01-01 was a Thursday; the double modulo keeps days before 1970 in 0..6 too.
+  return (((epochDay + 4) % 7) + 7) % 7
 }
 
 export interface DateWindow {

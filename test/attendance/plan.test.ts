@@ -66,3 +66,11 @@ t.test('every user and day is covered exactly once, whatever the sizes', async (
     )
   }
 })
+
+t.test('weekday is right on both sides of 1970', async (t) => {
+  const { weekday } = await import('../../src/time/work-date.js')
+  t.equal(weekday(day('1970-01-01')), 4, 'Thursday')
+  t.equal(weekday(day('1969-12-27')), 6, 'Saturday')
+  t.equal(weekday(day('1969-12-28')), 0, 'Sunday')
+  t.equal(weekday(day('2024-05-06')), 1, 'Monday')
+})
