@@ -9,7 +9,13 @@ import type { Config } from './config/config.js'
 import { startDemoSources } from './demo/demo-sources.js'
 import { createLogger } from './logging/logger.js'
 import { SecretRedactor } from './logging/secret-redactor.js'
+import { ServiceMetrics } from './metrics/service-metrics.js'
+import auth from './plugins/auth.js'
+import { clientErrorHandler } from './plugins/client-error-handler.js'
 import errorHandler from './plugins/error-handler.js'
+import metricsPlugin from './plugins/metrics.js'
+import rateLimit from './plugins/rate-limit.js'
+import securityHeaders from './plugins/security-headers.js'
 import swagger from './plugins/swagger.js'
 import attendanceRoutes from './routes/attendance.js'
 import operationsRoutes from './routes/operations.js'
@@ -50,6 +56,7 @@ export async function buildApp(options: AppOptions) {
     // One line per request, written in onResponse below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: 1_048_576,
+    clientErrorHandler,
     ajv: {
       // Formats (date, date-time) come with Fastify's default compiler.
       customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false },
@@ -68,8 +75,10 @@ export async function buildApp(options: AppOptions) {
 
   const store = await createStore(config, logger)
   app.addHook('onClose', () => store.close())
+  const metrics = new ServiceMetrics()
   const queryService = new QueryService(
-    config.sources.map((source) => createAdapter(source, { store, redactor, log: logger })),
+    config.sources.map((source) => createAdapter(source, { store, redactor, log: logger, metrics })),
+    metrics,
   )
   app.addHook('onClose', () => queryService.close())
 
@@ -97,7 +106,11 @@ export async function buildApp(options: AppOptions) {
   })
 
   await app.register(errorHandler)
+  await app.register(securityHeaders)
+  await app.register(auth)
+  await app.register(rateLimit)
   await app.register(swagger)
+  await app.register(metricsPlugin, { metrics, store })
   await app.register(operationsRoutes)
   await app.register(attendanceRoutes)
   return app

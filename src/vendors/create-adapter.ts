@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { SourceAdapter } from '../attendance/source.js'
 import { appIdentity, type SourceConfig } from '../config/source-config.js'
 import type { SecretRedactor } from '../logging/secret-redactor.js'
+import type { ServiceMetrics } from '../metrics/service-metrics.js'
 import type { SharedStore } from '../store/shared-store.js'
 import { RateLimiter } from './common/rate-limiter.js'
 import { TokenProvider } from './common/token-provider.js'
@@ -18,11 +19,14 @@ export interface AdapterDependencies {
   log: Logger
   /** Overrides for tests that need short-lived tokens. */
   tokenSafetyMarginSeconds?: number
+  /** Where the source's vendor calls, retries, token fetches and rate-limit waits are counted. */
+  metrics?: ServiceMetrics
 }
 
 export function createAdapter(source: SourceConfig, deps: AdapterDependencies): SourceAdapter {
   // Keys name the vendor, the base URL and the app: two tenants, or Feishu and Lark, never share state.
   const scope = `${source.vendor}:${source.baseUrl}:${appIdentity(source)}`
+  const metrics = deps.metrics?.forSource(source.id)
   const http = new VendorHttp({
     source: source.id,
     baseUrl: source.baseUrl,
@@ -31,11 +35,13 @@ export function createAdapter(source: SourceConfig, deps: AdapterDependencies): 
     log: deps.log,
     vendorCodeOf: (body) =>
       (body as { code?: unknown; errcode?: unknown }).code ?? (body as { errcode?: unknown }).errcode,
+    metrics,
   })
   const limiter = new RateLimiter({
     store: deps.store,
     key: `ratelimit:${scope}`,
     ratePerSecond: source.rateLimitPerSecond,
+    metrics,
   })
   // The token call goes through the same limiter and retries as data calls; it needs no token itself.
   let caller: VendorCaller
@@ -43,6 +49,7 @@ export function createAdapter(source: SourceConfig, deps: AdapterDependencies): 
     store: deps.store,
     key: `token:${scope}`,
     safetyMarginSeconds: deps.tokenSafetyMarginSeconds,
+    metrics,
     onRefreshError: (error) =>
       deps.log.warn({ source: source.id, err: error }, 'background token refresh failed'),
     fetchToken: (signal, deadline) =>
@@ -68,7 +75,7 @@ export function createAdapter(source: SourceConfig, deps: AdapterDependencies): 
             { signal, deadline },
           ),
   })
-  caller = new VendorCaller(http, limiter, tokens)
+  caller = new VendorCaller(http, limiter, tokens, undefined, metrics)
   const close = () => http.close()
   return source.vendor === 'feishu'
     ? new FeishuAdapter(source, caller, deps.log, close)

@@ -2,6 +2,7 @@
 // in-process callers share one promise, and across replicas a short store lock lets one replica fetch
 // while the others wait for the value it stores.
 import { randomUUID } from 'node:crypto'
+import type { SourceMetrics } from '../../metrics/service-metrics.js'
 import type { SharedStore } from '../../store/shared-store.js'
 import { sleep } from './abortable-sleep.js'
 
@@ -23,6 +24,8 @@ export interface TokenProviderOptions {
   /** How long one replica may hold the fetch lock; a dead holder blocks the others no longer than this. */
   lockTtlMs?: number
   onRefreshError?: (error: unknown) => void
+  /** Counts the tokens this replica fetched from the vendor. */
+  metrics?: SourceMetrics
 }
 
 interface CachedToken {
@@ -110,6 +113,7 @@ export class TokenProvider {
 
   private async fetchAndStore(signal: AbortSignal, deadline: number): Promise<string> {
     const fetched = await this.options.fetchToken(signal, deadline)
+    this.options.metrics?.tokenFetched()
     const lifetimeMs = fetched.expiresInSeconds * 1000
     // A vendor lifetime shorter than twice the margin (only seen in tests) keeps half of it usable.
     const usableMs = lifetimeMs > 2 * this.marginMs ? lifetimeMs - this.marginMs : lifetimeMs / 2

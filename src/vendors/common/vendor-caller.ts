@@ -2,6 +2,7 @@
 // the HTTP call, the vendor's verdict, and — on failure — the one retry with a fresh token or the backoff
 // retries. Adapters only build the request and read the answer.
 import type { FastifyBaseLogger } from 'fastify'
+import type { SourceMetrics } from '../../metrics/service-metrics.js'
 import type { RateLimiter } from './rate-limiter.js'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetries } from './retry.js'
 import type { TokenProvider } from './token-provider.js'
@@ -26,6 +27,7 @@ export class VendorCaller {
     private readonly limiter: RateLimiter,
     private readonly tokens: TokenProvider,
     private readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+    private readonly metrics?: SourceMetrics,
   ) {}
 
   /** A call that needs no token (the token call itself): limited and retried like any other. */
@@ -38,7 +40,7 @@ export class VendorCaller {
       policy: this.policy,
       signal: context.signal,
       deadline: context.deadline,
-      onRetry: context.onRetry,
+      onRetry: this.onRetry(context),
     })
   }
 
@@ -56,6 +58,7 @@ export class VendorCaller {
         } catch (error) {
           if (!(error instanceof VendorError) || !error.tokenRejected) throw error
           // Expired or revoked: replace it (once for everybody) and try again once.
+          this.metrics?.retry('TOKEN_REJECTED')
           await this.tokens.invalidate(token)
           const fresh = await this.tokens.get(context.signal, context.deadline)
           try {
@@ -74,7 +77,12 @@ export class VendorCaller {
           }
         }
       },
-      { policy: this.policy, signal: context.signal, deadline: context.deadline, onRetry: context.onRetry },
+      {
+        policy: this.policy,
+        signal: context.signal,
+        deadline: context.deadline,
+        onRetry: this.onRetry(context),
+      },
     )
   }
 
@@ -84,15 +92,41 @@ export class VendorCaller {
     context: CallContext,
     attempt: number,
   ): Promise<T> {
-    await this.limiter.acquire(context.signal, context.deadline)
+    const permit = await this.limiter.acquire(context.signal, context.deadline)
     context.countCall?.()
-    const response = await this.http.send({
-      ...request,
-      attempt,
-      signal: context.signal,
-      deadline: context.deadline,
-      log: context.log,
-    })
-    return read(response)
+    permit.markSent()
+    try {
+      const response = await this.http.send({
+        ...request,
+        attempt,
+        signal: context.signal,
+        deadline: context.deadline,
+        log: context.log,
+      })
+      const value = read(response)
+      this.metrics?.vendorCall(request.endpoint, 'ok')
+      return value
+    } catch (error) {
+      this.metrics?.vendorCall(request.endpoint, outcomeOf(error, context.signal))
+      throw error
+    }
   }
+
+  private onRetry(context: CallContext): ((error: VendorError) => void) | undefined {
+    const { metrics } = this
+    if (!metrics) return context.onRetry
+    return (error) => {
+      metrics.retry(error.code)
+      context.onRetry?.(error)
+    }
+  }
+}
+
+/** The service error code a failed call counts under, as the source report would classify it. */
+function outcomeOf(error: unknown, signal: AbortSignal): string {
+  // Stopped from outside (client gone, deadline, or another block's fatal error): not this call's doing.
+  if (signal.aborted && error === signal.reason) {
+    return error instanceof DOMException && error.name === 'TimeoutError' ? 'TIMEOUT' : 'CANCELLED'
+  }
+  return error instanceof VendorError ? error.code : 'VENDOR_BAD_RESPONSE'
 }
