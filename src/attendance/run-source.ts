@@ -1,12 +1,16 @@
 // Runs one source's blocks concurrently (up to the source's maxConcurrency) and turns what happened into
 // the source's days and its report. A failed block never fails the others; what it could not fetch is
 // listed in the report's `missing`, so an answer is never silently short.
+//
+// Users are sorted before they are chunked, so chunk k holds only users before those of chunk k + 1: the
+// days of each chunk, once all its windows are in, are handed on sorted (userId, workDate) and in chunk
+// order. The caller can write them out at once (a streamed answer) instead of holding the whole answer.
 import type { FastifyBaseLogger } from 'fastify'
 import type { DayResult } from '../schemas/day-result.js'
 import type { MissingPart, SourceError, SourceReport } from '../schemas/source-report.js'
 import { formatWorkDate } from '../time/work-date.js'
 import { failsWholeSource, VendorError } from '../vendors/common/vendor-error.js'
-import { planBlocks } from './plan.js'
+import { planChunks } from './plan.js'
 import type { Block, SourceAdapter } from './source.js'
 
 export interface SourceRun {
@@ -18,30 +22,43 @@ export interface SourceRun {
   signal: AbortSignal
   deadline: number
   log: FastifyBaseLogger
+  /** Receives the source's days in order, one chunk of users at a time, as soon as the chunk is complete. */
+  onDays: (days: DayResult[]) => void
 }
 
-export interface SourceOutcome {
-  days: DayResult[]
-  report: SourceReport
-}
-
-export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise<SourceOutcome> {
-  const blocks = planBlocks(run.userIds, run.from, run.to, adapter.limits)
+export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise<SourceReport> {
+  // Plain code-unit order, the same on every machine and locale (the answer's order).
+  const chunks = planChunks([...run.userIds].sort(), run.from, run.to, adapter.limits)
+  const blocks = chunks.flatMap((windows, chunk) => windows.map((block) => ({ block, chunk })))
   // Aborted when the request goes away, or when a failure (bad credentials) would fail every block anyway.
   const stop = new AbortController()
   const signal = AbortSignal.any([run.signal, stop.signal])
-  const days = new Map<string, DayResult>()
+  const chunkDays: (Map<string, DayResult> | undefined)[] = chunks.map(() => new Map())
+  const blocksLeft = chunks.map((windows) => windows.length)
+  let nextChunk = 0
   const invalid = new Set<string>()
   const unauthorized = new Set<string>()
-  const failed: { block: Block; error: SourceError }[] = []
+  const failed: { block: Block; index: number; error: SourceError }[] = []
   let vendorCalls = 0
   let next = 0
 
+  // Hands on every complete chunk that no earlier, incomplete chunk holds back.
+  const blockDone = (chunk: number) => {
+    blocksLeft[chunk] = (blocksLeft[chunk] ?? 1) - 1
+    while (nextChunk < chunks.length && blocksLeft[nextChunk] === 0) {
+      const days = [...(chunkDays[nextChunk]?.values() ?? [])].sort(byUserAndDate)
+      chunkDays[nextChunk++] = undefined
+      run.onDays(days)
+    }
+  }
+
   const worker = async () => {
     while (next < blocks.length) {
-      const block = blocks[next++] as Block
+      const index = next++
+      const { block, chunk } = blocks[index] as { block: Block; chunk: number }
       if (signal.aborted) {
-        failed.push({ block, error: stoppedError(run.signal, stop.signal) })
+        failed.push({ block, index, error: stoppedError(run.signal, stop.signal) })
+        blockDone(chunk)
         continue
       }
       try {
@@ -55,6 +72,7 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
           },
           log: run.log,
         })
+        const days = chunkDays[chunk] as Map<string, DayResult>
         for (const day of result.days) {
           const key = `${day.userId}\u0000${day.workDate}`
           if (!days.has(key)) days.set(key, day)
@@ -66,16 +84,19 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
           run.log.error({ err: error, source: adapter.config.id }, 'unexpected failure fetching a block')
         }
         const classified = toSourceError(error, run.signal)
-        failed.push({ block, error: classified })
+        failed.push({ block, index, error: classified })
         if (error instanceof VendorError && failsWholeSource(error)) stop.abort(error)
       }
+      blockDone(chunk)
     }
   }
   const workers = Math.max(1, Math.min(adapter.config.maxConcurrency, blocks.length))
   await Promise.all(Array.from({ length: workers }, worker))
 
   const status = failed.length === 0 ? 'ok' : failed.length === blocks.length ? 'error' : 'partial'
-  const report: SourceReport = {
+  // In plan order (users, then dates), whatever order the failures came in: the same answer every time.
+  failed.sort((a, b) => a.index - b.index)
+  return {
     source: adapter.config.id,
     vendor: adapter.config.vendor,
     status,
@@ -85,7 +106,15 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
     missing: failed.map(({ block }) => toMissingPart(block)),
     error: mostTelling(failed.map(({ error }) => error)),
   }
-  return { days: [...days.values()], report }
+}
+
+/** Within one source: by userId, then workDate, in plain code-unit order. */
+function byUserAndDate(a: DayResult, b: DayResult): number {
+  return compare(a.userId, b.userId) || compare(a.workDate, b.workDate)
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }
 
 function toMissingPart(block: Block): MissingPart {

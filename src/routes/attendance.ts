@@ -1,10 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify'
+import type { TSchema } from 'typebox'
+import { Compile } from 'typebox/compile'
 import { parseQuery, type QueryInput } from '../attendance/parse-query.js'
-import { IncompleteResultError } from '../errors.js'
+import { mayReadSource } from '../auth/api-keys.js'
+import { ForbiddenSourceError, IncompleteResultError } from '../errors.js'
+import { accessErrorResponses, apiKeySecurity, forbiddenSourceResponse } from '../schemas/access.js'
 import { AttendanceBody, AttendanceQuerystring, AttendanceResponse } from '../schemas/attendance-query.js'
 import { ErrorResponse } from '../schemas/error.js'
 import { attendanceExamples } from './attendance-examples.js'
+import { streamAnswer } from './attendance-stream.js'
+
+function errorExample(statusCode: number, code: string, error: string, message: string) {
+  return { statusCode, code, error, message }
+}
 
 const errorResponses = {
   400: {
@@ -12,9 +21,53 @@ const errorResponses = {
     description:
       'Invalid input: bad or impossible date, reversed or too long range, unknown source, malformed user, too many users, wrong types.',
   },
-  413: { ...ErrorResponse, description: 'The body is larger than the limit.' },
-  415: { ...ErrorResponse, description: 'POST without a JSON body.' },
-  502: { ...ErrorResponse, description: 'Only with `strict=true`: the result is not complete.' },
+  413: {
+    ...ErrorResponse,
+    description: 'The body is larger than the limit.',
+    examples: [
+      errorExample(413, 'FST_ERR_CTP_BODY_TOO_LARGE', 'Payload Too Large', 'Request body is too large'),
+    ],
+  },
+  415: {
+    ...ErrorResponse,
+    description: 'POST without a JSON body.',
+    examples: [
+      errorExample(415, 'FST_ERR_CTP_INVALID_MEDIA_TYPE', 'Unsupported Media Type', 'Unsupported Media Type'),
+    ],
+  },
+  502: {
+    ...ErrorResponse,
+    description: 'Only with `strict=true`: the result is not complete.',
+    examples: [
+      errorExample(
+        502,
+        'ATT_INCOMPLETE_RESULT',
+        'Bad Gateway',
+        'the result is not complete and strict=true: sources not ok: dingtalk',
+      ),
+    ],
+  },
+  ...accessErrorResponses,
+  ...forbiddenSourceResponse,
+}
+
+/**
+ * Validates a JSON body as it is, types included. The app's Ajv coerces types, which query strings need
+ * (every value there is text) but which would let a body through with `"strict": "true"`, `"strict": null`
+ * or `"userId": 12` instead of refusing it like any other wrong type.
+ */
+const exactJsonValidator: FastifySchemaCompiler<TSchema> = ({ schema }) => {
+  const check = Compile(schema)
+  return (value) => {
+    if (check.Check(value)) return { value }
+    // The first few reasons, like Ajv's without allErrors: a body of 50,000 bad users gets one line, not
+    // 50,000. TypeBox also reports `additionalProperties: false` as "schema is false": said once is enough.
+    const errors = check
+      .Errors(value)
+      .filter((error) => error.keyword !== 'boolean')
+      .slice(0, 3)
+    return { error: errors }
+  }
 }
 
 const description = [
@@ -23,6 +76,9 @@ const description = [
   "limits allow, runs them at (never above) the vendors' rate limits, and reports per source what it did and",
   'what, if anything, is missing. One failing source never fails the others: check `complete`, or pass',
   '`strict=true` to get a 502 instead of an incomplete 200.',
+  'The answer is streamed: days are written as they complete, so its keys come in the order `from`, `to`,',
+  '`results`, `complete`, `sources` (a JSON parser sees no difference). With `strict=true` the whole answer',
+  'is built before the status is chosen, and it is not streamed.',
 ].join(' ')
 
 const attendanceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -33,18 +89,23 @@ const attendanceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       maxUsers: config.maxUsers,
       sourceIds: queryService.sourceIds,
     })
+    const forbidden = [...query.usersBySource.keys()].filter((id) => !mayReadSource(request.apiKey, id))
+    if (forbidden.length > 0) throw new ForbiddenSourceError(request.apiKey?.name ?? '', forbidden.join(', '))
     // Stop the vendor calls when the client goes away: nobody would read their answer.
     const clientGone = new AbortController()
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) clientGone.abort()
     })
     const signal = AbortSignal.any([clientGone.signal, AbortSignal.timeout(config.queryTimeoutMs)])
-    const result = await queryService.run(query, {
-      signal,
-      deadline: Date.now() + config.queryTimeoutMs,
-      log: request.log,
-    })
-    if (query.strict && !result.complete) {
+    const context = { signal, deadline: Date.now() + config.queryTimeoutMs, log: request.log }
+    // Streamed, unless strict: its status depends on the whole answer, so that one is built first.
+    if (!query.strict) {
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(streamAnswer(reply, queryService, query, context))
+    }
+    const result = await queryService.run(query, context)
+    if (!result.complete) {
       const failing = result.sources.filter((source) => source.status !== 'ok').map((source) => source.source)
       throw new IncompleteResultError(
         failing.length ? `sources not ok: ${failing.join(', ')}` : 'some users were invalid or unauthorized',
@@ -56,9 +117,11 @@ const attendanceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get(
     '/attendance/results',
     {
+      onRequest: [fastify.apiRateLimit, fastify.authenticate],
       schema: {
         tags: ['attendance'],
         summary: 'Attendance results from every source, normalized',
+        security: apiKeySecurity,
         description,
         querystring: AttendanceQuerystring,
         response: {
@@ -73,13 +136,16 @@ const attendanceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post(
     '/attendance/results',
     {
+      onRequest: [fastify.apiRateLimit, fastify.authenticate],
       schema: {
         tags: ['attendance'],
         summary: 'The same query with a JSON body (for long user lists)',
+        security: apiKeySecurity,
         description: `${description}\n\nPOST is a query here, not a create: it changes nothing and gives exactly the answer GET gives for the same fields. Use it when the user list is too long for a URL.`,
         body: { ...AttendanceBody, examples: [attendanceExamples.body] },
         response: { 200: AttendanceResponse, ...errorResponses },
       },
+      validatorCompiler: exactJsonValidator,
     },
     (request, reply) => answer(request, reply, request.body),
   )

@@ -1,0 +1,155 @@
+// The processes a benchmark runs: the simulators and service replicas, each in a process of its own so
+// that each one's timing and memory are its own. All run from dist/ (npm run build), so no TypeScript
+// loader sits in a measured process.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { closeSync, openSync, readFileSync } from 'node:fs'
+import net from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+export interface Running {
+  pid: number
+  stop(): Promise<void>
+}
+
+export interface SimulatorsProcess extends Running {
+  feishuUrl: string
+  dingtalkUrl: string
+}
+
+export interface ServiceProcess extends Running {
+  url: string
+  /** Its pino log (one JSON line per request and per vendor call). */
+  logPath: string
+}
+
+/**
+ * The simulators, one process per vendor (each `cli.js` starts both; one vendor's is used from each), so
+ * that one vendor's work never delays the other's arrival stamps: the Feishu simulator builds 50 users ×
+ * 30 days of answer per call, and in a shared process that would hold up DingTalk's calls and make them
+ * look bunched.
+ */
+export async function startSimulators(logDir: string): Promise<SimulatorsProcess> {
+  const started = await Promise.allSettled([simulatorProcess(logDir), simulatorProcess(logDir)])
+  const failure = started.find((result) => result.status === 'rejected')
+  if (failure) {
+    await Promise.all(
+      started.map((result) => (result.status === 'fulfilled' ? result.value.stop() : undefined)),
+    )
+    throw failure.reason
+  }
+  const [forFeishu, forDingTalk] = started.map(
+    (result) => (result as PromiseFulfilledResult<SimulatorsProcess>).value,
+  ) as [SimulatorsProcess, SimulatorsProcess]
+  return {
+    pid: forDingTalk.pid,
+    feishuUrl: forFeishu.feishuUrl,
+    dingtalkUrl: forDingTalk.dingtalkUrl,
+    stop: async () => {
+      await Promise.all([forFeishu.stop(), forDingTalk.stop()])
+    },
+  }
+}
+
+async function simulatorProcess(logDir: string): Promise<SimulatorsProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/simulators/cli.js')], {
+    cwd: ROOT,
+    env: { ...process.env, FEISHU_SIM_PORT: '0', DINGTALK_SIM_PORT: '0' },
+    stdio: ['ignore', 'pipe', openSync(join(logDir, 'simulators.err.log'), 'a')],
+  })
+  let output = ''
+  const urls = await new Promise<string[]>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the simulators did not start:\n${output}`)), 20_000)
+    child.once('exit', (code) => reject(new Error(`the simulators exited (${code}):\n${output}`)))
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      const found = [...output.matchAll(/(Feishu|DingTalk) simulator listening on (http:\/\/\S+)/g)]
+      if (found.length === 2) {
+        clearTimeout(timer)
+        resolve(
+          found
+            .sort((a, b) => (a[1] === 'Feishu' ? -1 : b[1] === 'Feishu' ? 1 : 0))
+            .map((match) => match[2] ?? ''),
+        )
+      }
+    })
+  }).catch(async (error: unknown) => {
+    await stopProcess(child)
+    throw error
+  })
+  child.stdout?.resume()
+  return {
+    pid: child.pid as number,
+    feishuUrl: urls[0] as string,
+    dingtalkUrl: urls[1] as string,
+    stop: () => stopProcess(child),
+  }
+}
+
+/** Starts `node dist/server.js` with `env` on a free loopback port and waits until /healthz answers. */
+export async function startService(
+  env: Record<string, string>,
+  logDir: string,
+  nodeArgs: string[] = [],
+): Promise<ServiceProcess> {
+  const port = await freePort()
+  const name = `service-${port}`
+  const logPath = join(logDir, `${name}.log`)
+  const out = openSync(logPath, 'a')
+  const errPath = join(logDir, `${name}.err.log`)
+  const err = openSync(errPath, 'a')
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/server.js')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', out, err],
+  })
+  closeSync(out)
+  closeSync(err)
+  const url = `http://127.0.0.1:${port}`
+  let exited: number | null | undefined
+  child.once('exit', (code) => {
+    exited = code
+  })
+  const giveUp = Date.now() + 30_000
+  for (;;) {
+    if (exited !== undefined) {
+      throw new Error(`the service exited (${exited}) before it was ready:\n${readFileSync(errPath, 'utf8')}`)
+    }
+    if (Date.now() > giveUp) {
+      await stopProcess(child)
+      throw new Error(`the service did not answer /healthz within 30 s:\n${readFileSync(errPath, 'utf8')}`)
+    }
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return { pid: child.pid as number, url, logPath, stop: () => stopProcess(child) }
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    child.once('exit', () => {
+      clearTimeout(force)
+      resolve()
+    })
+    child.kill('SIGTERM')
+  })
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+}

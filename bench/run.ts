@@ -1,0 +1,138 @@
+// `npm run bench`: builds the service, runs every scenario against the simulators on loopback, and rewrites
+// bench/RESULTS.md. `npm run bench -- large-query memory` runs only those scenarios and prints their
+// sections without touching RESULTS.md.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { ROOT } from './lib/processes.js'
+import type { BenchContext, ScenarioReport, TargetLine } from './lib/report.js'
+import { table } from './lib/report.js'
+import { fixed } from './lib/stats.js'
+import { largeQuery } from './scenarios/large-query.js'
+import { memoryAtScale } from './scenarios/memory.js'
+import { naiveBaseline } from './scenarios/naive.js'
+import { normalization } from './scenarios/normalization.js'
+import { overhead } from './scenarios/overhead.js'
+import { replicas } from './scenarios/replicas.js'
+
+const started = performance.now()
+const elapsed = () => `${fixed((performance.now() - started) / 1000, 0)} s`
+const context: BenchContext = {
+  workDir: mkdtempSync(join(os.tmpdir(), 'attendance-bench-')),
+  progress: (message) => console.log(`[${elapsed()}] ${message}`),
+}
+const selected = process.argv.slice(2)
+const wanted = (name: string) => selected.length === 0 || selected.includes(name)
+const loadAtStart = os.loadavg()
+
+context.progress(`building dist/ (npm run build); logs in ${context.workDir}`)
+execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+  cwd: ROOT,
+  stdio: 'inherit',
+})
+
+const reports: ScenarioReport[] = []
+const failures: string[] = []
+async function scenario<T extends ScenarioReport>(
+  name: string,
+  run: () => Promise<T>,
+): Promise<T | undefined> {
+  if (!wanted(name)) return undefined
+  context.progress(`${name}: starting`)
+  try {
+    const report = await run()
+    reports.push(report)
+    context.progress(`${name}: done`)
+    return report
+  } catch (error) {
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
+    failures.push(`${name}: ${message}`)
+    context.progress(`${name}: FAILED\n${message}`)
+    return undefined
+  }
+}
+
+const large = await scenario('large-query', () => largeQuery(context))
+await scenario('replicas', () => replicas(context))
+await scenario('naive', () => naiveBaseline(context, large?.wallS))
+await scenario('overhead', () => overhead(context))
+await scenario('normalization', () => normalization(context))
+await scenario('memory', () => memoryAtScale(context))
+
+const totalS = (performance.now() - started) / 1000
+const markdown = render(reports, failures, totalS)
+if (selected.length === 0) {
+  writeFileSync(join(ROOT, 'bench/RESULTS.md'), markdown)
+  context.progress(`wrote bench/RESULTS.md in ${elapsed()}`)
+} else {
+  console.log(markdown)
+}
+process.exit(failures.length > 0 ? 1 : 0)
+
+function render(reports: ScenarioReport[], failures: string[], totalS: number): string {
+  const targets: TargetLine[] = reports.flatMap((report) => report.targets)
+  const loadAtEnd = os.loadavg()
+  return [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString()}, in ${fixed(totalS, 0)} s (build included).`,
+    '',
+    table(
+      ['machine', ''],
+      [
+        ['CPUs (nproc)', `${os.availableParallelism()} × ${os.cpus()[0]?.model ?? 'unknown'}`],
+        ['memory', `${fixed(os.totalmem() / 1024 ** 3, 1)} GiB`],
+        ['Node.js', process.version],
+        ['OS', `${os.type()} ${os.release()}`],
+        ['commit', `${git(['rev-parse', 'HEAD'])}${dirty()}`],
+        [
+          'load average (1 min) at start / end',
+          `${fixed(loadAtStart[0] ?? 0)} / ${fixed(loadAtEnd[0] ?? 0)}`,
+        ],
+      ],
+    ),
+    '',
+    'This machine is shared with other engineers running test suites while the benchmark runs, so absolute',
+    'times move from run to run. Every figure is therefore a ratio to a baseline or a limit measured in the',
+    'same run (a floor computed from the vendor limits, the simulators alone, the naive loop), each the',
+    'median of several runs, with every run shown. All traffic is on loopback: the service (`node',
+    'dist/server.js`), the simulators (`node dist/simulators/cli.js`, one process per vendor) and the load',
+    'generator are separate processes; Redis is the one `npm run bench` finds or starts.',
+    '',
+    '## Targets',
+    '',
+    table(
+      ['figure', 'measured', 'target', ''],
+      targets.map((line) => [
+        line.figure,
+        line.value,
+        line.target,
+        line.met === null ? '' : line.met ? 'met' : '**not met**',
+      ]),
+    ),
+    ...(failures.length > 0
+      ? [
+          '',
+          '## Scenarios that failed to run',
+          '',
+          ...failures.map((failure) => `    ${failure.replaceAll('\n', '\n    ')}`),
+        ]
+      : []),
+    ...reports.flatMap((report) => ['', `## ${report.title}`, '', report.body]),
+    '',
+  ].join('\n')
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim()
+  } catch {
+    return 'unknown'
+  }
+}
+
+function dirty(): string {
+  const changed = git(['status', '--porcelain']).split('\n').filter(Boolean).length
+  return changed > 0 ? ` (+ ${changed} uncommitted paths in the working tree)` : ''
+}
