@@ -12,24 +12,10 @@ import {
   feishuToken,
   startDingTalk,
   startFeishu,
+  ZERO_COUNTERS,
 } from './helpers.js'
 
 const week = { user_ids: ['u01'], check_date_from: 20240506, check_date_to: 20240510 }
-const ZERO = {
-  tokenCalls: 0,
-  dataCalls: 0,
-  refusedRateLimit: 0,
-  refusedBadParams: 0,
-  refusedBadToken: 0,
-  refusedBadCredentials: 0,
-  injectedErrors: 0,
-  injectedHangs: 0,
-  injectedMalformed: 0,
-  injectedHtmlErrors: 0,
-  peakPerSecond: 0,
-  peakConcurrency: 0,
-  rowsServed: 0,
-}
 
 async function admin(
   url: string,
@@ -51,7 +37,7 @@ t.test('GET /__sim/counters reports the same counters, and admin calls are not c
   const token = await feishuToken(feishu)
   await feishuQuery(feishu, { token, body: week })
   const expected = {
-    ...ZERO,
+    ...ZERO_COUNTERS,
     tokenCalls: 1,
     dataCalls: 1,
     peakPerSecond: 2,
@@ -66,11 +52,11 @@ t.test('GET /__sim/counters reports the same counters, and admin calls are not c
 t.test('POST /__sim/counters/reset zeroes them', async (t) => {
   const dingtalk = await startDingTalk(t)
   await dingTalkToken(dingtalk)
-  t.same(await admin(`${dingtalk.url}/__sim/counters/reset`, 'POST'), { status: 200, body: ZERO })
-  t.same(dingtalk.counters(), ZERO)
+  t.same(await admin(`${dingtalk.url}/__sim/counters/reset`, 'POST'), { status: 200, body: ZERO_COUNTERS })
+  t.same(dingtalk.counters(), ZERO_COUNTERS)
   await dingTalkToken(dingtalk)
   dingtalk.resetCounters()
-  t.same(dingtalk.counters(), ZERO, 'resetCounters() does the same')
+  t.same(dingtalk.counters(), ZERO_COUNTERS, 'resetCounters() does the same')
 })
 
 t.test('POST /__sim/tokens/revoke revokes every token', async (t) => {

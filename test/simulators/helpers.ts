@@ -18,6 +18,26 @@ export interface Answer<T = Record<string, unknown>> {
   ms: number
 }
 
+/**
+ * Every counter at zero, spelled out rather than imported from src so that a test notices a counter the
+ * simulators add, drop or rename.
+ */
+export const ZERO_COUNTERS = {
+  tokenCalls: 0,
+  dataCalls: 0,
+  refusedRateLimit: 0,
+  refusedBadParams: 0,
+  refusedBadToken: 0,
+  refusedBadCredentials: 0,
+  injectedErrors: 0,
+  injectedHangs: 0,
+  injectedMalformed: 0,
+  injectedHtmlErrors: 0,
+  peakPerSecond: 0,
+  peakConcurrency: 0,
+  rowsServed: 0,
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 async function call<T>(url: string, init: RequestInit): Promise<Answer<T>> {
