@@ -32,6 +32,13 @@ export class MemoryStore implements SharedStore {
     return true
   }
 
+  async extendIfEquals(key: string, expected: string, ttlMs: number): Promise<boolean> {
+    const entry = this.live(key)
+    if (entry?.value !== expected) return false
+    entry.expiresAt = Date.now() + ttlMs
+    return true
+  }
+
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     if (this.live(key)) return false
     this.entries.set(key, { value, expiresAt: Date.now() + ttlMs })

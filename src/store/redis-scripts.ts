@@ -8,6 +8,14 @@ end
 return 0
 `
 
+/** Set KEYS[1]'s lifetime to ARGV[2] ms only while it holds ARGV[1]. */
+export const EXTEND_IF_EQUALS = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`
+
 /**
  * GCRA reservation with no burst, on Redis' own clock (TIME) so that replicas with skewed clocks still share
  * one schedule. KEYS[1] holds the next free slot in microseconds. ARGV[1]: interval µs; ARGV[2]: max wait µs.

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
-import { ADMIT_TO_WINDOW, CONFIRM_SEND, DELETE_IF_EQUALS, RESERVE_SLOT } from './redis-scripts.js'
+import {
+  ADMIT_TO_WINDOW,
+  CONFIRM_SEND,
+  DELETE_IF_EQUALS,
+  EXTEND_IF_EQUALS,
+  RESERVE_SLOT,
+} from './redis-scripts.js'
 import {
   type SharedStore,
   type SlotReservation,
@@ -17,6 +23,7 @@ export interface RedisStoreOptions {
 
 interface ScriptCommands {
   deleteIfEquals(key: string, expected: string): Promise<number>
+  extendIfEquals(key: string, expected: string, ttlMs: number): Promise<number>
   reserveSlot(key: string, intervalUs: number, maxWaitUs: number): Promise<[number, number]>
   admitToWindow(key: string, limit: number, windowUs: number, member: string): Promise<[number, number]>
   confirmSend(key: string, member: string): Promise<number>
@@ -42,6 +49,7 @@ export class RedisStore implements SharedStore {
     // Without a listener ioredis logs every failed reconnect itself; the readiness probe reports it instead.
     redis.on('error', () => {})
     redis.defineCommand('deleteIfEquals', { numberOfKeys: 1, lua: DELETE_IF_EQUALS })
+    redis.defineCommand('extendIfEquals', { numberOfKeys: 1, lua: EXTEND_IF_EQUALS })
     redis.defineCommand('reserveSlot', { numberOfKeys: 1, lua: RESERVE_SLOT })
     redis.defineCommand('admitToWindow', { numberOfKeys: 1, lua: ADMIT_TO_WINDOW })
     redis.defineCommand('confirmSend', { numberOfKeys: 1, lua: CONFIRM_SEND })
@@ -77,6 +85,11 @@ export class RedisStore implements SharedStore {
 
   async deleteIfEquals(key: string, expected: string): Promise<boolean> {
     return (await this.run(() => this.redis.deleteIfEquals(key, expected))) === 1
+  }
+
+  async extendIfEquals(key: string, expected: string, ttlMs: number): Promise<boolean> {
+    const ttl = Math.max(1, Math.ceil(ttlMs))
+    return (await this.run(() => this.redis.extendIfEquals(key, expected, ttl))) === 1
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {

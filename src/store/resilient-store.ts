@@ -70,6 +70,13 @@ export class ResilientStore implements SharedStore {
     )
   }
 
+  extendIfEquals(key: string, expected: string, ttlMs: number) {
+    return this.attempt(
+      () => this.shared.extendIfEquals(key, expected, ttlMs),
+      () => this.local.extendIfEquals(key, expected, ttlMs),
+    )
+  }
+
   setIfAbsent(key: string, value: string, ttlMs: number) {
     return this.attempt(
       () => this.shared.setIfAbsent(key, value, ttlMs),

@@ -21,6 +21,11 @@ export interface SharedStore {
   delete(key: string): Promise<void>
   /** Deletes the key only while it still holds `expected`: owner-checked lock release, token invalidation. */
   deleteIfEquals(key: string, expected: string): Promise<boolean>
+  /**
+   * Gives the key a new lifetime of `ttlMs` only while it still holds `expected`: a lock holder keeps its
+   * lock alive while its work takes longer than planned. False when the key is gone or holds another value.
+   */
+  extendIfEquals(key: string, expected: string, ttlMs: number): Promise<boolean>
   /** Sets the key only if it does not exist (a lock); true when this caller set it. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>
   /**
