@@ -3,6 +3,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { SourceConfig } from '../config/source-config.js'
 import type { DayResult } from '../schemas/day-result.js'
+import type { WarningCode } from '../schemas/source-report.js'
 
 export interface Block {
   userIds: string[]
@@ -31,16 +32,23 @@ export interface FetchOptions {
   log: FastifyBaseLogger
 }
 
+/** Something the adapter noticed and corrected or left out, counted; it does not make the answer incomplete. */
+export interface BlockWarning {
+  code: WarningCode
+  count: number
+}
+
 export interface BlockResult {
   days: DayResult[]
   invalidUserIds: string[]
   unauthorizedUserIds: string[]
+  warnings?: BlockWarning[]
 }
 
 export interface SourceAdapter {
   readonly config: SourceConfig
   readonly limits: VendorLimits
-  /** Fetches every day of one block, following pagination; throws a VendorError when it cannot. */
+  /** Fetches every day of one block, following pagination; throws a SourceFailure when it cannot. */
   fetchBlock(block: Block, options: FetchOptions): Promise<BlockResult>
   close(): Promise<void>
 }

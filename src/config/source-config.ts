@@ -9,6 +9,8 @@ const common = {
   rateLimitPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000 })),
   maxConcurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   requestTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 300_000 })),
+  maxConcurrentQueries: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  maxQueuedQueries: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
 }
 
 export const FeishuSourceInput = Type.Object(
@@ -45,6 +47,10 @@ interface ResolvedCommon {
   rateLimitPerSecond: number
   maxConcurrency: number
   requestTimeoutMs: number
+  /** Queries of this source that run at once in this replica; more wait in a queue. */
+  maxConcurrentQueries: number
+  /** Queries that may wait for their turn; beyond it a query is refused with 503. */
+  maxQueuedQueries: number
 }
 
 export interface FeishuSourceConfig extends ResolvedCommon {
@@ -79,6 +85,8 @@ export function resolveSource(input: SourceInput): SourceConfig {
     rateLimitPerSecond: input.rateLimitPerSecond ?? defaults.rateLimitPerSecond,
     maxConcurrency: input.maxConcurrency ?? defaults.maxConcurrency,
     requestTimeoutMs: input.requestTimeoutMs ?? 10_000,
+    maxConcurrentQueries: input.maxConcurrentQueries ?? 4,
+    maxQueuedQueries: input.maxQueuedQueries ?? 32,
   }
   if (input.vendor === 'feishu') {
     return {
@@ -97,9 +105,4 @@ export function resolveSource(input: SourceInput): SourceConfig {
     appSecret: input.appSecret,
     isI18n: input.isI18n ?? false,
   }
-}
-
-/** The app identity that vendor limits and tokens belong to (never the secret). */
-export function appIdentity(source: SourceConfig): string {
-  return source.vendor === 'feishu' ? source.appId : source.appKey
 }

@@ -110,6 +110,7 @@ export const attendanceExamples = {
         unauthorizedUserIds: [],
         missing: [],
         error: null,
+        warnings: [],
       },
       {
         source: 'feishu',
@@ -120,6 +121,7 @@ export const attendanceExamples = {
         unauthorizedUserIds: [],
         missing: [],
         error: null,
+        warnings: [],
       },
     ],
   },

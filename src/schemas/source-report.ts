@@ -5,6 +5,7 @@ import { Vendor } from './day-result.js'
 
 export const SOURCE_ERROR_CODES = [
   'VENDOR_RATE_LIMITED',
+  'VENDOR_QUOTA_EXHAUSTED',
   'VENDOR_AUTH_FAILED',
   'VENDOR_PERMISSION_DENIED',
   'VENDOR_BAD_REQUEST',
@@ -21,6 +22,7 @@ export const SourceError = Type.Object(
       description: [
         'Stable service code:',
         '- `VENDOR_RATE_LIMITED`: the vendor kept throttling after every retry (Feishu 99991400, DingTalk 90018/88/90002/90005/90006).',
+        "- `VENDOR_QUOTA_EXHAUSTED`: the org's monthly API quota at the vendor is spent (DingTalk 90020). Not retried: the source's remaining blocks fail at once, with no further call, until the vendor's month ends.",
         '- `VENDOR_AUTH_FAILED`: the app credentials were refused (Feishu 10003/10014/10015, DingTalk 40089/40001) or a fresh token was refused too.',
         '- `VENDOR_PERMISSION_DENIED`: the app may not read these users (Feishu 1220005, DingTalk 60011/60020).',
         '- `VENDOR_BAD_REQUEST`: the vendor refused the parameters (Feishu 1220001/1220004, DingTalk other codes).',
@@ -49,6 +51,37 @@ export const MissingPart = Type.Object(
 )
 export type MissingPart = Static<typeof MissingPart>
 
+/** What a warning means and what to do about it; the message of every warning with that code. */
+export const WARNING_MESSAGES = {
+  TIMEZONE_MISMATCH:
+    "the vendor's work dates are not local midnights in this source's `timezone`: its attendance groups sit in another zone. Days were placed on the nearest local midnight, which is right for zones within ±11 h; set the source's `timezone` to the groups' zone so that times are shown in it too.",
+  DAY_OUTSIDE_BLOCK:
+    "the vendor returned days outside the dates asked for; they were left out (the dates asked for are still all answered or listed in `missing`). Usually a time-zone mismatch: check the source's `timezone`.",
+  DUPLICATE_DAY:
+    'the vendor returned a second day for the same user and date (data that changed between pages, or overlapping answers); the first one was kept and the others left out.',
+} as const
+export const WARNING_CODES = Object.keys(WARNING_MESSAGES) as (keyof typeof WARNING_MESSAGES)[]
+export type WarningCode = keyof typeof WARNING_MESSAGES
+
+export const SourceWarning = Type.Object(
+  {
+    code: Type.Enum(WARNING_CODES, {
+      description: [
+        'Stable warning code:',
+        ...WARNING_CODES.map((code) => `- \`${code}\`: ${WARNING_MESSAGES[code]}`),
+      ].join('\n'),
+    }),
+    message: Type.String({ description: 'What the warning means and what to do, in words.' }),
+    count: Type.Integer({ minimum: 1, description: 'How many vendor days (or rows) it concerns.' }),
+  },
+  {
+    title: 'SourceWarning',
+    description:
+      'Something the service noticed in the vendor data and corrected or left out. Warnings do not change `complete`.',
+  },
+)
+export type SourceWarning = Static<typeof SourceWarning>
+
 export const SourceReport = Type.Object(
   {
     source: Type.String({ description: 'Source id.' }),
@@ -74,6 +107,9 @@ export const SourceReport = Type.Object(
     }),
     error: Type.Union([SourceError, Type.Null()], {
       description: 'The failure behind `partial` or `error`; null when `status` is `ok`.',
+    }),
+    warnings: Type.Array(SourceWarning, {
+      description: 'What the service corrected or left out of the vendor data, by code; empty when none.',
     }),
   },
   { title: 'SourceReport', description: 'How one source fared for this query.' },

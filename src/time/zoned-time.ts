@@ -146,6 +146,21 @@ export function workDateInZone(epochMs: number, timeZone: string): string {
 }
 
 /**
+ * The work date whose start in the zone lies nearest to the instant, and whether the instant is exactly
+ * that start. DingTalk's `workDate` is the epoch ms of a local midnight in the attendance group's zone: read
+ * in the right zone it is exact; read in a zone up to ±11 h away the nearest midnight is still the right
+ * day (reading its plain local date would put every day of a zone east of it one day early).
+ */
+export function nearestWorkDateInZone(
+  epochMs: number,
+  timeZone: string,
+): { workDate: string; exact: boolean } {
+  const localSecond = Math.floor(epochMs / SECOND_MS) + offsetAt(epochMs, timeZone).ms / SECOND_MS
+  const workDate = dateText(Math.floor((localSecond + DAY_SECONDS / 2) / DAY_SECONDS))
+  return { workDate, exact: zonedMidnight(workDate, timeZone) === epochMs }
+}
+
+/**
  * RFC 3339 with the zone's UTC offset at that instant, to the second: '2021-01-04T09:00:00+08:00'.
  * UTC gives '+00:00' rather than 'Z'. Throws RangeError for an unknown zone or a non-finite instant.
  */

@@ -1,8 +1,8 @@
-// Wires one configured source to its vendor: a got instance, the shared rate limiter and token, and the
-// vendor's adapter.
+// Wires one configured source to its vendor: one got instance, the shared rate limiter and token, the
+// retries, and the vendor's definition. Nothing here knows a vendor's wire format.
 import type { Logger } from 'pino'
 import type { SourceAdapter } from '../attendance/source.js'
-import { appIdentity, type SourceConfig } from '../config/source-config.js'
+import type { SourceConfig } from '../config/source-config.js'
 import type { SecretRedactor } from '../logging/secret-redactor.js'
 import type { ServiceMetrics } from '../metrics/service-metrics.js'
 import type { SharedStore } from '../store/shared-store.js'
@@ -10,8 +10,7 @@ import { RateLimiter } from './common/rate-limiter.js'
 import { TokenProvider } from './common/token-provider.js'
 import { VendorCaller } from './common/vendor-caller.js'
 import { VendorHttp } from './common/vendor-http.js'
-import { DingTalkAdapter, readDingTalkToken } from './dingtalk/dingtalk-adapter.js'
-import { FeishuAdapter, readFeishuToken } from './feishu/feishu-adapter.js'
+import { vendorOf } from './registry.js'
 
 export interface AdapterDependencies {
   store: SharedStore
@@ -23,18 +22,20 @@ export interface AdapterDependencies {
   metrics?: ServiceMetrics
 }
 
-export function createAdapter(source: SourceConfig, deps: AdapterDependencies): SourceAdapter {
+export function createAdapter<C extends SourceConfig>(source: C, deps: AdapterDependencies): SourceAdapter {
+  const vendor = vendorOf(source)
   // Keys name the vendor, the base URL and the app: two tenants, or Feishu and Lark, never share state.
-  const scope = `${source.vendor}:${source.baseUrl}:${appIdentity(source)}`
+  const scope = `${source.vendor}:${source.baseUrl}:${vendor.appIdentity(source)}`
   const metrics = deps.metrics?.forSource(source.id)
   const http = new VendorHttp({
     source: source.id,
     baseUrl: source.baseUrl,
     requestTimeoutMs: source.requestTimeoutMs,
-    maxSockets: source.maxConcurrency + 2,
+    // Every call the source can have in flight at once: each running query's block workers, plus the
+    // token call. Fewer sockets would make a call wait for one after the limiter stamped it as sent.
+    maxSockets: source.maxConcurrency * source.maxConcurrentQueries + 1,
     log: deps.log,
-    vendorCodeOf: (body) =>
-      (body as { code?: unknown; errcode?: unknown }).code ?? (body as { errcode?: unknown }).errcode,
+    vendorCodeOf: vendor.vendorCodeOf,
     metrics,
   })
   const limiter = new RateLimiter({
@@ -43,8 +44,7 @@ export function createAdapter(source: SourceConfig, deps: AdapterDependencies): 
     ratePerSecond: source.rateLimitPerSecond,
     metrics,
   })
-  // The token call goes through the same limiter and retries as data calls; it needs no token itself.
-  let caller: VendorCaller
+  const caller = new VendorCaller(http, limiter, { metrics })
   const tokens = new TokenProvider({
     store: deps.store,
     key: `token:${scope}`,
@@ -52,32 +52,33 @@ export function createAdapter(source: SourceConfig, deps: AdapterDependencies): 
     metrics,
     onRefreshError: (error) =>
       deps.log.warn({ source: source.id, err: error }, 'background token refresh failed'),
+    // Paced like any call, but one exchange: the data call that needs the token owns the retries.
     fetchToken: (signal, deadline) =>
-      source.vendor === 'feishu'
-        ? caller.callWithoutToken(
-            {
-              endpoint: 'tenant_access_token',
-              method: 'POST',
-              path: '/open-apis/auth/v3/tenant_access_token/internal',
-              json: { app_id: source.appId, app_secret: source.appSecret },
-            },
-            (response) => readFeishuToken(response, deps.redactor),
-            { signal, deadline },
-          )
-        : caller.callWithoutToken(
-            {
-              endpoint: 'gettoken',
-              method: 'GET',
-              path: '/gettoken',
-              searchParams: { appkey: source.appKey, appsecret: source.appSecret },
-            },
-            (response) => readDingTalkToken(response, deps.redactor),
-            { signal, deadline },
-          ),
+      caller.once(
+        vendor.tokenRequest(source),
+        (response) => {
+          const fetched = vendor.readToken(response)
+          deps.redactor.add(fetched.token)
+          return fetched
+        },
+        { signal, deadline },
+      ),
   })
-  caller = new VendorCaller(http, limiter, tokens, undefined, metrics)
-  const close = () => http.close()
-  return source.vendor === 'feishu'
-    ? new FeishuAdapter(source, caller, deps.log, close)
-    : new DingTalkAdapter(source, caller, deps.log, close)
+  return {
+    config: source,
+    limits: vendor.limits,
+    fetchBlock: (block, options) =>
+      vendor.fetchBlock(block, options, {
+        config: source,
+        log: deps.log,
+        call: (build, read) =>
+          caller.callWithToken(tokens, build, read, {
+            signal: options.signal,
+            deadline: options.deadline,
+            countCall: options.countCall,
+            log: options.log,
+          }),
+      }),
+    close: async () => http.close(),
+  }
 }

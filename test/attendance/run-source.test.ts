@@ -1,7 +1,8 @@
 // runSource hands on each chunk of users' days sorted and in chunk order, however the blocks finish.
 import t from 'tap'
 import { runSource } from '../../src/attendance/run-source.js'
-import type { BlockResult, SourceAdapter } from '../../src/attendance/source.js'
+import type { Block, BlockResult, SourceAdapter } from '../../src/attendance/source.js'
+import { SourceFailure } from '../../src/attendance/source-failure.js'
 import { resolveSource } from '../../src/config/source-config.js'
 import type { DayResult } from '../../src/schemas/day-result.js'
 import { formatWorkDate, parseWorkDate } from '../../src/time/work-date.js'
@@ -69,7 +70,9 @@ t.test('chunks come out in user order, each sorted by userId then workDate', asy
     signal: new AbortController().signal,
     deadline: Date.now() + 10_000,
     log: silent as never,
-    onDays: (days) => emitted.push(days),
+    onDays: (days) => {
+      emitted.push(days)
+    },
   })
   t.equal(report.status, 'ok')
   t.equal(adapter.calls, 9, '3 chunks of at most 3 users × 3 windows of at most 2 days')
@@ -106,7 +109,9 @@ t.test('a failed block still lets its chunk (and the ones after it) out', async 
     signal: new AbortController().signal,
     deadline: Date.now() + 10_000,
     log: silent as never,
-    onDays: (days) => emitted.push(days),
+    onDays: (days) => {
+      emitted.push(days)
+    },
   })
   t.equal(report.status, 'partial')
   t.same(report.missing, [{ userIds: ['a', 'b', 'c'], from: '2024-05-06', to: '2024-05-07' }])
@@ -115,4 +120,140 @@ t.test('a failed block still lets its chunk (and the ones after it) out', async 
     [0, 2],
     'the failed chunk is handed on empty, the next one whole',
   )
+})
+
+const baseRun = (userIds: string[], from: number, to: number) => ({
+  userIds,
+  from,
+  to,
+  overtime: false,
+  includeRaw: false,
+  signal: new AbortController().signal,
+  deadline: Date.now() + 10_000,
+  log: silent as never,
+})
+
+/** An adapter whose answer per block the test writes. */
+function scriptedAdapter(answer: (block: Block, call: number) => Promise<BlockResult>) {
+  let calls = 0
+  const adapter: SourceAdapter = {
+    config: {
+      ...resolveSource({ id: 'fake', vendor: 'dingtalk', appKey: 'k', appSecret: 's' }),
+      maxConcurrency: 1,
+    },
+    limits: { maxUsersPerCall: 2, maxDaysPerCall: 2 },
+    fetchBlock: (block) => answer(block, calls++),
+    async close() {},
+  }
+  return { adapter, calls: () => calls }
+}
+
+t.test('days outside their block and second days for a user and date are left out and counted', async (t) => {
+  const from = parseWorkDate('2024-05-06') as number
+  const { adapter } = scriptedAdapter(async (block) => ({
+    days: [
+      day('a', block.from - 1), // a day before the block (what a zone mismatch produced)
+      day('a', block.from),
+      day('a', block.from), // the same user and date again
+      day('b', block.to),
+      day('zz', block.from), // a user nobody asked for
+    ],
+    invalidUserIds: [],
+    unauthorizedUserIds: [],
+  }))
+  const emitted: DayResult[] = []
+  const report = await runSource(adapter, {
+    ...baseRun(['a', 'b'], from, from + 1),
+    onDays: (days) => {
+      emitted.push(...days)
+    },
+  })
+  t.same(
+    emitted.map((d) => `${d.userId}/${d.workDate}`),
+    ['a/2024-05-06', 'b/2024-05-07'],
+    'only the days of the block, once each',
+  )
+  t.equal(report.status, 'ok', 'warnings do not make a source fail')
+  t.same(
+    report.warnings.map(({ code, count }) => ({ code, count })),
+    [
+      { code: 'DAY_OUTSIDE_BLOCK', count: 2 },
+      { code: 'DUPLICATE_DAY', count: 1 },
+    ],
+  )
+  t.match(report.warnings[0]?.message, /outside the dates asked for/)
+})
+
+t.test('an adapter warning is summed over blocks', async (t) => {
+  const from = parseWorkDate('2024-05-06') as number
+  const { adapter } = scriptedAdapter(async () => ({
+    days: [],
+    invalidUserIds: [],
+    unauthorizedUserIds: [],
+    warnings: [{ code: 'TIMEZONE_MISMATCH', count: 3 }],
+  }))
+  const report = await runSource(adapter, {
+    ...baseRun(['a', 'b', 'c'], from, from + 3),
+    onDays: () => {},
+  })
+  t.same(
+    report.warnings.map(({ code, count }) => ({ code, count })),
+    [{ code: 'TIMEZONE_MISMATCH', count: 12 }],
+    '4 blocks × 3',
+  )
+})
+
+t.test('a spent monthly quota fails the remaining blocks at once, with no further call', async (t) => {
+  const from = parseWorkDate('2024-05-06') as number
+  const { adapter, calls } = scriptedAdapter(async () => {
+    throw new SourceFailure('VENDOR_QUOTA_EXHAUSTED', 'DingTalk attendance/list failed: 90020', {
+      vendorCode: 90020,
+    })
+  })
+  const report = await runSource(adapter, {
+    ...baseRun(['a', 'b', 'c', 'd'], from, from + 3),
+    onDays: () => {},
+  })
+  t.equal(calls(), 1, 'one call: the other three blocks were not asked for')
+  t.equal(report.status, 'error')
+  t.same(report.error, {
+    code: 'VENDOR_QUOTA_EXHAUSTED',
+    message: 'DingTalk attendance/list failed: 90020',
+    vendorCode: 90020,
+  })
+  t.equal(report.missing.length, 4, 'every block is listed missing')
+})
+
+t.test('a slow output holds the workers back: no block starts while a write is pending', async (t) => {
+  const from = parseWorkDate('2024-05-06') as number
+  const started: number[] = []
+  const { adapter } = scriptedAdapter(async (block, call) => {
+    started.push(call)
+    return {
+      days: block.userIds.map((id) => day(id, block.from)),
+      invalidUserIds: [],
+      unauthorizedUserIds: [],
+    }
+  })
+  let release: () => void = () => {}
+  let writes = 0
+  const running = runSource(adapter, {
+    ...baseRun(['a', 'b', 'c', 'd'], from, from), // 2 chunks of one window each
+    onDays: () => {
+      writes++
+      return new Promise<void>((resolve) => {
+        release = resolve
+      })
+    },
+  })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(writes, 1, 'the first chunk was written')
+  t.same(started, [0], 'the second block waits for the reader')
+  release()
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.same(started, [0, 1], 'it starts once the write is done')
+  release()
+  const report = await running
+  t.equal(report.status, 'ok')
+  t.equal(writes, 2)
 })

@@ -1,16 +1,20 @@
-/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason)
-  if (ms <= 0) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
+import { setTimeout as wait } from 'node:timers/promises'
+
+/** How the vendor path waits; tests pass one that moves a test clock instead of the real time. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>
+
+/**
+ * Waits `ms`, or rejects with the signal's own reason as soon as it aborts. timers/promises rejects with a
+ * generic AbortError instead; the reason (a TimeoutError, the client gone, another block's fatal failure)
+ * is what the source report classifies, so it is rethrown.
+ */
+export const sleep: Sleep = async (ms, signal) => {
+  if (signal?.aborted) throw signal.reason
+  if (ms <= 0) return
+  try {
+    await wait(ms, undefined, { signal })
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason
+    throw error
+  }
 }

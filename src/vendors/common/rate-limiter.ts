@@ -1,6 +1,6 @@
 import type { SourceMetrics } from '../../metrics/service-metrics.js'
 import type { SharedStore } from '../../store/shared-store.js'
-import { sleep } from './abortable-sleep.js'
+import { type Sleep, sleep } from './abortable-sleep.js'
 import { VendorError } from './vendor-error.js'
 
 export interface RateLimiterOptions {
@@ -17,6 +17,9 @@ export interface RateLimiterOptions {
   safetyMs?: number
   /** Observes how long each granted call waited. */
   metrics?: SourceMetrics
+  /** The clock deadlines are read on, and how to wait: tests pass a virtual pair. */
+  now?: () => number
+  sleep?: Sleep
 }
 
 /**
@@ -35,8 +38,12 @@ export class RateLimiter {
   private readonly windowMs: number
   private readonly intervalMs: number
   private readonly windowLimit: number
+  private readonly now: () => number
+  private readonly sleep: Sleep
 
   constructor(private readonly options: RateLimiterOptions) {
+    this.now = options.now ?? Date.now
+    this.sleep = options.sleep ?? sleep
     this.windowMs = 1000 + (options.safetyMs ?? 30)
     this.intervalMs = this.windowMs / options.ratePerSecond
     this.windowLimit = Math.max(1, Math.floor(options.ratePerSecond))
@@ -47,17 +54,17 @@ export class RateLimiter {
    * so the window counts the call from then rather than from its admission.
    */
   async acquire(signal: AbortSignal, deadline: number): Promise<SendPermit> {
-    const started = Date.now()
+    const started = this.now()
     const maxWaitMs = deadline - started
     if (maxWaitMs <= 0) throw deadlinePassed()
     const reservation = await this.options.store.reserveSlot(this.options.key, this.intervalMs, maxWaitMs)
     if (!reservation.granted) throw deadlinePassed()
-    await sleep(reservation.waitMs, signal)
+    await this.sleep(reservation.waitMs, signal)
     for (;;) {
       const logKey = `${this.options.key}:log`
       const admission = await this.options.store.admitToWindow(logKey, this.windowLimit, this.windowMs)
       if (admission.granted) {
-        const waitedMs = Date.now() - started
+        const waitedMs = this.now() - started
         this.options.metrics?.rateLimitWait(waitedMs / 1000)
         const { ticket } = admission
         const { store } = this.options
@@ -70,8 +77,8 @@ export class RateLimiter {
           },
         }
       }
-      if (Date.now() + admission.waitMs >= deadline) throw deadlinePassed()
-      await sleep(admission.waitMs + 1, signal)
+      if (this.now() + admission.waitMs >= deadline) throw deadlinePassed()
+      await this.sleep(admission.waitMs + 1, signal)
     }
   }
 }

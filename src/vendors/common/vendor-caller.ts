@@ -1,11 +1,14 @@
-// Everything a data call to a vendor goes through, in order: a token (shared), a rate-limit slot (shared),
-// the HTTP call, the vendor's verdict, and — on failure — the one retry with a fresh token or the backoff
-// retries. Adapters only build the request and read the answer.
+// Everything a call to a vendor goes through, in order: a token (shared) when the call needs one, a
+// rate-limit slot (shared), the HTTP call, the vendor's verdict, and — on failure — the one retry with a
+// fresh token or the backoff retries. Definitions only build the request and read the answer.
+//
+// One retry budget per call: a data call makes at most `maxAttempts` attempts, and a token fetch inside an
+// attempt is a single exchange (`once`) that counts as that attempt, never a retry loop of its own inside
+// the data call's (which was up to 6 × 6 exchanges).
 import type { FastifyBaseLogger } from 'fastify'
 import type { SourceMetrics } from '../../metrics/service-metrics.js'
 import type { RateLimiter } from './rate-limiter.js'
-import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetries } from './retry.js'
-import type { TokenProvider } from './token-provider.js'
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryTiming, withRetries } from './retry.js'
 import { VendorError } from './vendor-error.js'
 import type { VendorHttp, VendorRequest, VendorResponse } from './vendor-http.js'
 
@@ -21,76 +24,40 @@ export interface CallContext {
 
 export type RequestWithoutAttempt = Omit<VendorRequest, 'attempt' | 'signal' | 'deadline' | 'log'>
 
+/** Where a data call gets its token; TokenProvider in production. */
+export interface TokenSource {
+  get(signal: AbortSignal, deadline: number): Promise<string>
+  /** The vendor refused this token: forget it (unless another caller already replaced it). */
+  invalidate(token: string): Promise<void>
+}
+
+export interface VendorCallerOptions {
+  policy?: RetryPolicy
+  metrics?: SourceMetrics
+  /** The clock, sleep and jitter of the retries (tests pass a virtual one). */
+  timing?: RetryTiming
+}
+
 export class VendorCaller {
+  private readonly policy: RetryPolicy
+
   constructor(
     private readonly http: VendorHttp,
     private readonly limiter: RateLimiter,
-    private readonly tokens: TokenProvider,
-    private readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
-    private readonly metrics?: SourceMetrics,
-  ) {}
-
-  /** A call that needs no token (the token call itself): limited and retried like any other. */
-  callWithoutToken<T>(
-    request: RequestWithoutAttempt,
-    read: (response: VendorResponse) => T,
-    context: CallContext,
+    private readonly options: VendorCallerOptions = {},
   ) {
-    return withRetries((attempt) => this.once(request, read, context, attempt), {
-      policy: this.policy,
-      signal: context.signal,
-      deadline: context.deadline,
-      onRetry: this.onRetry(context),
-    })
+    this.policy = options.policy ?? DEFAULT_RETRY_POLICY
   }
 
-  /** A data call authorized with the app's token; `build` puts the token where the vendor wants it. */
-  callWithToken<T>(
-    build: (token: string) => RequestWithoutAttempt,
-    read: (response: VendorResponse) => T,
-    context: CallContext,
-  ): Promise<T> {
-    return withRetries(
-      async (attempt) => {
-        const token = await this.tokens.get(context.signal, context.deadline)
-        try {
-          return await this.once(build(token), read, context, attempt)
-        } catch (error) {
-          if (!(error instanceof VendorError) || !error.tokenRejected) throw error
-          // Expired or revoked: replace it (once for everybody) and try again once.
-          this.metrics?.retry('TOKEN_REJECTED')
-          await this.tokens.invalidate(token)
-          const fresh = await this.tokens.get(context.signal, context.deadline)
-          try {
-            return await this.once(build(fresh), read, context, attempt)
-          } catch (retryError) {
-            if (retryError instanceof VendorError && retryError.tokenRejected) {
-              throw new VendorError(
-                'VENDOR_AUTH_FAILED',
-                `the vendor refused a freshly fetched token: ${retryError.message}`,
-                {
-                  vendorCode: retryError.vendorCode,
-                },
-              )
-            }
-            throw retryError
-          }
-        }
-      },
-      {
-        policy: this.policy,
-        signal: context.signal,
-        deadline: context.deadline,
-        onRetry: this.onRetry(context),
-      },
-    )
-  }
-
-  private async once<T>(
+  /**
+   * One exchange, paced by the rate limiter, not retried: the token call. Its retries are those of the
+   * data call that needed the token.
+   */
+  async once<T>(
     request: RequestWithoutAttempt,
     read: (response: VendorResponse) => T,
     context: CallContext,
-    attempt: number,
+    attempt = 1,
   ): Promise<T> {
     const permit = await this.limiter.acquire(context.signal, context.deadline)
     context.countCall?.()
@@ -104,16 +71,58 @@ export class VendorCaller {
         log: context.log,
       })
       const value = read(response)
-      this.metrics?.vendorCall(request.endpoint, 'ok')
+      this.options.metrics?.vendorCall(request.endpoint, 'ok')
       return value
     } catch (error) {
-      this.metrics?.vendorCall(request.endpoint, outcomeOf(error, context.signal))
+      this.options.metrics?.vendorCall(request.endpoint, outcomeOf(error, context.signal))
       throw error
     }
   }
 
+  /** A data call authorized with the app's token; `build` puts the token where the vendor wants it. */
+  callWithToken<T>(
+    tokens: TokenSource,
+    build: (token: string) => RequestWithoutAttempt,
+    read: (response: VendorResponse) => T,
+    context: CallContext,
+  ): Promise<T> {
+    return withRetries(
+      async (attempt) => {
+        const token = await tokens.get(context.signal, context.deadline)
+        try {
+          return await this.once(build(token), read, context, attempt)
+        } catch (error) {
+          if (!(error instanceof VendorError) || !error.tokenRejected) throw error
+          // Expired or revoked: replace it (once for everybody) and send again, within this attempt.
+          this.options.metrics?.retry('TOKEN_REJECTED')
+          await tokens.invalidate(token)
+          const fresh = await tokens.get(context.signal, context.deadline)
+          try {
+            return await this.once(build(fresh), read, context, attempt)
+          } catch (retryError) {
+            if (retryError instanceof VendorError && retryError.tokenRejected) {
+              throw new VendorError(
+                'VENDOR_AUTH_FAILED',
+                `the vendor refused a freshly fetched token: ${retryError.message}`,
+                { vendorCode: retryError.vendorCode },
+              )
+            }
+            throw retryError
+          }
+        }
+      },
+      {
+        policy: this.policy,
+        signal: context.signal,
+        deadline: context.deadline,
+        onRetry: this.onRetry(context),
+        ...(this.options.timing ? { timing: this.options.timing } : {}),
+      },
+    )
+  }
+
   private onRetry(context: CallContext): ((error: VendorError) => void) | undefined {
-    const { metrics } = this
+    const { metrics } = this.options
     if (!metrics) return context.onRetry
     return (error) => {
       metrics.retry(error.code)

@@ -1,3 +1,4 @@
+import { SourceFailure } from '../../attendance/source-failure.js'
 import type { SourceErrorCode } from '../../schemas/source-report.js'
 
 export interface VendorErrorDetails {
@@ -11,28 +12,20 @@ export interface VendorErrorDetails {
   tokenRejected?: boolean
 }
 
-/** A failure talking to a vendor, classified into the service's stable codes. Never carries a secret. */
-export class VendorError extends Error {
-  readonly vendorCode: number | string | null
+/**
+ * A failure talking to a vendor, classified into the service's stable codes, with what the vendor caller
+ * needs to decide on a retry. The domain sees it as the port's SourceFailure. Never carries a secret.
+ */
+export class VendorError extends SourceFailure {
   readonly retryable: boolean
   readonly retryAfterMs: number | undefined
   readonly tokenRejected: boolean
 
-  constructor(
-    readonly code: SourceErrorCode,
-    message: string,
-    details: VendorErrorDetails = {},
-  ) {
-    super(message)
+  constructor(code: SourceErrorCode, message: string, details: VendorErrorDetails = {}) {
+    super(code, message, { vendorCode: details.vendorCode ?? null })
     this.name = 'VendorError'
-    this.vendorCode = details.vendorCode ?? null
     this.retryable = details.retryable ?? false
     this.retryAfterMs = details.retryAfterMs
     this.tokenRejected = details.tokenRejected ?? false
   }
-}
-
-/** Failures that will fail every other block of the source too, so the source stops at once. */
-export function failsWholeSource(error: VendorError): boolean {
-  return error.code === 'VENDOR_AUTH_FAILED' || error.code === 'VENDOR_PERMISSION_DENIED'
 }

@@ -52,8 +52,9 @@ export function dingTalkVerdict(response: VendorResponse, call: DingTalkCall): D
   if (THROTTLED.has(errcode) || (errcode === 88 && String(body.sub_code) === '90018')) {
     return fail('VENDOR_RATE_LIMITED', { retryable: true })
   }
-  // 5,000 metered calls a month on the standard edition: waiting will not help this month.
-  if (errcode === MONTHLY_QUOTA) return fail('VENDOR_RATE_LIMITED')
+  // The org's metered calls for this calendar month are spent: waiting will not help before the month
+  // ends, and every further call would be refused too, so it is not retried and stops the source.
+  if (errcode === MONTHLY_QUOTA) return fail('VENDOR_QUOTA_EXHAUSTED')
   if (errcode === BUSY) return fail('VENDOR_UNAVAILABLE', { retryable: true })
   if (call === 'gettoken' && BAD_CREDENTIALS.has(errcode)) return fail('VENDOR_AUTH_FAILED')
   if (call !== 'gettoken' && TOKEN_REJECTED.has(errcode))

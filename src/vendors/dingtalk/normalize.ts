@@ -2,7 +2,7 @@
 // grouped into days by userId and workDate, and each OnDuty row is paired with the next OffDuty row.
 // Pure; bad rows are counted, never thrown.
 import type { Check, DayResult, Segment } from '../../schemas/day-result.js'
-import { workDateInZone } from '../../time/zoned-time.js'
+import { nearestWorkDateInZone } from '../../time/zoned-time.js'
 import {
   compareDays,
   isObject,
@@ -52,12 +52,21 @@ interface DayRows {
   rows: DingTalkRecord[]
 }
 
+export interface DingTalkOutcome extends NormalizeOutcome {
+  /**
+   * Days whose `workDate` is not a local midnight in the source's zone (the attendance group sits in another
+   * zone): placed on the nearest local midnight and counted, for the TIMEZONE_MISMATCH warning.
+   */
+  daysOffMidnight: number
+}
+
 export function normalizeDingTalkRecords(
   rows: readonly DingTalkRecord[],
   context: NormalizeContext,
-): NormalizeOutcome {
+): DingTalkOutcome {
   const seen = new Set<string>()
   const byDay = new Map<string, DayRows>()
+  const offMidnight = new Set<string>()
   let skippedRows = 0
   for (const row of rows) {
     const userId = isObject(row) ? readText(row.userId) : null
@@ -70,9 +79,12 @@ export function normalizeDingTalkRecords(
     const key = dedupeKey(row, userId, workDateMs)
     if (seen.has(key)) continue
     seen.add(key)
-    // workDate is the local midnight of the work day, so its date in the source's zone is the work day.
-    const workDate = workDateInZone(workDateMs, context.timezone)
+    // workDate is the local midnight of the work day in the group's zone. Read in the source's zone, the
+    // nearest midnight is that day even when the group's zone differs (by up to ±11 h); a plain local date
+    // would put every day of a zone east of the source's one day early.
+    const { workDate, exact } = nearestWorkDateInZone(workDateMs, context.timezone)
     const dayKey = `${userId}|${workDate}` // unambiguous: workDate has a fixed shape at the end
+    if (!exact) offMidnight.add(dayKey)
     let day = byDay.get(dayKey)
     if (day === undefined) {
       day = { userId, workDate, rows: [] }
@@ -99,7 +111,7 @@ export function normalizeDingTalkRecords(
     if (context.includeRaw) result.raw = order
     days.push(result)
   }
-  return { days: days.sort(compareDays), skippedRows }
+  return { days: days.sort(compareDays), skippedRows, daysOffMidnight: offMidnight.size }
 }
 
 /** The row id; without one, what makes a row unique: one check point of one user on one day. */

@@ -42,7 +42,7 @@ const cases: [string, VendorResponse, 'gettoken' | 'attendance/list', object][] 
     'monthly quota used up (90020)',
     answer({ errcode: 90020 }),
     'attendance/list',
-    { code: 'VENDOR_RATE_LIMITED', retryable: false },
+    { code: 'VENDOR_QUOTA_EXHAUSTED', retryable: false, stopsSource: true },
   ],
   [
     'system busy (-1)',

@@ -105,7 +105,7 @@ t.test("the vendor's documented example", async (t) => {
     },
   ]
   const outcome = normalizeDingTalkRecords(exampleRows, context)
-  t.strictSame(outcome, { days: expected, skippedRows: 0 })
+  t.strictSame(outcome, { days: expected, skippedRows: 0, daysOffMidnight: 0 })
   t.notOk(Object.hasOwn(outcome.days[0] ?? {}, 'raw'), 'no raw key without includeRaw')
 })
 
@@ -399,11 +399,13 @@ t.test('work days and times are read in the source zone', async (t) => {
       `${zone} ${workDate}`,
     )
   }
+  const misread = normalizeDingTalkRecords(exampleRows, inZone('UTC'))
   t.equal(
-    normalizeDingTalkRecords(exampleRows, inZone('UTC')).days[0]?.workDate,
-    '2016-05-15',
-    'a +08:00 midnight read in UTC is the day before: the source zone must match the DingTalk org',
+    misread.days[0]?.workDate,
+    '2016-05-16',
+    'a +08:00 midnight read in UTC is still its own day (the nearest UTC midnight), not the day before',
   )
+  t.equal(misread.daysOffMidnight, 1, 'and it is counted as not a UTC midnight')
 })
 
 t.test('days are grouped by user and work day and come out in order', async (t) => {
@@ -427,5 +429,44 @@ t.test('days are grouped by user and work day and come out in order', async (t) 
     checkIn: { scheduledAt: '2016-05-17T09:00:00+08:00' },
     checkOut: { scheduledAt: '2016-05-17T18:00:00+08:00' },
   })
-  t.strictSame(normalizeDingTalkRecords([], context), { days: [], skippedRows: 0 })
+  t.strictSame(normalizeDingTalkRecords([], context), { days: [], skippedRows: 0, daysOffMidnight: 0 })
+})
+
+t.test(
+  "work dates from groups in another zone land on their own day, counted as off the source's midnight",
+  async (t) => {
+    // The source says Asia/Shanghai; the groups sit in Tokyo (+09:00), Sydney (+10:00 in May) and
+    // London (+01:00 in May). Read as a plain local date in Shanghai, Tokyo's and Sydney's midnights fall on the day before.
+    const cases = [
+      { zone: 'Asia/Tokyo', date: '2024-05-06' },
+      { zone: 'Australia/Sydney', date: '2024-05-07' },
+      { zone: 'Europe/London', date: '2024-05-08' },
+      { zone: 'Asia/Shanghai', date: '2024-05-09' },
+    ]
+    const rows = cases.map(({ zone, date }, index) => {
+      const midnight = zonedMidnight(date, zone)
+      return row({
+        userId: `u${index}`,
+        workDate: midnight,
+        baseCheckTime: midnight + 9 * HOUR,
+        userCheckTime: midnight + 9 * HOUR,
+      })
+    })
+    const outcome = normalizeDingTalkRecords(rows, context)
+    t.same(
+      outcome.days.map((day) => `${day.userId}/${day.workDate}`),
+      ['u0/2024-05-06', 'u1/2024-05-07', 'u2/2024-05-08', 'u3/2024-05-09'],
+    )
+    t.equal(outcome.daysOffMidnight, 3, 'the three days whose workDate is not a Shanghai midnight')
+    t.equal(
+      outcome.days[0]?.segments[0]?.checkIn?.scheduledAt,
+      '2024-05-06T08:00:00+08:00',
+      'times stay the real instants, shown in the configured zone',
+    )
+  },
+)
+
+t.test('a workDate at exact local midnight in the source zone is not counted', async (t) => {
+  const outcome = normalizeDingTalkRecords(exampleRows, context)
+  t.equal(outcome.daysOffMidnight, 0)
 })

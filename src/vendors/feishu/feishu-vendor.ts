@@ -1,47 +1,55 @@
-// Feishu: POST /open-apis/attendance/v1/user_tasks/query, authorized by a tenant_access_token.
-import type { FastifyBaseLogger as Logger } from 'fastify'
-import type {
-  Block,
-  BlockResult,
-  FetchOptions,
-  SourceAdapter,
-  VendorLimits,
-} from '../../attendance/source.js'
+// Feishu / Lark, whole: POST /open-apis/attendance/v1/user_tasks/query for up to 50 users and 30 days, no
+// pagination, authorized by a tenant_access_token from /open-apis/auth/v3/tenant_access_token/internal.
 import type { FeishuSourceConfig } from '../../config/source-config.js'
-import type { SecretRedactor } from '../../logging/secret-redactor.js'
 import { toCompactDate } from '../../time/work-date.js'
-import type { VendorCaller } from '../common/vendor-caller.js'
 import { VendorError } from '../common/vendor-error.js'
 import type { VendorResponse } from '../common/vendor-http.js'
+import type { VendorDefinition } from '../vendor-definition.js'
 import { feishuVerdict } from './feishu-verdict.js'
 import { normalizeFeishuTasks } from './normalize.js'
 import type { FeishuTokenResponse, FeishuUserTaskQueryData, FeishuUserTaskResult } from './types.js'
 
-export const FEISHU_LIMITS: VendorLimits = { maxUsersPerCall: 50, maxDaysPerCall: 30 }
 const TASKS_ENDPOINT = 'user_tasks/query'
 
-export class FeishuAdapter implements SourceAdapter {
-  readonly limits = FEISHU_LIMITS
+export const feishuVendor: VendorDefinition<FeishuSourceConfig> = {
+  vendor: 'feishu',
+  // check_date_to within 30 days of check_date_from (the endpoint's historical page; the current one names
+  // no maximum, so the stricter reading is kept).
+  limits: { maxUsersPerCall: 50, maxDaysPerCall: 30 },
+  appIdentity: (config) => config.appId,
+  vendorCodeOf: (body) => (body as { code?: unknown }).code,
 
-  constructor(
-    readonly config: FeishuSourceConfig,
-    private readonly caller: VendorCaller,
-    private readonly log: Logger,
-    private readonly onClose: () => void,
-  ) {}
+  tokenRequest: (config) => ({
+    endpoint: 'tenant_access_token',
+    method: 'POST',
+    path: '/open-apis/auth/v3/tenant_access_token/internal',
+    json: { app_id: config.appId, app_secret: config.appSecret },
+  }),
 
-  async fetchBlock(block: Block, options: FetchOptions): Promise<BlockResult> {
-    const data = await this.caller.callWithToken(
+  /** Bad credentials come back as HTTP 200 with a non-zero code. */
+  readToken(response) {
+    const body = feishuVerdict(response, 'tenant_access_token') as FeishuTokenResponse
+    if (typeof body.tenant_access_token !== 'string' || typeof body.expire !== 'number') {
+      throw new VendorError('VENDOR_BAD_RESPONSE', 'Feishu answered the token call without a token', {
+        vendorCode: 0,
+        retryable: true,
+      })
+    }
+    return { token: body.tenant_access_token, expiresInSeconds: body.expire }
+  },
+
+  async fetchBlock(block, options, { config, call, log }) {
+    const data = await call(
       (token) => ({
         endpoint: TASKS_ENDPOINT,
         method: 'POST',
         path: '/open-apis/attendance/v1/user_tasks/query',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-8' },
         searchParams: {
-          employee_type: this.config.employeeType,
+          employee_type: config.employeeType,
           // Always: one invalid or unauthorized id must not fail the other 49; they are reported instead.
           ignore_invalid_users: 'true',
-          include_terminated_user: String(this.config.includeTerminatedUser),
+          include_terminated_user: String(config.includeTerminatedUser),
         },
         json: {
           user_ids: block.userIds,
@@ -51,29 +59,21 @@ export class FeishuAdapter implements SourceAdapter {
         },
       }),
       readTasks,
-      { signal: options.signal, deadline: options.deadline, countCall: options.countCall, log: options.log },
     )
     const outcome = normalizeFeishuTasks(data.user_task_results ?? [], {
-      source: this.config.id,
-      timezone: this.config.timezone,
+      source: config.id,
+      timezone: config.timezone,
       includeRaw: options.includeRaw,
     })
     if (outcome.skippedRows > 0) {
-      this.log.warn(
-        { source: this.config.id, skippedRows: outcome.skippedRows },
-        'Feishu rows without user or day',
-      )
+      log.warn({ source: config.id, skippedRows: outcome.skippedRows }, 'Feishu rows without user or day')
     }
     return {
       days: outcome.days,
       invalidUserIds: stringList(data.invalid_user_ids),
       unauthorizedUserIds: stringList(data.unauthorized_user_ids),
     }
-  }
-
-  async close(): Promise<void> {
-    this.onClose()
-  }
+  },
 }
 
 function readTasks(response: VendorResponse): FeishuUserTaskQueryData {
@@ -90,19 +90,6 @@ function readTasks(response: VendorResponse): FeishuUserTaskQueryData {
     })
   }
   return data as FeishuUserTaskQueryData & { user_task_results?: FeishuUserTaskResult[] }
-}
-
-/** Reads the tenant_access_token answer; bad credentials come back as HTTP 200 with a non-zero code. */
-export function readFeishuToken(response: VendorResponse, redactor: SecretRedactor) {
-  const body = feishuVerdict(response, 'tenant_access_token') as FeishuTokenResponse
-  if (typeof body.tenant_access_token !== 'string' || typeof body.expire !== 'number') {
-    throw new VendorError('VENDOR_BAD_RESPONSE', 'Feishu answered the token call without a token', {
-      vendorCode: 0,
-      retryable: true,
-    })
-  }
-  redactor.add(body.tenant_access_token)
-  return { token: body.tenant_access_token, expiresInSeconds: body.expire }
 }
 
 function stringList(value: unknown): string[] {
