@@ -1,4 +1,10 @@
+import { type Clock, systemClock } from '../time/clock.js'
 import type { SharedStore, SlotReservation, WindowAdmission } from './shared-store.js'
+
+export interface MemoryStoreOptions {
+  /** TTLs run on its wall time, slot and window schedules on its monotonic time. */
+  clock?: Clock
+}
 
 interface Entry {
   value: string
@@ -13,13 +19,18 @@ export class MemoryStore implements SharedStore {
   private readonly nextSlot = new Map<string, number>()
   private readonly sendLog = new Map<string, Map<string, number>>()
   private tickets = 0
+  private readonly clock: Clock
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.clock = options.clock ?? systemClock
+  }
 
   async get(key: string): Promise<string | null> {
     return this.live(key)?.value ?? null
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
-    this.entries.set(key, { value, expiresAt: Date.now() + ttlMs })
+    this.entries.set(key, { value, expiresAt: this.clock.now() + ttlMs })
   }
 
   async delete(key: string): Promise<void> {
@@ -35,18 +46,18 @@ export class MemoryStore implements SharedStore {
   async extendIfEquals(key: string, expected: string, ttlMs: number): Promise<boolean> {
     const entry = this.live(key)
     if (entry?.value !== expected) return false
-    entry.expiresAt = Date.now() + ttlMs
+    entry.expiresAt = this.clock.now() + ttlMs
     return true
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     if (this.live(key)) return false
-    this.entries.set(key, { value, expiresAt: Date.now() + ttlMs })
+    this.entries.set(key, { value, expiresAt: this.clock.now() + ttlMs })
     return true
   }
 
   async reserveSlot(key: string, intervalMs: number, maxWaitMs: number): Promise<SlotReservation> {
-    const now = performance.now()
+    const now = this.clock.monotonic()
     const slot = Math.max(this.nextSlot.get(key) ?? 0, now)
     const waitMs = slot - now
     if (waitMs > maxWaitMs) return { granted: false, waitMs }
@@ -55,7 +66,7 @@ export class MemoryStore implements SharedStore {
   }
 
   async admitToWindow(key: string, limit: number, windowMs: number): Promise<WindowAdmission> {
-    const now = performance.now()
+    const now = this.clock.monotonic()
     const log = this.sendLog.get(key) ?? new Map<string, number>()
     this.sendLog.set(key, log)
     for (const [ticket, sent] of log) if (sent <= now - windowMs) log.delete(ticket)
@@ -69,7 +80,7 @@ export class MemoryStore implements SharedStore {
 
   async confirmSend(key: string, ticket: string): Promise<void> {
     const log = this.sendLog.get(key)
-    if (log?.has(ticket)) log.set(ticket, performance.now())
+    if (log?.has(ticket)) log.set(ticket, this.clock.monotonic())
   }
 
   async ping(): Promise<void> {}
@@ -82,7 +93,7 @@ export class MemoryStore implements SharedStore {
 
   private live(key: string): Entry | undefined {
     const entry = this.entries.get(key)
-    if (entry && entry.expiresAt <= Date.now()) {
+    if (entry && entry.expiresAt <= this.clock.now()) {
       this.entries.delete(key)
       return undefined
     }

@@ -1,11 +1,13 @@
-// The same contract, run against both implementations: process memory and real Redis.
+// The same contract, run against both implementations: process memory and real Redis. Nothing here depends
+// on how fast the machine is: expiry is awaited by polling, and each slot wait is checked against bounds
+// taken from this process's clock around the calls. The exact arithmetic on time is in memory-store.test.ts.
+import type { Test } from 'tap'
 import t from 'tap'
 import { MemoryStore } from '../../src/store/memory-store.js'
 import { RedisStore } from '../../src/store/redis-store.js'
 import type { SharedStore } from '../../src/store/shared-store.js'
+import { until } from '../faults/helpers.js'
 import { testRedisUrl, uniquePrefix } from '../helpers/redis.js'
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const implementations: [string, () => Promise<SharedStore>][] = [
   ['memory', async () => new MemoryStore()],
@@ -19,36 +21,77 @@ const implementations: [string, () => Promise<SharedStore>][] = [
   ],
 ]
 
+// Long enough that no machine takes it between two calls of one test, so the schedules below never run dry.
+const MINUTE_MS = 60_000
+const HOUR_MS = 3_600_000
+// Redis counts in whole µs on its wall clock, this process in fractional ms on its monotonic one.
+const ROUNDING_MS = 1
+
+interface Call<T> {
+  value: T
+  sentAt: number
+  receivedAt: number
+}
+
+/** Runs `call`, noting this process's monotonic time just before and just after it. */
+async function bracketed<T>(call: () => Promise<T>): Promise<Call<T>> {
+  const sentAt = performance.now()
+  const value = await call()
+  return { value, sentAt, receivedAt: performance.now() }
+}
+
+/**
+ * The store read its clock once during `first` and once during `call`, so the time between the two readings
+ * lies between (call.sentAt - first.receivedAt) and (call.receivedAt - first.sentAt). A moment `dueMs` after
+ * the first reading is therefore, seen from the second, a wait within these bounds.
+ */
+function assertWait(
+  t: Test,
+  what: string,
+  waitMs: number,
+  dueMs: number,
+  first: Call<unknown>,
+  call: Call<unknown>,
+) {
+  const low = dueMs - (call.receivedAt - first.sentAt) - ROUNDING_MS
+  const high = dueMs - Math.max(0, call.sentAt - first.receivedAt) + ROUNDING_MS
+  t.ok(
+    waitMs >= low && waitMs <= high,
+    `${what} (waits ${waitMs} ms, in [${low.toFixed(3)}, ${high.toFixed(3)}])`,
+  )
+}
+
 for (const [name, create] of implementations) {
   t.test(name, async (t) => {
     const store = await create()
     t.teardown(() => store.close())
     t.equal(store.kind, name)
 
-    t.test('values expire after their TTL', async (t) => {
-      await store.set('a', 'one', 150)
-      t.equal(await store.get('a'), 'one')
+    t.test('values expire after their TTL, and not before', async (t) => {
+      await store.set('long', 'two', HOUR_MS)
+      await store.set('short', 'one', 50)
       t.equal(await store.get('missing'), null)
-      await sleep(250)
-      t.equal(await store.get('a'), null)
+      await until(async () => (await store.get('short')) === null, 'the 50 ms value to expire')
+      t.equal(await store.get('long'), 'two', 'the value set at the same time with a long TTL is there')
     })
 
     t.test('delete removes a value', async (t) => {
-      await store.set('b', 'two', 10_000)
+      await store.set('b', 'two', HOUR_MS)
       await store.delete('b')
       t.equal(await store.get('b'), null)
     })
 
     t.test('setIfAbsent is a lock: only the first caller gets it, until it expires', async (t) => {
-      t.equal(await store.setIfAbsent('lock', 'owner-1', 200), true)
-      t.equal(await store.setIfAbsent('lock', 'owner-2', 200), false)
+      t.equal(await store.setIfAbsent('lock', 'owner-1', HOUR_MS), true)
+      t.equal(await store.setIfAbsent('lock', 'owner-2', HOUR_MS), false)
       t.equal(await store.get('lock'), 'owner-1')
-      await sleep(300)
-      t.equal(await store.setIfAbsent('lock', 'owner-2', 200), true)
+      t.equal(await store.setIfAbsent('brief-lock', 'owner-1', 50), true)
+      await until(() => store.setIfAbsent('brief-lock', 'owner-2', HOUR_MS), 'the 50 ms lock to expire')
+      t.equal(await store.get('brief-lock'), 'owner-2')
     })
 
     t.test('deleteIfEquals releases only for the owner', async (t) => {
-      await store.set('owned', 'owner-1', 10_000)
+      await store.set('owned', 'owner-1', HOUR_MS)
       t.equal(await store.deleteIfEquals('owned', 'owner-2'), false)
       t.equal(await store.get('owned'), 'owner-1')
       t.equal(await store.deleteIfEquals('owned', 'owner-1'), true)
@@ -56,45 +99,83 @@ for (const [name, create] of implementations) {
       t.equal(await store.deleteIfEquals('owned', 'owner-1'), false)
     })
 
+    t.test('extendIfEquals sets a new lifetime for the owner only', async (t) => {
+      await store.set('held', 'owner-1', HOUR_MS)
+      t.equal(await store.extendIfEquals('held', 'owner-2', 50), false, 'not for another owner')
+      t.equal(await store.extendIfEquals('missing', 'owner-1', 50), false, 'not for a missing key')
+      t.equal(await store.get('missing'), null, 'and it creates nothing')
+      t.equal(await store.extendIfEquals('held', 'owner-1', 2 * HOUR_MS), true)
+      t.equal(await store.get('held'), 'owner-1', 'the value is kept')
+      t.equal(await store.extendIfEquals('held', 'owner-1', 50), true)
+      // The new lifetime replaces the old one (it is not added to it): an hour cut to 50 ms ends.
+      await until(async () => (await store.get('held')) === null, 'the lifetime cut to 50 ms to end')
+      t.equal(await store.extendIfEquals('held', 'owner-1', HOUR_MS), false, 'an expired key stays gone')
+    })
+
     t.test('reserveSlot spaces slots by the interval, in order, and refuses beyond maxWait', async (t) => {
-      const waits: number[] = []
-      for (let i = 0; i < 5; i++) {
-        const reservation = await store.reserveSlot('limiter', 100, 10_000)
-        t.equal(reservation.granted, true)
-        waits.push(reservation.waitMs)
+      const reserve = (maxWaitMs: number) =>
+        bracketed(() => store.reserveSlot('limiter', MINUTE_MS, maxWaitMs))
+      const first = await reserve(HOUR_MS)
+      t.same(first.value, { granted: true, waitMs: 0 }, 'the first slot is now')
+      for (let i = 1; i < 5; i++) {
+        const call = await reserve(HOUR_MS)
+        t.equal(call.value.granted, true)
+        assertWait(
+          t,
+          `slot ${i} comes ${i} intervals after the first`,
+          call.value.waitMs,
+          i * MINUTE_MS,
+          first,
+          call,
+        )
       }
-      // Reserved back to back: each slot is one interval after the previous one (give or take the
-      // time the calls themselves took).
-      t.ok(waits[0] !== undefined && waits[0] <= 5, `first slot is now (waited ${waits[0]})`)
-      for (let i = 1; i < waits.length; i++) {
-        const gap = (waits[i] ?? 0) - (waits[i - 1] ?? 0)
-        t.ok(gap > 85 && gap <= 100, `slot ${i} comes one interval later (gap ${gap.toFixed(1)} ms)`)
-      }
-      const refused = await store.reserveSlot('limiter', 100, 50)
-      t.equal(refused.granted, false)
-      t.ok(refused.waitMs > 300, 'a refusal says how far away the next slot is')
-      // A refusal reserves nothing: the next caller gets the same slot the refused one was offered.
-      const next = await store.reserveSlot('limiter', 100, 10_000)
-      t.ok(Math.abs(next.waitMs - refused.waitMs) < 20)
+      const refused = await reserve(4 * MINUTE_MS)
+      t.equal(refused.value.granted, false)
+      assertWait(
+        t,
+        'a refusal says when the next slot is',
+        refused.value.waitMs,
+        5 * MINUTE_MS,
+        first,
+        refused,
+      )
+      // A refusal reserves nothing: the next caller gets the slot the refused one was offered.
+      const next = await reserve(HOUR_MS)
+      t.equal(next.value.granted, true)
+      assertWait(t, 'the next caller gets that slot', next.value.waitMs, 5 * MINUTE_MS, first, next)
     })
 
     t.test('keys of different limiters do not interfere', async (t) => {
-      await store.reserveSlot('limiter-a', 1000, 10_000)
-      const other = await store.reserveSlot('limiter-b', 1000, 10_000)
-      t.ok(other.waitMs < 5)
+      await store.reserveSlot('limiter-a', MINUTE_MS, HOUR_MS)
+      t.same(await store.reserveSlot('limiter-b', MINUTE_MS, HOUR_MS), { granted: true, waitMs: 0 })
     })
 
     t.test('admitToWindow admits at most `limit` in any window, and says when a place frees', async (t) => {
-      const admitted: boolean[] = []
-      for (let i = 0; i < 5; i++) admitted.push((await store.admitToWindow('log', 3, 300)).granted)
+      const first = await bracketed(() => store.admitToWindow('log', 3, MINUTE_MS))
+      const admitted = [first.value.granted]
+      for (let i = 1; i < 5; i++) admitted.push((await store.admitToWindow('log', 3, MINUTE_MS)).granted)
       t.same(admitted, [true, true, true, false, false])
-      const refused = await store.admitToWindow('log', 3, 300)
-      t.ok(
-        refused.waitMs > 200 && refused.waitMs <= 300,
-        `the oldest leaves in ${refused.waitMs.toFixed(0)} ms`,
+      const refused = await bracketed(() => store.admitToWindow('log', 3, MINUTE_MS))
+      t.equal(refused.value.granted, false)
+      t.equal(refused.value.ticket, undefined, 'a refusal has no ticket')
+      assertWait(
+        t,
+        'the oldest leaves a window after it came',
+        refused.value.waitMs,
+        MINUTE_MS,
+        first,
+        refused,
       )
-      await sleep(refused.waitMs + 10)
-      t.equal((await store.admitToWindow('log', 3, 300)).granted, true, 'a place has freed')
+      t.equal((await store.admitToWindow('brief-log', 1, 50)).granted, true)
+      await until(async () => (await store.admitToWindow('brief-log', 1, 50)).granted, 'a place to free')
+    })
+
+    t.test('confirmSend accepts an admitted ticket and ignores an unknown one', async (t) => {
+      const admitted = await store.admitToWindow('sent-log', 1, MINUTE_MS)
+      t.type(admitted.ticket, 'string')
+      await t.resolves(store.confirmSend('sent-log', admitted.ticket as string))
+      await t.resolves(store.confirmSend('sent-log', 'not-a-ticket'))
+      t.equal((await store.admitToWindow('sent-log', 1, MINUTE_MS)).granted, false, 'the send still counts')
     })
 
     t.test('ping answers', async (t) => {
