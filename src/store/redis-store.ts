@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Redis } from 'ioredis'
+import { createRedisConnection, type RedisConnectionOptions, waitUntilReady } from './redis-connection.js'
 import {
   ADMIT_TO_WINDOW,
   CONFIRM_SEND,
@@ -14,12 +15,7 @@ import {
   type WindowAdmission,
 } from './shared-store.js'
 
-export interface RedisStoreOptions {
-  url: string
-  keyPrefix: string
-  /** Per-command deadline: a Redis that hangs must not hang queries; they fall back instead. */
-  commandTimeoutMs?: number
-}
+export type RedisStoreOptions = RedisConnectionOptions
 
 interface ScriptCommands {
   deleteIfEquals(key: string, expected: string): Promise<number>
@@ -34,20 +30,7 @@ export class RedisStore implements SharedStore {
   private readonly redis: Redis & ScriptCommands
 
   constructor(options: RedisStoreOptions) {
-    const redisOptions: RedisOptions = {
-      keyPrefix: options.keyPrefix,
-      // Fail commands at once while disconnected instead of queueing them: callers fall back to local
-      // state, and ioredis keeps reconnecting in the background so the shared state comes back by itself.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: options.commandTimeoutMs ?? 2000,
-      connectTimeout: 2000,
-      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-      lazyConnect: false,
-    }
-    const redis = new Redis(options.url, redisOptions)
-    // Without a listener ioredis logs every failed reconnect itself; the readiness probe reports it instead.
-    redis.on('error', () => {})
+    const redis = createRedisConnection(options)
     redis.defineCommand('deleteIfEquals', { numberOfKeys: 1, lua: DELETE_IF_EQUALS })
     redis.defineCommand('extendIfEquals', { numberOfKeys: 1, lua: EXTEND_IF_EQUALS })
     redis.defineCommand('reserveSlot', { numberOfKeys: 1, lua: RESERVE_SLOT })
@@ -57,18 +40,8 @@ export class RedisStore implements SharedStore {
   }
 
   /** Waits until the first connection is up (or fails), so start-up can report Redis' state. */
-  async connected(timeoutMs = 2000): Promise<boolean> {
-    if (this.redis.status === 'ready') return true
-    return new Promise((resolve) => {
-      const done = (ok: boolean) => {
-        clearTimeout(timer)
-        this.redis.off('ready', onReady)
-        resolve(ok)
-      }
-      const onReady = () => done(true)
-      const timer = setTimeout(() => done(false), timeoutMs)
-      this.redis.once('ready', onReady)
-    })
+  connected(timeoutMs = 2000): Promise<boolean> {
+    return waitUntilReady(this.redis, timeoutMs)
   }
 
   get(key: string): Promise<string | null> {
