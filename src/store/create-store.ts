@@ -33,7 +33,7 @@ export async function createStore(config: StoreConfig, log: Logger): Promise<App
       else
         log.error(
           { expectedReplicas: config.expectedReplicas },
-          'shared store (Redis) is not answering: serving from local state, rate limits divided by expectedReplicas',
+          'shared store (Redis) is not answering: serving from local state, rate limits divided by expectedReplicas, until a background probe sees it answer again',
         )
     },
   })

@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../time/clock.js'
 import { MemoryStore } from './memory-store.js'
 import {
   type SharedStore,
@@ -19,23 +20,50 @@ export interface ResilientStoreOptions {
    */
   expectedReplicas: number
   onModeChange?: (health: StoreHealth) => void
+  /** After a failure, how long every operation is served locally before the shared store is probed. */
+  openMs?: number
+  /** While probes fail, how often the shared store is probed again. */
+  probeIntervalMs?: number
+  /** A probe (PING) not answered within this counts as failed. */
+  probeTimeoutMs?: number
+  clock?: Clock
 }
 
+export const BREAKER_DEFAULTS = { openMs: 5000, probeIntervalMs: 1000, probeTimeoutMs: 500 } as const
+
 /**
- * The shared store with a local fallback: when Redis does not answer, every operation is served from
- * process memory (rate limits at 1/expectedReplicas of the rate) so queries keep answering; the next
- * operation that Redis answers switches back. Tokens fetched meanwhile live only in this process.
+ * The shared store with a local fallback, behind a circuit breaker. A Redis that stops answering without
+ * closing the connection (SIGSTOP, a partition, a failover without RST) makes every command wait for its
+ * timeout; trying Redis first on every operation would cost each vendor call several timeouts. So the
+ * first failure or timeout opens the breaker: for `openMs`, and then until a background PING answers,
+ * every operation is served from process memory (rate limits at 1/expectedReplicas of the rate) and none
+ * waits on Redis. Tokens fetched meanwhile live only in this process.
  */
 export class ResilientStore implements SharedStore {
   readonly kind: 'redis' | 'memory'
-  private readonly local = new MemoryStore()
-  private state: StoreHealth = { mode: 'shared', since: Date.now() }
+  private readonly local: MemoryStore
+  private readonly clock: Clock
+  private readonly openMs: number
+  private readonly probeIntervalMs: number
+  private readonly probeTimeoutMs: number
+  private state: StoreHealth
+  /** While open: when (monotonic ms) the next probe may be sent. */
+  private nextProbeAt = 0
+  private probing = false
+  private probeTimer: NodeJS.Timeout | undefined
+  private closed = false
 
   constructor(
     private readonly shared: SharedStore,
     private readonly options: ResilientStoreOptions,
   ) {
     this.kind = shared.kind
+    this.clock = options.clock ?? systemClock
+    this.local = new MemoryStore({ clock: this.clock })
+    this.openMs = options.openMs ?? BREAKER_DEFAULTS.openMs
+    this.probeIntervalMs = options.probeIntervalMs ?? BREAKER_DEFAULTS.probeIntervalMs
+    this.probeTimeoutMs = options.probeTimeoutMs ?? BREAKER_DEFAULTS.probeTimeoutMs
+    this.state = { mode: 'shared', since: this.clock.now() }
   }
 
   health(): StoreHealth {
@@ -110,33 +138,93 @@ export class ResilientStore implements SharedStore {
     )
   }
 
-  /** Pings the shared store (not the fallback): readiness must say when Redis is away. */
+  /**
+   * Pings the shared store (not the fallback): readiness must say when Redis is away. While the breaker is
+   * open it rejects at once, without asking Redis; the background probe finds out when Redis is back.
+   */
   async ping(): Promise<void> {
-    await this.attempt(
-      () => this.shared.ping(),
-      () => Promise.reject(new StoreUnavailableError('shared store is not answering')),
-    )
+    if (this.state.mode === 'local-fallback') {
+      this.probeIfDue()
+      throw new StoreUnavailableError('shared store is not answering (circuit open)')
+    }
+    try {
+      await this.shared.ping()
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) this.open()
+      throw error
+    }
   }
 
   async close(): Promise<void> {
+    this.closed = true
+    this.stopProbing()
     await Promise.all([this.shared.close(), this.local.close()])
   }
 
   private async attempt<T>(onShared: () => Promise<T>, onLocal: () => Promise<T>): Promise<T> {
+    if (this.state.mode === 'local-fallback') {
+      this.probeIfDue()
+      return onLocal()
+    }
     try {
-      const value = await onShared()
-      this.switchTo('shared')
-      return value
+      return await onShared()
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error
-      this.switchTo('local-fallback')
+      this.open()
       return onLocal()
     }
   }
 
+  private open(): void {
+    // Operations that were already waiting on Redis fail one after the other: the first one opens.
+    if (this.state.mode === 'local-fallback' || this.closed) return
+    this.nextProbeAt = this.clock.monotonic() + this.openMs
+    this.switchTo('local-fallback')
+    // Operations also trigger probes; the timer is for a replica that gets none (no traffic, no /readyz).
+    this.probeTimer = setInterval(() => this.probeIfDue(), this.probeIntervalMs)
+    this.probeTimer.unref()
+  }
+
+  /** Sends one PING in the background once the open period (or the wait after a failed probe) is over. */
+  private probeIfDue(): void {
+    if (this.probing || this.closed || this.state.mode === 'shared') return
+    if (this.clock.monotonic() < this.nextProbeAt) return
+    this.probing = true
+    void this.probe().then((answered) => {
+      this.probing = false
+      if (this.closed || this.state.mode === 'shared') return
+      if (answered) {
+        this.stopProbing()
+        this.switchTo('shared')
+      } else {
+        this.nextProbeAt = this.clock.monotonic() + this.probeIntervalMs
+      }
+    })
+  }
+
+  private async probe(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.probeTimeoutMs)
+      timer.unref()
+    })
+    try {
+      return await Promise.race([this.shared.ping().then(() => true), deadline])
+    } catch {
+      return false
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private stopProbing(): void {
+    clearInterval(this.probeTimer)
+    this.probeTimer = undefined
+  }
+
   private switchTo(mode: StoreHealth['mode']): void {
     if (this.state.mode === mode) return
-    this.state = { mode, since: Date.now() }
+    this.state = { mode, since: this.clock.now() }
     this.options.onModeChange?.(this.state)
   }
 }

@@ -1,71 +1,12 @@
 // Redis going away and coming back, on a private redis-server the test starts and kills: queries keep
 // answering whole from local state, /readyz says degraded meanwhile, and the replicas go back to the shared
 // store (tokens, rate schedule) by themselves when Redis returns.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
-import net from 'node:net'
-import { Redis } from 'ioredis'
-import type { Test } from 'tap'
 import t from 'tap'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import { sourcesFor, startReplica, startSimulators, userList } from '../helpers/integration.js'
 import { uniquePrefix } from '../helpers/redis.js'
+import { privateRedis } from '../store/private-redis.js'
 import { assertAccounted, idsOf, plannedBlocks, sleep, until } from './helpers.js'
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-/** A redis-server of the test's own, on a fixed port, that the test can kill and start again. */
-async function privateRedis(t: Test) {
-  const port = await freePort()
-  const url = `redis://127.0.0.1:${port}`
-  let child: ChildProcess | undefined
-  const probe = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => 100 })
-  probe.on('error', () => {})
-  const redis = {
-    url,
-    async start() {
-      child = spawn(
-        'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        {
-          stdio: 'ignore',
-        },
-      )
-      if (probe.status === 'wait') await probe.connect().catch(() => {})
-      await until(
-        async () => (await probe.ping().catch(() => null)) === 'PONG',
-        'redis-server to answer',
-        10_000,
-      )
-    },
-    async kill() {
-      const dying = child
-      child = undefined
-      if (!dying || dying.exitCode !== null) return
-      dying.kill('SIGKILL')
-      await once(dying, 'exit')
-    },
-    /** The keys Redis holds under `prefix` (empty while it is down). */
-    async keys(prefix: string): Promise<string[]> {
-      return (await probe.keys(`${prefix}*`)).map((key) => key.slice(prefix.length)).sort()
-    },
-  }
-  t.teardown(async () => {
-    probe.disconnect()
-    await redis.kill()
-  })
-  await redis.start()
-  return redis
-}
 
 interface Readiness {
   status: string

@@ -1,0 +1,224 @@
+// The circuit breaker in front of the shared store, on a fake shared store whose answers the test decides
+// and a test clock: which store serves each operation, when probes go out, and what health() says.
+import type { Test } from 'tap'
+import t from 'tap'
+import { ResilientStore, type StoreHealth } from '../../src/store/resilient-store.js'
+import {
+  type SharedStore,
+  type SlotReservation,
+  StoreUnavailableError,
+  type WindowAdmission,
+} from '../../src/store/shared-store.js'
+import { createTestClock } from '../../src/time/clock.js'
+import { sleep, until } from '../faults/helpers.js'
+
+/** Answers every call with a value that says it came from here, fails them all, or never answers. */
+class FakeSharedStore implements SharedStore {
+  readonly kind = 'redis' as const
+  readonly calls: string[] = []
+  behaviour: 'answer' | 'fail' | 'hang' = 'answer'
+
+  get(key: string) {
+    return this.respond('get', `shared:${key}`)
+  }
+  set() {
+    return this.respond('set', undefined)
+  }
+  delete() {
+    return this.respond('delete', undefined)
+  }
+  deleteIfEquals() {
+    return this.respond('deleteIfEquals', true)
+  }
+  extendIfEquals() {
+    return this.respond('extendIfEquals', true)
+  }
+  setIfAbsent() {
+    return this.respond('setIfAbsent', true)
+  }
+  reserveSlot() {
+    return this.respond<SlotReservation>('reserveSlot', { granted: true, waitMs: 7 })
+  }
+  admitToWindow() {
+    return this.respond<WindowAdmission>('admitToWindow', { granted: true, waitMs: 0, ticket: 'shared' })
+  }
+  confirmSend() {
+    return this.respond('confirmSend', undefined)
+  }
+  ping() {
+    return this.respond('ping', undefined)
+  }
+  async close() {
+    this.calls.push('close')
+  }
+
+  /** The calls made since the last time this was asked. */
+  takeCalls(): string[] {
+    return this.calls.splice(0)
+  }
+
+  private respond<T>(call: string, value: T): Promise<T> {
+    this.calls.push(call)
+    if (this.behaviour === 'fail') return Promise.reject(new StoreUnavailableError('connection lost'))
+    if (this.behaviour === 'hang') return new Promise<T>(() => {})
+    return Promise.resolve(value)
+  }
+}
+
+const START = 1_700_000_000_000
+const OPEN_MS = 5000
+const PROBE_INTERVAL_MS = 1000
+const PROBE_TIMEOUT_MS = 20
+
+/** Lets the promise callbacks already queued (a probe's answer) run. */
+const settled = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+function breaker(t: Test, options: { probeIntervalMs?: number } = {}) {
+  const clock = createTestClock(START)
+  const shared = new FakeSharedStore()
+  const changes: StoreHealth[] = []
+  const store = new ResilientStore(shared, {
+    expectedReplicas: 2,
+    clock,
+    openMs: OPEN_MS,
+    probeIntervalMs: options.probeIntervalMs ?? PROBE_INTERVAL_MS,
+    probeTimeoutMs: PROBE_TIMEOUT_MS,
+    onModeChange: (health) => changes.push(health),
+  })
+  t.teardown(() => store.close())
+  return { clock, shared, changes, store }
+}
+
+t.test('the first failure opens the breaker; only a probe that answers closes it', async (t) => {
+  const { clock, shared, changes, store } = breaker(t)
+  t.equal(await store.get('k'), 'shared:k')
+  t.same(shared.takeCalls(), ['get'])
+  t.same(store.health(), { mode: 'shared', since: START })
+
+  clock.advance(10)
+  shared.behaviour = 'fail'
+  await store.set('k', 'local', 60_000)
+  t.same(shared.takeCalls(), ['set'], 'the failed operation was tried on the shared store once')
+  const opened = { mode: 'local-fallback', since: START + 10 }
+  t.same(store.health(), opened, 'the first failure opens the breaker')
+  t.same(changes, [opened])
+
+  // Redis answers again, but during the open period nothing asks it.
+  shared.behaviour = 'answer'
+  clock.advance(OPEN_MS - 1)
+  t.equal(await store.get('k'), 'local', 'served by the fallback, which holds what was set there')
+  t.same(await store.reserveSlot('limiter', 100, 10_000), { granted: true, waitMs: 0 })
+  t.same(
+    await store.reserveSlot('limiter', 100, 10_000),
+    { granted: true, waitMs: 200 },
+    'locally the interval is multiplied by the 2 expected replicas',
+  )
+  const admissions = [
+    await store.admitToWindow('log', 4, 1000),
+    await store.admitToWindow('log', 4, 1000),
+    await store.admitToWindow('log', 4, 1000),
+  ]
+  t.same(
+    admissions.map(({ granted, waitMs }) => ({ granted, waitMs })),
+    [
+      { granted: true, waitMs: 0 },
+      { granted: true, waitMs: 0 },
+      { granted: false, waitMs: 1000 },
+    ],
+    'locally the window admits 4 / 2 replicas',
+  )
+  t.equal(await store.setIfAbsent('lock', 'owner', 1000), true)
+  t.equal(await store.extendIfEquals('lock', 'owner', 1000), true)
+  t.equal(await store.deleteIfEquals('lock', 'owner'), true)
+  await store.confirmSend('log', admissions[0]?.ticket as string)
+  await store.delete('k')
+  await t.rejects(store.ping(), StoreUnavailableError, 'ping says Redis is away, without asking it')
+  t.same(shared.takeCalls(), [], 'no operation of the open period touched the shared store')
+  t.same(store.health(), opened)
+
+  // The open period is over: the next operation sends a probe and does not wait for it.
+  shared.behaviour = 'hang'
+  clock.advance(1)
+  t.equal(await store.get('k'), null, 'served locally while a probe is out')
+  t.same(shared.takeCalls(), ['ping'])
+  await store.get('k')
+  t.same(shared.takeCalls(), [], 'one probe at a time')
+  // Timers of equal duration fire in the order they were set: the probe's deadline has passed after this.
+  await sleep(PROBE_TIMEOUT_MS)
+  t.same(store.health(), opened, 'a probe that does not answer in time keeps it open')
+
+  shared.behaviour = 'fail'
+  clock.advance(PROBE_INTERVAL_MS - 1)
+  await store.get('k')
+  t.same(shared.takeCalls(), [], 'the next probe waits probeIntervalMs after the last one')
+  clock.advance(1)
+  await store.get('k')
+  t.same(shared.takeCalls(), ['ping'])
+  await settled()
+  t.same(store.health(), opened, 'a probe that fails keeps it open')
+  t.same(changes, [opened])
+
+  shared.behaviour = 'answer'
+  clock.advance(PROBE_INTERVAL_MS)
+  await t.rejects(store.ping(), StoreUnavailableError, 'still open while the probe is out')
+  t.same(shared.takeCalls(), ['ping'], 'the probe')
+  await settled()
+  const closed = { mode: 'shared', since: START + 10 + OPEN_MS + 2 * PROBE_INTERVAL_MS }
+  t.same(store.health(), closed, 'a probe that answers closes it')
+  t.same(changes, [opened, closed])
+
+  t.equal(await store.get('k'), 'shared:k')
+  t.same(await store.reserveSlot('limiter', 100, 10_000), { granted: true, waitMs: 7 })
+  await t.resolves(store.ping())
+  t.same(shared.takeCalls(), ['get', 'reserveSlot', 'ping'], 'operations go to the shared store again')
+})
+
+t.test('a timeout or failure on any operation opens it, ping included', async (t) => {
+  const { shared, store } = breaker(t)
+  shared.behaviour = 'fail'
+  await t.rejects(store.ping(), StoreUnavailableError)
+  t.equal(store.health().mode, 'local-fallback')
+  shared.behaviour = 'answer'
+  t.same(await store.admitToWindow('log', 2, 1000), { granted: true, waitMs: 0, ticket: '1' })
+  t.same(shared.takeCalls(), ['ping'], 'the admission was local')
+})
+
+t.test(
+  'an error that is not an outage (Redis refusing a command) passes through and opens nothing',
+  async (t) => {
+    const { shared, store } = breaker(t)
+    const refusal = Object.assign(new Error('ERR wrong number of arguments'), { name: 'ReplyError' })
+    shared.get = () => Promise.reject(refusal)
+    await t.rejects(store.get('k'), refusal)
+    t.same(store.health(), { mode: 'shared', since: START })
+  },
+)
+
+t.test('with no traffic at all, a background timer probes; close() stops it', async (t) => {
+  const { clock, shared, store } = breaker(t, { probeIntervalMs: 5 })
+  shared.behaviour = 'fail'
+  await store.get('k')
+  t.equal(store.health().mode, 'local-fallback')
+  shared.takeCalls()
+  clock.advance(OPEN_MS)
+  await until(() => shared.calls.includes('ping'), 'the timer to send a probe')
+  await settled()
+  t.same(shared.takeCalls(), ['ping'])
+
+  await store.close()
+  t.same(shared.takeCalls(), ['close'])
+  clock.advance(OPEN_MS)
+  // Ten of the timer's intervals: a timer still running would have fired in between.
+  await sleep(50)
+  t.same(shared.takeCalls(), [], 'no probe after close()')
+})
+
+t.test('the probe timer does not keep the process alive', async (t) => {
+  const { shared, store } = breaker(t)
+  const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length
+  const before = timers()
+  shared.behaviour = 'fail'
+  await store.get('k')
+  t.equal(store.health().mode, 'local-fallback')
+  t.equal(timers(), before, 'the open breaker added no timer that holds the event loop')
+})
