@@ -1,39 +1,39 @@
 // Builds the Fastify app: plugins first, then routes. It never listens (src/server.ts does), so tests build
-// it with injected config and drive it with inject() or a real port.
+// it with injected config and drive it with inject() or a real port. It knows no simulator: demo mode's
+// sources are started by the entry point and arrive here as configured sources.
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController } from 'fastify'
 import type { Logger } from 'pino'
-import { QueryService } from './attendance/query-service.js'
 import type { Config } from './config/config.js'
-import { startDemoSources } from './demo/demo-sources.js'
 import { createLogger } from './logging/logger.js'
 import { SecretRedactor } from './logging/secret-redactor.js'
-import { ServiceMetrics } from './metrics/service-metrics.js'
 import auth from './plugins/auth.js'
 import { clientErrorHandler } from './plugins/client-error-handler.js'
 import errorHandler from './plugins/error-handler.js'
-import metricsPlugin from './plugins/metrics.js'
+import loadShedding from './plugins/load-shedding.js'
+import metrics from './plugins/metrics.js'
+import queryService from './plugins/query-service.js'
 import rateLimit from './plugins/rate-limit.js'
 import securityHeaders from './plugins/security-headers.js'
+import store from './plugins/store.js'
 import swagger from './plugins/swagger.js'
 import attendanceRoutes from './routes/attendance.js'
 import operationsRoutes from './routes/operations.js'
-import { type AppStore, createStore } from './store/create-store.js'
-import { createAdapter } from './vendors/create-adapter.js'
+import { typeBoxValidator } from './schemas/typebox-validator.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config
-    store: AppStore
-    queryService: QueryService
-    /** True when no source was configured and the app serves the embedded simulators. */
+    /** True when the sources are the embedded simulators (no vendor configured). */
     demoMode: boolean
   }
 }
 
 export interface AppOptions {
   config: Config
+  /** The sources are the embedded simulators (set by the entry point in demo mode). */
+  demoMode?: boolean
   /** A ready logger (tests pass one writing to a stream they read); otherwise one is made from config. */
   logger?: Logger
   redactor?: SecretRedactor
@@ -42,8 +42,10 @@ export interface AppOptions {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 export async function buildApp(options: AppOptions) {
+  const { config } = options
   const redactor = options.redactor ?? new SecretRedactor()
-  const logger = options.logger ?? createLogger({ level: options.config.logLevel, redactor })
+  const logger = options.logger ?? createLogger({ level: config.logLevel, redactor })
+  for (const source of config.sources) redactor.add(source.appSecret)
 
   const app = Fastify({
     loggerInstance: logger,
@@ -57,38 +59,14 @@ export async function buildApp(options: AppOptions) {
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: 1_048_576,
     clientErrorHandler,
-    ajv: {
-      // Formats (date, date-time) come with Fastify's default compiler.
-      customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false },
-    },
   }).withTypeProvider<TypeBoxTypeProvider>()
-
-  let config = options.config
-  let demoMode = false
-  if (config.sources.length === 0) {
-    const demo = await startDemoSources()
-    app.addHook('onClose', () => demo.close())
-    config = { ...config, sources: demo.sources }
-    demoMode = true
-  }
-  for (const source of config.sources) redactor.add(source.appSecret)
-
-  const store = await createStore(config, logger)
-  app.addHook('onClose', () => store.close())
-  const metrics = new ServiceMetrics()
-  const queryService = new QueryService(
-    config.sources.map((source) => createAdapter(source, { store, redactor, log: logger, metrics })),
-    metrics,
-  )
-  app.addHook('onClose', () => queryService.close())
+  app.setValidatorCompiler(typeBoxValidator)
 
   // The API takes JSON only: a text body is a wrong content type (415), not a malformed query (400).
   app.removeContentTypeParser('text/plain')
 
   app.decorate('config', config)
-  app.decorate('store', store)
-  app.decorate('queryService', queryService)
-  app.decorate('demoMode', demoMode)
+  app.decorate('demoMode', options.demoMode ?? false)
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -106,11 +84,14 @@ export async function buildApp(options: AppOptions) {
   })
 
   await app.register(errorHandler)
+  await app.register(loadShedding)
   await app.register(securityHeaders)
+  await app.register(store)
+  await app.register(metrics)
+  await app.register(queryService, { redactor })
   await app.register(auth)
   await app.register(rateLimit)
   await app.register(swagger)
-  await app.register(metricsPlugin, { metrics, store })
   await app.register(operationsRoutes)
   await app.register(attendanceRoutes)
   return app

@@ -52,3 +52,13 @@ export const RateLimitedError = createError<[number, string, number]>(
   'more than %d requests a minute for this %s; retry in %d s',
   429,
 )
+export const SourcesAtCapacityError = createError<[string, number]>(
+  'ATT_SOURCES_BUSY',
+  'source(s) %s already run and queue as many queries as they may; retry in %d s',
+  503,
+)
+export const OverloadedError = createError<[string, number]>(
+  'ATT_OVERLOADED',
+  'the service is overloaded (%s); retry in %d s',
+  503,
+)

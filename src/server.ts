@@ -1,8 +1,10 @@
 // The only file that listens. Reads config, builds the app, and closes it gracefully on SIGTERM/SIGINT:
-// stop accepting, let in-flight queries finish, close Redis. A second signal forces the exit.
+// stop accepting, let in-flight queries finish, close Redis. A second signal forces the exit. With no
+// source configured it starts the embedded simulators first and serves them (demo mode).
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config/config.js'
+import { startDemoSources } from './demo/demo-sources.js'
 
 let config: ReturnType<typeof loadConfig>
 try {
@@ -15,7 +17,11 @@ try {
   throw error
 }
 
-const app = await buildApp({ config })
+const demo = config.sources.length === 0 ? await startDemoSources() : undefined
+const app = await buildApp({
+  config: demo ? { ...config, sources: demo.sources } : config,
+  demoMode: demo !== undefined,
+})
 
 closeWithGrace({ delay: config.queryTimeoutMs + 5000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error')
@@ -28,6 +34,7 @@ closeWithGrace({ delay: config.queryTimeoutMs + 5000 }, async ({ signal, err }) 
     await app.close()
   } finally {
     clearInterval(closeIdle)
+    await demo?.close()
   }
 })
 

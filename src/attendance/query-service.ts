@@ -5,6 +5,7 @@ import type { QueryMetrics } from '../metrics/service-metrics.js'
 import type { AttendanceResponse } from '../schemas/attendance-query.js'
 import type { DayResult } from '../schemas/day-result.js'
 import type { AttendanceQuery } from './parse-query.js'
+import { type GatePlace, QueryGate } from './query-gate.js'
 import { runSource } from './run-source.js'
 import type { SourceAdapter } from './source.js'
 
@@ -15,10 +16,32 @@ export interface QueryContext {
   log: FastifyBaseLogger
 }
 
-/** Where the days of a query go: `encode` runs as soon as a chunk is complete, `write` in the answer's order. */
+/**
+ * Where the days of a query go: `encode` runs as soon as a chunk is complete, `write` in the answer's order.
+ * A `write` that returns a promise says the reader is behind: no further block of that source starts until
+ * it resolves. Encoded days of a source that must wait for an earlier one are held; past `maxHeldBytes`
+ * (measured by `sizeOf`) that source's blocks wait for their turn to be written too.
+ */
 export interface ResultOutput<T> {
   encode(days: DayResult[]): T
-  write(encoded: T): void
+  write(encoded: T): void | Promise<void>
+  sizeOf?(encoded: T): number
+  maxHeldBytes?: number
+}
+
+/** The places a query holds at its sources' gates, taken before the answer starts. */
+export interface Admission {
+  places: ReadonlyMap<string, GatePlace>
+  /** Gives every place back; execute() does it when it ends. */
+  leave(): void
+}
+
+/** Some source of the query runs as many queries as it may and has a full queue. */
+export class SourcesBusyError extends Error {
+  constructor(readonly sourceIds: string[]) {
+    super(`sources at their limit of running and queued queries: ${sourceIds.join(', ')}`)
+    this.name = 'SourcesBusyError'
+  }
 }
 
 /** The answer without its days. */
@@ -26,12 +49,46 @@ export type QuerySummary = Pick<AttendanceResponse, 'complete' | 'sources'>
 
 export class QueryService {
   private readonly bySource: ReadonlyMap<string, SourceAdapter>
+  private readonly gates: ReadonlyMap<string, QueryGate>
 
   constructor(
     adapters: readonly SourceAdapter[],
     private readonly metrics?: QueryMetrics,
   ) {
     this.bySource = new Map(adapters.map((adapter) => [adapter.config.id, adapter]))
+    this.gates = new Map(
+      adapters.map(({ config }) => [
+        config.id,
+        new QueryGate(config.maxConcurrentQueries, config.maxQueuedQueries),
+      ]),
+    )
+  }
+
+  /** Running and queued queries per source, for /sources and the metrics. */
+  load(sourceId: string): { running: number; queued: number } | undefined {
+    return this.gates.get(sourceId)?.load
+  }
+
+  /**
+   * Takes a place at the gate of every source the query names, or none: throws SourcesBusyError when a
+   * source's queue is full. Called before the answer starts, so that the refusal can still be a 503.
+   */
+  admit(query: AttendanceQuery): Admission {
+    const places = new Map<string, GatePlace>()
+    const busy: string[] = []
+    for (const sourceId of query.usersBySource.keys()) {
+      const place = this.gates.get(sourceId)?.enter()
+      if (place) places.set(sourceId, place)
+      else busy.push(sourceId)
+    }
+    const leave = () => {
+      for (const place of places.values()) place.leave()
+    }
+    if (busy.length > 0) {
+      leave()
+      throw new SourcesBusyError(busy.sort())
+    }
+    return { places, leave }
   }
 
   get sourceIds(): string[] {
@@ -43,14 +100,23 @@ export class QueryService {
   }
 
   /** The whole answer at once (what `strict=true` needs before it can choose the status). */
-  async run(query: AttendanceQuery, context: QueryContext): Promise<AttendanceResponse> {
+  async run(
+    query: AttendanceQuery,
+    context: QueryContext,
+    admission = this.admit(query),
+  ): Promise<AttendanceResponse> {
     const results: DayResult[] = []
-    const { complete, sources } = await this.execute(query, context, {
-      encode: (days) => days,
-      write: (days) => {
-        for (const day of days) results.push(day)
+    const { complete, sources } = await this.execute(
+      query,
+      context,
+      {
+        encode: (days) => days,
+        write: (days) => {
+          for (const day of days) results.push(day)
+        },
       },
-    })
+      admission,
+    )
     return { from: query.from, to: query.to, complete, results, sources }
   }
 
@@ -64,17 +130,43 @@ export class QueryService {
     query: AttendanceQuery,
     context: QueryContext,
     output: ResultOutput<T>,
+    admission = this.admit(query),
+  ): Promise<QuerySummary> {
+    try {
+      return await this.executeAdmitted(query, context, output, admission)
+    } finally {
+      admission.leave()
+    }
+  }
+
+  private async executeAdmitted<T>(
+    query: AttendanceQuery,
+    context: QueryContext,
+    output: ResultOutput<T>,
+    admission: Admission,
   ): Promise<QuerySummary> {
     const started = performance.now()
     const sourceIds = [...query.usersBySource.keys()].sort()
     const held: T[][] = sourceIds.map(() => [])
+    const heldBytes = sourceIds.map(() => 0)
+    // Resolved when source `index` becomes the one being written (its held days are out).
+    const turns = sourceIds.map(() => deferred())
+    turns[0]?.resolve()
     const finished = sourceIds.map(() => false)
+    const maxHeldBytes = output.maxHeldBytes ?? Number.POSITIVE_INFINITY
     let writing = 0
+    let lastWrite: void | Promise<void>
     let results = 0
     const sources = await Promise.all(
       sourceIds.map(async (sourceId, index) => {
         const adapter = this.bySource.get(sourceId)
         if (!adapter) throw new Error(`source ${sourceId} vanished between validation and execution`)
+        // A queued query waits here for its turn at this source; if the client leaves meanwhile, the
+        // source reports every block as cancelled without calling the vendor.
+        await admission.places
+          .get(sourceId)
+          ?.turn(context.signal)
+          .catch(() => {})
         const report = await runSource(adapter, {
           userIds: query.usersBySource.get(sourceId) ?? [],
           from: query.fromDay,
@@ -87,16 +179,27 @@ export class QueryService {
           onDays: (days) => {
             results += days.length
             const encoded = output.encode(days)
-            if (index === writing) output.write(encoded)
-            else held[index]?.push(encoded)
+            if (index === writing) {
+              lastWrite = output.write(encoded)
+              return lastWrite
+            }
+            held[index]?.push(encoded)
+            heldBytes[index] = (heldBytes[index] ?? 0) + (output.sizeOf?.(encoded) ?? 0)
+            // Held past the bound: this source pauses until its turn, then until the reader catches up.
+            if ((heldBytes[index] ?? 0) > maxHeldBytes) {
+              return turns[index]?.promise.then(() => lastWrite)
+            }
+            return undefined
           },
         })
         finished[index] = true
         // The source being written is done: write what the next ones hold, up to one still running.
         while (writing < sourceIds.length && finished[writing]) {
           writing++
-          for (const encoded of held[writing] ?? []) output.write(encoded)
+          for (const encoded of held[writing] ?? []) lastWrite = output.write(encoded)
           held[writing] = []
+          heldBytes[writing] = 0
+          turns[writing]?.resolve()
         }
         return report
       }),
@@ -120,4 +223,12 @@ export class QueryService {
   async close(): Promise<void> {
     await Promise.all(this.adapters.map((adapter) => adapter.close()))
   }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => {}
+  const promise = new Promise<void>((done) => {
+    resolve = done
+  })
+  return { promise, resolve }
 }

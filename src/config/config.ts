@@ -1,6 +1,7 @@
 // Environment + sources file → one validated, typed Config. Start-up fails fast on a bad value with a
 // message naming the field; values are never echoed, so a secret in the wrong field is never printed.
 import { readFileSync } from 'node:fs'
+import { getHeapStatistics } from 'node:v8'
 import type { TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import type { ApiKey } from '../auth/api-keys.js'
@@ -37,6 +38,12 @@ export interface Config {
   authDisabled: boolean
   /** Inbound requests a minute per API key (per IP without one); 0 disables the limit. */
   rateLimitPerMinute: number
+  /** Load shedding: past either bound new requests get 503 with Retry-After (0 turns a bound off). */
+  pressure: {
+    maxEventLoopDelayMs: number
+    maxHeapUsedBytes: number
+    retryAfterSeconds: number
+  }
 }
 
 export class ConfigError extends Error {
@@ -63,6 +70,18 @@ export function loadConfig(env: Env = process.env): Config {
     apiKeys: apiKeys(env),
     authDisabled: oneOf(env, 'AUTH_DISABLED', ['true', 'false'], 'false') === 'true',
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 120, 0, 1_000_000),
+    pressure: {
+      maxEventLoopDelayMs: integer(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 600_000),
+      // 90% of V8's heap limit by default: past it the process is close to an out-of-memory crash.
+      maxHeapUsedBytes: integer(
+        env,
+        'MAX_HEAP_USED_BYTES',
+        Math.floor(getHeapStatistics().heap_size_limit * 0.9),
+        0,
+        Number.MAX_SAFE_INTEGER,
+      ),
+      retryAfterSeconds: integer(env, 'PRESSURE_RETRY_AFTER_SECONDS', 10, 1, 3600),
+    },
   }
   checkAccess(config)
   return config

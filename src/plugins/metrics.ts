@@ -5,8 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Registry } from 'prom-client'
 import { processMetricsRegistry } from '../metrics/process-metrics.js'
-import type { ServiceMetrics } from '../metrics/service-metrics.js'
-import type { SharedStore } from '../store/shared-store.js'
+import { ServiceMetrics } from '../metrics/service-metrics.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,15 +14,13 @@ declare module 'fastify' {
 }
 
 export interface MetricsPluginOptions {
-  metrics: ServiceMetrics
-  store: SharedStore
   /** Also serve Node's process metrics (default true). */
   processMetrics?: boolean
 }
 
 async function metricsPlugin(fastify: FastifyInstance, options: MetricsPluginOptions) {
-  const { metrics } = options
-  metrics.watchStore(options.store)
+  const metrics = new ServiceMetrics()
+  metrics.watchStore(fastify.store)
   const served =
     options.processMetrics === false
       ? metrics.registry
@@ -36,4 +33,4 @@ async function metricsPlugin(fastify: FastifyInstance, options: MetricsPluginOpt
   })
 }
 
-export default fp(metricsPlugin, { name: 'metrics' })
+export default fp(metricsPlugin, { name: 'metrics', dependencies: ['store'] })

@@ -1,8 +1,9 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { RateLimitedError } from '../errors.js'
+import { createRedisConnection, waitUntilReady } from '../store/redis-connection.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -30,16 +31,10 @@ async function rateLimitPlugin(fastify: FastifyInstance) {
 
   let redis: Redis | undefined
   if (redisUrl) {
-    // A client of its own, set up like the store's: commands fail at once while Redis is away.
-    redis = new Redis(redisUrl, {
-      keyPrefix: redisKeyPrefix,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: 500,
-      connectTimeout: 2000,
-      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-    })
-    redis.on('error', () => {})
+    // A client of its own (@fastify/rate-limit defines its own commands on it), set up by the same factory
+    // as the store's: commands fail at once while Redis is away. A short deadline: a request must not wait
+    // on a hung Redis to be counted; skipOnError lets it through instead.
+    redis = createRedisConnection({ url: redisUrl, keyPrefix: redisKeyPrefix, commandTimeoutMs: 500 })
     const client = redis
     fastify.addHook('onClose', async () => {
       try {
@@ -49,7 +44,7 @@ async function rateLimitPlugin(fastify: FastifyInstance) {
       }
     })
     // Like the store, wait briefly for the first connection: requests served before it would go uncounted.
-    if (!(await connected(client, 2000))) {
+    if (!(await waitUntilReady(client, 2000))) {
       fastify.log.error('Redis does not answer at start-up: the inbound rate limit is off until it does')
     }
   }
@@ -79,18 +74,3 @@ async function rateLimitPlugin(fastify: FastifyInstance) {
 }
 
 export default fp(rateLimitPlugin, { name: 'rate-limit', dependencies: ['auth'] })
-
-function connected(redis: Redis, timeoutMs: number): Promise<boolean> {
-  if (redis.status === 'ready') return Promise.resolve(true)
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      redis.off('ready', onReady)
-      resolve(false)
-    }, timeoutMs)
-    const onReady = () => {
-      clearTimeout(timer)
-      resolve(true)
-    }
-    redis.once('ready', onReady)
-  })
-}

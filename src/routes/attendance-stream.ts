@@ -2,37 +2,68 @@
 // holds the whole answer in memory: `{"from","to","results":[` first, then each chunk of users' days as
 // soon as it is complete and its turn has come (the order is the contract's), and `],"complete","sources"}`
 // once every source is done. Days and reports go through the same schema serializers as a whole answer.
+//
+// Backpressure: when the client (or a proxy) reads slower than the vendors answer, `push()` says so and
+// the write waits until the stream asks for more; the query's workers take no new block meanwhile. What
+// waits in memory is then bounded by one high-water mark of text plus the blocks already in flight.
 import { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
 import { type TSchema, Type } from 'typebox'
 import type { AttendanceQuery } from '../attendance/parse-query.js'
-import type { QueryContext, QueryService } from '../attendance/query-service.js'
+import type { Admission, QueryContext, QueryService } from '../attendance/query-service.js'
 import { DayResult } from '../schemas/day-result.js'
 import { SourceReport } from '../schemas/source-report.js'
 
 const SourceReports = Type.Array(SourceReport)
+/** Text buffered for the client before the writers wait (Readable's own high-water mark). */
+const HIGH_WATER_MARK = 1024 * 1024
+/** Encoded days a source that must wait for an earlier one may hold before its own blocks wait too. */
+const MAX_HELD_BYTES = 16 * 1024 * 1024
 
 export function streamAnswer(
   reply: FastifyReply,
   queryService: QueryService,
   query: AttendanceQuery,
   context: QueryContext,
+  admission: Admission,
 ): Readable {
   // Compiled once per route and cached by Fastify: the same serializer the whole answer would use.
   const serializeDay = serializer(reply, DayResult)
   const serializeSources = serializer(reply, SourceReports)
-  const stream = new Readable({ read() {} })
+  let wantMore: (() => void) | undefined
+  const stream = new Readable({
+    highWaterMark: HIGH_WATER_MARK,
+    read() {
+      const resume = wantMore
+      wantMore = undefined
+      resume?.()
+    },
+  })
+  // Resolves once the stream asks for more (or is gone: nobody will read, the vendor calls stop anyway).
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      wantMore = resolve
+      stream.once('close', resolve)
+    })
   stream.push(`{"from":${JSON.stringify(query.from)},"to":${JSON.stringify(query.to)},"results":[`)
   let separator = ''
   void queryService
-    .execute(query, context, {
-      encode: (days) => days.map((day) => serializeDay(day)).join(','),
-      write: (text) => {
-        if (text === '' || stream.destroyed) return
-        stream.push(separator + text)
-        separator = ','
+    .execute(
+      query,
+      context,
+      {
+        encode: (days) => days.map((day) => serializeDay(day)).join(','),
+        sizeOf: (text) => text.length,
+        maxHeldBytes: MAX_HELD_BYTES,
+        write: (text) => {
+          if (text === '' || stream.destroyed) return
+          const more = stream.push(separator + text)
+          separator = ','
+          return more ? undefined : drained()
+        },
       },
-    })
+      admission,
+    )
     .then(
       ({ complete, sources }) => {
         if (stream.destroyed) return

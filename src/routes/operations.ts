@@ -7,7 +7,11 @@ import { StoreUnavailableError } from '../store/shared-store.js'
 const Readiness = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('degraded')], {
     description:
-      '`ready`: config loaded and the shared store answers. `degraded`: the service answers queries, but from local state (see `store`).',
+      '`ready`: config loaded, the shared store answers and the replica is not under pressure. `degraded`: the service answers queries, but from local state (see `store`), or it sheds load (`underPressure`).',
+  }),
+  underPressure: Type.Boolean({
+    description:
+      'The replica sheds load (event-loop delay or heap past MAX_EVENT_LOOP_DELAY_MS / MAX_HEAP_USED_BYTES): new queries get 503.',
   }),
   store: Type.Object({
     kind: Type.Union([Type.Literal('redis'), Type.Literal('memory')], {
@@ -31,6 +35,17 @@ const SourceInfo = Type.Object({
     description: 'Outbound calls per sliding second, summed over all replicas.',
   }),
   maxConcurrency: Type.Integer({ description: 'Vendor calls in flight at once per query.' }),
+  maxConcurrentQueries: Type.Integer({ description: 'Queries of this source running at once per replica.' }),
+  maxQueuedQueries: Type.Integer({
+    description: 'Queries that may wait for their turn per replica; beyond it 503 `ATT_SOURCES_BUSY`.',
+  }),
+  load: Type.Object(
+    {
+      running: Type.Integer({ description: 'Queries of this source running now on this replica.' }),
+      queued: Type.Integer({ description: 'Queries waiting for their turn on this replica.' }),
+    },
+    { description: 'This replica only.' },
+  ),
   requestTimeoutMs: Type.Integer({ description: 'Timeout of one vendor call.' }),
   maxUsersPerCall: Type.Integer({ description: 'Vendor limit: users per call.' }),
   maxDaysPerCall: Type.Integer({ description: 'Vendor limit: inclusive days per call.' }),
@@ -68,9 +83,12 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         reachable = false
       }
       const mode = reachable ? 'shared' : 'local-fallback'
-      reply.status(reachable ? 200 : 503)
+      const underPressure = fastify.isUnderPressure()
+      const ready = reachable && !underPressure
+      reply.status(ready ? 200 : 503)
       return {
-        status: reachable ? ('ready' as const) : ('degraded' as const),
+        status: ready ? ('ready' as const) : ('degraded' as const),
+        underPressure,
         store: { kind: store.kind, reachable, mode: mode as 'shared' | 'local-fallback' },
         sources: fastify.queryService.sourceIds.length,
       }
@@ -99,6 +117,9 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           timezone: config.timezone,
           rateLimitPerSecond: config.rateLimitPerSecond,
           maxConcurrency: config.maxConcurrency,
+          maxConcurrentQueries: config.maxConcurrentQueries,
+          maxQueuedQueries: config.maxQueuedQueries,
+          load: fastify.queryService.load(config.id) ?? { running: 0, queued: 0 },
           requestTimeoutMs: config.requestTimeoutMs,
           ...limits,
         })),

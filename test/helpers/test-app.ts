@@ -4,6 +4,7 @@ import { Writable } from 'node:stream'
 import type { Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config/config.js'
+import { startDemoSources } from '../../src/demo/demo-sources.js'
 import { createLogger } from '../../src/logging/logger.js'
 import { SecretRedactor } from '../../src/logging/secret-redactor.js'
 
@@ -28,12 +29,16 @@ export class LogCapture extends Writable {
   }
 }
 
+/** The app as `npm start` builds it: with no source configured, in demo mode on the embedded simulators. */
 export async function buildTestApp(t: Test, overrides: Partial<Config> = {}) {
   const logs = new LogCapture()
   const redactor = new SecretRedactor()
   const config = testConfig(overrides)
+  const demo = config.sources.length === 0 ? await startDemoSources() : undefined
+  if (demo) t.teardown(() => demo.close())
   const app = await buildApp({
-    config,
+    config: demo ? { ...config, sources: demo.sources } : config,
+    demoMode: demo !== undefined,
     redactor,
     logger: createLogger({ level: config.logLevel, redactor, destination: logs }),
   })

@@ -32,7 +32,7 @@ t.test('it validates as OpenAPI 3.1 and documents the contract', async (t) => {
     'users',
   ])
   t.match(post.description, /a query here, not a create/)
-  t.same(Object.keys(get.responses).sort(), ['200', '400', '401', '403', '413', '415', '429', '502'])
+  t.same(Object.keys(get.responses).sort(), ['200', '400', '401', '403', '413', '415', '429', '502', '503'])
   const ok = get.responses['200'].content['application/json']
   t.match(ok.example, { complete: true, results: Array }, 'the answer has an example')
   t.match(post.requestBody.content['application/json'].example, { users: Array }, 'the body has an example')

@@ -15,6 +15,7 @@ t.test('readyz with the in-memory store', async (t) => {
   t.equal(response.statusCode, 200)
   t.same(response.json(), {
     status: 'ready',
+    underPressure: false,
     store: { kind: 'memory', reachable: true, mode: 'shared' },
     sources: 2,
   })
