@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import type { SourceMetrics } from '../../metrics/service-metrics.js'
 import type { SharedStore } from '../../store/shared-store.js'
+import { type Clock, systemClock } from '../../time/clock.js'
 import { sleep } from './abortable-sleep.js'
 
 export interface FetchedToken {
@@ -23,6 +24,8 @@ export interface TokenProviderOptions {
   refreshAheadSeconds?: number
   /** How long one replica may hold the fetch lock; a dead holder blocks the others no longer than this. */
   lockTtlMs?: number
+  /** Where token lifetimes and waits are reckoned (wall time: the stored expiry is read by every replica). */
+  clock?: Clock
   onRefreshError?: (error: unknown) => void
   /** Counts the tokens this replica fetched from the vendor. */
   metrics?: SourceMetrics
@@ -41,18 +44,20 @@ export class TokenProvider {
   private readonly marginMs: number
   private readonly refreshAheadMs: number
   private readonly lockTtlMs: number
+  private readonly clock: Clock
 
   constructor(private readonly options: TokenProviderOptions) {
     this.marginMs = (options.safetyMarginSeconds ?? 300) * 1000
     this.refreshAheadMs = (options.refreshAheadSeconds ?? 600) * 1000
     this.lockTtlMs = options.lockTtlMs ?? 5000
+    this.clock = options.clock ?? systemClock
   }
 
   /** A usable token: the cached one, or a fresh one fetched (once for everybody) when there is none. */
   async get(signal: AbortSignal, deadline: number): Promise<string> {
     const cached = await this.read()
     if (cached) {
-      if (Date.now() >= cached.refreshAt) this.refreshInBackground()
+      if (this.clock.now() >= cached.refreshAt) this.refreshInBackground()
       return cached.token
     }
     return this.fetchOnce(signal, deadline)
@@ -69,7 +74,7 @@ export class TokenProvider {
 
   private refreshInBackground(): void {
     if (this.inflight) return
-    const deadline = Date.now() + this.lockTtlMs * 4
+    const deadline = this.clock.now() + this.lockTtlMs * 4
     this.fetchOnce(AbortSignal.timeout(this.lockTtlMs * 4), deadline, { refresh: true }).catch((error) =>
       this.options.onRefreshError?.(error),
     )
@@ -94,18 +99,18 @@ export class TokenProvider {
       try {
         // Another replica may have stored a fresh token between our read and our lock.
         const current = await this.read()
-        if (current && (!refresh || Date.now() < current.refreshAt)) return current.token
+        if (current && (!refresh || this.clock.now() < current.refreshAt)) return current.token
         return await this.fetchAndStore(signal, deadline)
       } finally {
         await store.deleteIfEquals(lockKey, owner).catch(() => {})
       }
     }
     // Another replica is fetching: wait for its token, but never past its lock's lifetime.
-    const waitUntil = Math.min(Date.now() + this.lockTtlMs, deadline)
-    while (Date.now() < waitUntil) {
+    const waitUntil = Math.min(this.clock.now() + this.lockTtlMs, deadline)
+    while (this.clock.now() < waitUntil) {
       await sleep(50, signal)
       const current = await this.read()
-      if (current && (!refresh || Date.now() < current.refreshAt)) return current.token
+      if (current && (!refresh || this.clock.now() < current.refreshAt)) return current.token
       if ((await store.get(lockKey)) === null) break // released without a token: it failed; try ourselves
     }
     return this.fetchAndStore(signal, deadline)
@@ -117,7 +122,7 @@ export class TokenProvider {
     const lifetimeMs = fetched.expiresInSeconds * 1000
     // A vendor lifetime shorter than twice the margin (only seen in tests) keeps half of it usable.
     const usableMs = lifetimeMs > 2 * this.marginMs ? lifetimeMs - this.marginMs : lifetimeMs / 2
-    const now = Date.now()
+    const now = this.clock.now()
     const cached: CachedToken = {
       token: fetched.token,
       usableUntil: now + usableMs,
@@ -130,7 +135,7 @@ export class TokenProvider {
   private async read(): Promise<CachedToken | undefined> {
     const raw = await this.options.store.get(this.options.key)
     const cached = raw ? decode(raw) : undefined
-    return cached && cached.usableUntil > Date.now() ? cached : undefined
+    return cached && cached.usableUntil > this.clock.now() ? cached : undefined
   }
 }
 

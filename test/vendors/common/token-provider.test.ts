@@ -1,19 +1,42 @@
-// The token cache with a counting token source, on real Redis: two providers on one Redis stand for two
-// replicas. (The end-to-end version, against the simulators, is in test/integration.)
+// The token cache with token sources the tests control, on real Redis: two providers on one Redis stand
+// for two replicas. Lifetimes are reckoned on a test clock that the tests move. (The end-to-end version,
+// against the simulators, is in test/integration.)
 import t, { type Test } from 'tap'
 import { RedisStore } from '../../../src/store/redis-store.js'
+import type { SharedStore } from '../../../src/store/shared-store.js'
+import { createTestClock } from '../../../src/time/clock.js'
 import { type FetchedToken, TokenProvider } from '../../../src/vendors/common/token-provider.js'
+import { VendorError } from '../../../src/vendors/common/vendor-error.js'
 import { testRedisUrl, uniquePrefix } from '../../helpers/redis.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const far = () => Date.now() + 10_000
 const never = new AbortController().signal
+const T0 = Date.UTC(2024, 4, 6, 9, 0, 0)
 
 async function redisStore(t: Test, prefix = uniquePrefix()) {
   const store = new RedisStore({ url: testRedisUrl, keyPrefix: prefix })
   t.teardown(() => store.close())
   t.ok(await store.connected(), 'Redis answers')
   return store
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string) {
+  const deadline = Date.now() + 15_000
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(5)
+  }
+}
+
+/** How a promise ended, without letting a rejection escape: the value, or `{ rejected: reason }`. */
+function outcome<T>(promise: Promise<T>) {
+  const result: { settled: boolean; value?: T; rejected?: unknown } = { settled: false }
+  const done = promise.then(
+    (value) => Object.assign(result, { settled: true, value }),
+    (rejected: unknown) => Object.assign(result, { settled: true, rejected }),
+  )
+  return { result, done }
 }
 
 function countingSource(options: { delayMs?: number; lifetimeSeconds?: number } = {}) {
@@ -29,6 +52,59 @@ function countingSource(options: { delayMs?: number; lifetimeSeconds?: number } 
       return { token, expiresInSeconds: options.lifetimeSeconds ?? 7200 }
     },
   }
+}
+
+/**
+ * A token source that answers when the test says so. Like the real vendor call, a fetch gives up when its
+ * signal aborts (with the signal's reason) or when its deadline passes (with TIMEOUT).
+ */
+function controlledSource(
+  options: { lifetimeSeconds?: number; now?: () => number; honourDeadline?: boolean } = {},
+) {
+  const { lifetimeSeconds = 7200, now = Date.now, honourDeadline = true } = options
+  const fetches: { signal: AbortSignal; finish: () => void }[] = []
+  return {
+    fetches,
+    get calls() {
+      return fetches.length
+    },
+    /** Answers the `index`-th fetch (0-based) with token `t-<index + 1>`. */
+    finish(index: number) {
+      const fetch = fetches[index]
+      if (!fetch) throw new Error(`no fetch ${index} was started`)
+      fetch.finish()
+    },
+    fetchToken: (signal: AbortSignal, deadline: number) =>
+      new Promise<FetchedToken>((resolve, reject) => {
+        const token = `t-${fetches.length + 1}`
+        const stop = (error: unknown) => {
+          clearTimeout(timer)
+          signal.removeEventListener('abort', onAbort)
+          reject(error)
+        }
+        const onAbort = () => stop(signal.reason)
+        const timer = honourDeadline
+          ? setTimeout(
+              () => stop(new VendorError('TIMEOUT', 'the deadline passed during the token call')),
+              Math.min(2 ** 31 - 1, Math.max(0, deadline - now())),
+            )
+          : undefined
+        signal.addEventListener('abort', onAbort, { once: true })
+        fetches.push({
+          signal,
+          finish: () => {
+            clearTimeout(timer)
+            signal.removeEventListener('abort', onAbort)
+            resolve({ token, expiresInSeconds: lifetimeSeconds })
+          },
+        })
+        if (signal.aborted) onAbort()
+      }),
+  }
+}
+
+async function cachedEntry(store: SharedStore) {
+  return JSON.parse((await store.get('token:app')) ?? 'null') as unknown
 }
 
 t.test('concurrent callers in one process share one fetch', async (t) => {
@@ -75,18 +151,97 @@ t.test('a dead lock holder blocks the others no longer than the lock TTL', async
   t.ok(waited >= 300 && waited < 1500, `waited ${waited} ms, about the lock TTL`)
 })
 
-t.test('the cached lifetime is the vendor’s minus the safety margin', async (t) => {
+t.test(
+  'the cached lifetime is the vendor’s minus the safety margin, refreshed 10 minutes ahead',
+  async (t) => {
+    const store = await redisStore(t)
+    const clock = createTestClock(T0)
+    const source = countingSource({ delayMs: 0, lifetimeSeconds: 7200 })
+    const provider = new TokenProvider({ store, key: 'token:app', fetchToken: source.fetchToken, clock })
+    t.equal(await provider.get(never, far()), 't-1')
+    t.same(await cachedEntry(store), {
+      token: 't-1',
+      usableUntil: T0 + (7200 - 300) * 1000,
+      refreshAt: T0 + (7200 - 300 - 600) * 1000,
+    })
+  },
+)
+
+t.test('safetyMarginSeconds and refreshAheadSeconds set when a token is refreshed and dropped', async (t) => {
   const store = await redisStore(t)
-  const source = countingSource({ lifetimeSeconds: 7200 })
-  const provider = new TokenProvider({ store, key: 'token:app', fetchToken: source.fetchToken })
-  await provider.get(never, far())
-  const cached = JSON.parse((await store.get('token:app')) ?? '{}') as {
-    usableUntil: number
-    refreshAt: number
-  }
-  const usableSeconds = (cached.usableUntil - Date.now()) / 1000
-  t.ok(usableSeconds > 6890 && usableSeconds <= 6900, `usable for ${usableSeconds.toFixed(0)} s = 7200 − 300`)
-  t.ok(cached.refreshAt < cached.usableUntil - 599_000, 'refreshed 10 minutes before that')
+  const clock = createTestClock(T0)
+  const source = controlledSource({ lifetimeSeconds: 3600, now: clock.now })
+  const provider = new TokenProvider({
+    store,
+    key: 'token:app',
+    fetchToken: source.fetchToken,
+    clock,
+    safetyMarginSeconds: 120,
+    refreshAheadSeconds: 60,
+  })
+  const first = outcome(provider.get(never, far()))
+  await until(() => source.calls === 1, 'the first fetch')
+  source.finish(0)
+  await first.done
+  t.same(await cachedEntry(store), { token: 't-1', usableUntil: T0 + 3_480_000, refreshAt: T0 + 3_420_000 })
+
+  clock.advance(3_419_999)
+  t.equal(await provider.get(never, far()), 't-1')
+  t.equal(source.calls, 1, '1 ms before refreshAt: no refresh')
+
+  clock.advance(1)
+  t.equal(await provider.get(never, far()), 't-1', 'at refreshAt the valid token is served at once…')
+  await until(() => source.calls === 2, '…and a refresh starts')
+  t.equal(await provider.get(never, far()), 't-1', 'callers keep the valid token while it runs')
+  t.equal(source.calls, 2, 'one refresh for everybody')
+  source.finish(1)
+  await until(async () => (await provider.get(never, far())) === 't-2', 'the refreshed token')
+  t.same(await cachedEntry(store), {
+    token: 't-2',
+    usableUntil: T0 + 3_420_000 + 3_480_000,
+    refreshAt: T0 + 3_420_000 + 3_420_000,
+  })
+  t.equal(source.calls, 2)
+})
+
+t.test('a token is not used from usableUntil on: the next caller waits for a new one', async (t) => {
+  const store = await redisStore(t)
+  const clock = createTestClock(T0)
+  const source = controlledSource({ now: clock.now })
+  const provider = new TokenProvider({
+    store,
+    key: 'token:app',
+    fetchToken: source.fetchToken,
+    clock,
+    refreshAheadSeconds: 0,
+  })
+  const first = outcome(provider.get(never, far()))
+  await until(() => source.calls === 1, 'the first fetch')
+  source.finish(0)
+  await first.done
+  t.same(await cachedEntry(store), { token: 't-1', usableUntil: T0 + 6_900_000, refreshAt: T0 + 6_900_000 })
+
+  clock.advance(6_899_999)
+  t.equal(await provider.get(never, far()), 't-1', 'usable until its last ms')
+  t.equal(source.calls, 1, 'without a refresh ahead')
+
+  clock.advance(1)
+  const next = outcome(provider.get(never, far()))
+  await until(() => source.calls === 2, 'a new fetch')
+  t.equal(next.result.settled, false, 'the expired token is not served meanwhile')
+  source.finish(1)
+  await next.done
+  t.same(next.result, { settled: true, value: 't-2' })
+})
+
+t.test('a lifetime shorter than twice the margin keeps half of it usable', async (t) => {
+  const store = await redisStore(t)
+  const clock = createTestClock(T0)
+  const source = countingSource({ delayMs: 0, lifetimeSeconds: 400 })
+  const provider = new TokenProvider({ store, key: 'token:app', fetchToken: source.fetchToken, clock })
+  t.equal(await provider.get(never, far()), 't-1')
+  // 400 s with a 300 s margin: 200 s usable, refreshed after 100 s (half of it).
+  t.same(await cachedEntry(store), { token: 't-1', usableUntil: T0 + 200_000, refreshAt: T0 + 100_000 })
 })
 
 t.test('invalidate drops the token only while it is still the one that failed', async (t) => {
@@ -99,36 +254,4 @@ t.test('invalidate drops the token only while it is still the one that failed', 
   await provider.invalidate('t-1')
   t.equal(await provider.get(never, far()), 't-2', 'the failed token is replaced')
   t.equal(source.calls, 2)
-})
-
-t.test(
-  'a token near its end is refreshed in the background; callers keep the valid one meanwhile',
-  async (t) => {
-    const store = await redisStore(t)
-    const source = countingSource({ delayMs: 100, lifetimeSeconds: 4 })
-    // 4 s lifetime with a 300 s margin keeps half of it usable (2 s) and refreshes after 1 s.
-    const provider = new TokenProvider({ store, key: 'token:app', fetchToken: source.fetchToken })
-    t.equal(await provider.get(never, far()), 't-1')
-    await sleep(1100)
-    const started = Date.now()
-    t.equal(await provider.get(never, far()), 't-1', 'still served the valid token')
-    t.ok(Date.now() - started < 50, 'without waiting for the refresh')
-    await sleep(250)
-    t.equal(await provider.get(never, far()), 't-2', 'the refreshed token is used from then on')
-    t.equal(source.calls, 2)
-  },
-)
-
-t.test('an expired token is never used: the next caller fetches a new one', async (t) => {
-  const store = await redisStore(t)
-  const source = countingSource({ delayMs: 0, lifetimeSeconds: 1 })
-  const provider = new TokenProvider({
-    store,
-    key: 'token:app',
-    fetchToken: source.fetchToken,
-    refreshAheadSeconds: 0,
-  })
-  t.equal(await provider.get(never, far()), 't-1')
-  await sleep(700)
-  t.equal(await provider.get(never, far()), 't-2')
 })
