@@ -1,11 +1,13 @@
 // Vendor tokens, shared by every replica through the store. One fetch per app serves the whole fleet:
-// in-process callers share one promise, and across replicas a short store lock lets one replica fetch
-// while the others wait for the value it stores.
+// in-process callers share one promise, and across replicas a store lock lets one replica fetch while the
+// others wait for the value it stores. The shared fetch has a lifetime of its own: each caller only races
+// its own signal and deadline against it, so one caller going away never fails the others.
 import { randomUUID } from 'node:crypto'
 import type { SourceMetrics } from '../../metrics/service-metrics.js'
 import type { SharedStore } from '../../store/shared-store.js'
 import { type Clock, systemClock } from '../../time/clock.js'
 import { sleep } from './abortable-sleep.js'
+import { VendorError } from './vendor-error.js'
 
 export interface FetchedToken {
   token: string
@@ -17,6 +19,7 @@ export interface TokenProviderOptions {
   store: SharedStore
   /** Per vendor + base URL + app, so that two tenants or two regions never share a token. */
   key: string
+  /** Called with the shared fetch's own signal and deadline, never with a caller's. */
   fetchToken: (signal: AbortSignal, deadline: number) => Promise<FetchedToken>
   /** Taken off the vendor's lifetime, so a token is never used in its last minutes. At least 300 s in production. */
   safetyMarginSeconds?: number
@@ -24,6 +27,8 @@ export interface TokenProviderOptions {
   refreshAheadSeconds?: number
   /** How long one replica may hold the fetch lock; a dead holder blocks the others no longer than this. */
   lockTtlMs?: number
+  /** How long one shared fetch may take, waiting for another replica's fetch included (default 15 s). */
+  fetchTimeoutMs?: number
   /** Where token lifetimes and waits are reckoned (wall time: the stored expiry is read by every replica). */
   clock?: Clock
   onRefreshError?: (error: unknown) => void
@@ -39,28 +44,40 @@ interface CachedToken {
   refreshAt: number
 }
 
+/** How often a replica waiting for another one's fetch looks for the token. */
+const POLL_MS = 50
+// setTimeout fires at once for longer delays; a deadline further away than this needs no timer.
+const LONGEST_TIMER_MS = 2 ** 31 - 1
+
 export class TokenProvider {
   private inflight: Promise<string> | undefined
   private readonly marginMs: number
   private readonly refreshAheadMs: number
   private readonly lockTtlMs: number
+  private readonly fetchTimeoutMs: number
   private readonly clock: Clock
+  private readonly lockKey: string
 
   constructor(private readonly options: TokenProviderOptions) {
     this.marginMs = (options.safetyMarginSeconds ?? 300) * 1000
     this.refreshAheadMs = (options.refreshAheadSeconds ?? 600) * 1000
     this.lockTtlMs = options.lockTtlMs ?? 5000
+    this.fetchTimeoutMs = options.fetchTimeoutMs ?? 15_000
     this.clock = options.clock ?? systemClock
+    this.lockKey = `${options.key}:lock`
   }
 
-  /** A usable token: the cached one, or a fresh one fetched (once for everybody) when there is none. */
+  /**
+   * A usable token: the cached one, or a fresh one fetched (once for everybody) when there is none. Rejects
+   * with the signal's reason when it aborts, or TIMEOUT at the deadline, whatever the shared fetch does.
+   */
   async get(signal: AbortSignal, deadline: number): Promise<string> {
     const cached = await this.read()
     if (cached) {
       if (this.clock.now() >= cached.refreshAt) this.refreshInBackground()
       return cached.token
     }
-    return this.fetchOnce(signal, deadline)
+    return this.raceCaller(this.shared(false), signal, deadline)
   }
 
   /**
@@ -74,44 +91,75 @@ export class TokenProvider {
 
   private refreshInBackground(): void {
     if (this.inflight) return
-    const deadline = this.clock.now() + this.lockTtlMs * 4
-    this.fetchOnce(AbortSignal.timeout(this.lockTtlMs * 4), deadline, { refresh: true }).catch((error) =>
-      this.options.onRefreshError?.(error),
-    )
+    this.shared(true).catch((error) => this.options.onRefreshError?.(error))
   }
 
-  private fetchOnce(signal: AbortSignal, deadline: number, mode = { refresh: false }): Promise<string> {
-    this.inflight ??= this.fetchAcrossReplicas(signal, deadline, mode.refresh).finally(() => {
-      this.inflight = undefined
-    })
+  /** The one fetch of this process, started by whoever needs it first and awaited by all. */
+  private shared(refresh: boolean): Promise<string> {
+    if (!this.inflight) {
+      this.inflight = this.fetchWithOwnLifetime(refresh).finally(() => {
+        this.inflight = undefined
+      })
+      // Every caller may have gone before it ends; its failure then concerns nobody.
+      this.inflight.catch(() => {})
+    }
     return this.inflight
   }
 
-  private async fetchAcrossReplicas(
-    signal: AbortSignal,
-    deadline: number,
-    refresh: boolean,
-  ): Promise<string> {
-    const { store, key } = this.options
-    const lockKey = `${key}:lock`
+  private raceCaller(shared: Promise<string>, signal: AbortSignal, deadline: number): Promise<string> {
+    if (signal.aborted) return Promise.reject(signal.reason)
+    const remainingMs = deadline - this.clock.now()
+    if (remainingMs <= 0) return Promise.reject(deadlinePassed())
+    return new Promise((resolve, reject) => {
+      const settle = (finish: () => void) => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+        finish()
+      }
+      const onAbort = () => settle(() => reject(signal.reason))
+      const timer =
+        remainingMs <= LONGEST_TIMER_MS
+          ? setTimeout(() => settle(() => reject(deadlinePassed())), remainingMs)
+          : undefined
+      signal.addEventListener('abort', onAbort, { once: true })
+      shared.then(
+        (token) => settle(() => resolve(token)),
+        (error: unknown) => settle(() => reject(error)),
+      )
+    })
+  }
+
+  private async fetchWithOwnLifetime(refresh: boolean): Promise<string> {
+    const signal = AbortSignal.timeout(this.fetchTimeoutMs)
+    const deadline = this.clock.now() + this.fetchTimeoutMs
+    try {
+      return await this.fetchAcrossReplicas(signal, deadline, refresh)
+    } catch (error) {
+      if (signal.aborted && error === signal.reason) throw this.fetchTimedOut()
+      throw error
+    }
+  }
+
+  private async fetchAcrossReplicas(signal: AbortSignal, deadline: number, refresh: boolean): Promise<string> {
+    const { store } = this.options
     const owner = randomUUID()
-    if (await store.setIfAbsent(lockKey, owner, this.lockTtlMs)) {
+    if (await store.setIfAbsent(this.lockKey, owner, this.lockTtlMs)) {
       try {
         // Another replica may have stored a fresh token between our read and our lock.
         const current = await this.read()
-        if (current && (!refresh || this.clock.now() < current.refreshAt)) return current.token
+        if (current && this.freshEnough(current, refresh)) return current.token
         return await this.fetchAndStore(signal, deadline)
       } finally {
-        await store.deleteIfEquals(lockKey, owner).catch(() => {})
+        await store.deleteIfEquals(this.lockKey, owner).catch(() => {})
       }
     }
     // Another replica is fetching: wait for its token, but never past its lock's lifetime.
     const waitUntil = Math.min(this.clock.now() + this.lockTtlMs, deadline)
     while (this.clock.now() < waitUntil) {
-      await sleep(50, signal)
+      await sleep(POLL_MS, signal)
       const current = await this.read()
-      if (current && (!refresh || this.clock.now() < current.refreshAt)) return current.token
-      if ((await store.get(lockKey)) === null) break // released without a token: it failed; try ourselves
+      if (current && this.freshEnough(current, refresh)) return current.token
+      if ((await store.get(this.lockKey)) === null) break // released without a token: it failed; try ourselves
     }
     return this.fetchAndStore(signal, deadline)
   }
@@ -132,11 +180,24 @@ export class TokenProvider {
     return fetched.token
   }
 
+  /** A refresh wants a token that is not itself due for refresh; anyone else takes any usable one. */
+  private freshEnough(cached: CachedToken, refresh: boolean): boolean {
+    return !refresh || this.clock.now() < cached.refreshAt
+  }
+
   private async read(): Promise<CachedToken | undefined> {
     const raw = await this.options.store.get(this.options.key)
     const cached = raw ? decode(raw) : undefined
     return cached && cached.usableUntil > this.clock.now() ? cached : undefined
   }
+
+  private fetchTimedOut(): VendorError {
+    return new VendorError('TIMEOUT', `the token fetch did not finish within ${this.fetchTimeoutMs} ms`)
+  }
+}
+
+function deadlinePassed(): VendorError {
+  return new VendorError('TIMEOUT', 'the query deadline passed before a token was available')
 }
 
 function decode(raw: string): CachedToken | undefined {

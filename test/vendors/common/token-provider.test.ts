@@ -13,6 +13,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const far = () => Date.now() + 10_000
 const never = new AbortController().signal
 const T0 = Date.UTC(2024, 4, 6, 9, 0, 0)
+const LOCK = 'token:app:lock'
 
 async function redisStore(t: Test, prefix = uniquePrefix()) {
   const store = new RedisStore({ url: testRedisUrl, keyPrefix: prefix })
@@ -132,6 +133,76 @@ t.test('two replicas on one Redis fetch one token between them', async (t) => {
   ])
   t.same(new Set(tokens), new Set(['t-1']))
   t.equal(source.calls, 1, 'the replica without the lock waited for the other one’s token')
+})
+
+t.test(
+  'a caller that aborts gets its own reason at once; the shared fetch goes on for the others',
+  async (t) => {
+    const store = await redisStore(t)
+    const source = controlledSource()
+    const provider = new TokenProvider({ store, key: 'token:app', fetchToken: source.fetchToken })
+    const gone = new AbortController()
+    const first = outcome(provider.get(gone.signal, far()))
+    const second = outcome(provider.get(never, far()))
+    await until(() => source.calls === 1, 'the fetch to start')
+    const reason = new Error('the first client went away')
+    gone.abort(reason)
+    await first.done
+    t.equal(first.result.rejected, reason, 'the first caller gets its own abort reason')
+    t.equal(second.result.settled, false, 'the second caller still waits')
+    t.equal(source.fetches[0]?.signal.aborted, false, 'the shared fetch was not aborted')
+    source.finish(0)
+    await second.done
+    t.same(second.result, { settled: true, value: 't-1' })
+    t.equal(await provider.get(never, far()), 't-1', 'the token was stored for later callers')
+    t.equal(source.calls, 1)
+  },
+)
+
+t.test('a caller whose deadline passes gets TIMEOUT; the shared fetch goes on for the others', async (t) => {
+  const store = await redisStore(t)
+  const source = controlledSource()
+  const provider = new TokenProvider({ store, key: 'token:app', fetchToken: source.fetchToken })
+  const hurried = outcome(provider.get(never, Date.now() + 30))
+  const patient = outcome(provider.get(never, far()))
+  await until(() => source.calls === 1, 'the fetch to start')
+  await hurried.done
+  t.ok(hurried.result.rejected instanceof VendorError)
+  t.match(hurried.result.rejected, {
+    code: 'TIMEOUT',
+    message: 'the query deadline passed before a token was available',
+  })
+  t.equal(patient.result.settled, false, 'the other caller still waits')
+  source.finish(0)
+  await patient.done
+  t.same(patient.result, { settled: true, value: 't-1' })
+  t.equal(source.calls, 1)
+})
+
+t.test('the shared fetch has its own timeout; the next caller starts a new fetch', async (t) => {
+  const store = await redisStore(t)
+  // Only the provider's own timeout stops this fetch.
+  const source = controlledSource({ honourDeadline: false })
+  const provider = new TokenProvider({
+    store,
+    key: 'token:app',
+    fetchTimeoutMs: 100,
+    fetchToken: source.fetchToken,
+  })
+  const waiting = outcome(provider.get(never, far()))
+  await waiting.done
+  t.ok(waiting.result.rejected instanceof VendorError)
+  t.match(waiting.result.rejected, {
+    code: 'TIMEOUT',
+    message: 'the token fetch did not finish within 100 ms',
+  })
+  t.equal(source.fetches[0]?.signal.aborted, true, 'the vendor call was stopped')
+  t.equal(await store.get(LOCK), null, 'the lock was released')
+  const next = outcome(provider.get(never, far()))
+  await until(() => source.calls === 2, 'a new fetch')
+  source.finish(1)
+  await next.done
+  t.same(next.result, { settled: true, value: 't-2' })
 })
 
 t.test('a dead lock holder blocks the others no longer than the lock TTL', async (t) => {
