@@ -25,7 +25,10 @@ export interface TokenProviderOptions {
   safetyMarginSeconds?: number
   /** Refresh in the background when less than this is left, so callers never wait for a routine refresh. */
   refreshAheadSeconds?: number
-  /** How long one replica may hold the fetch lock; a dead holder blocks the others no longer than this. */
+  /**
+   * Lifetime of the fetch lock, renewed every third of it while the holder fetches: a holder that died
+   * blocks the others no longer than this; a slow one keeps its lock.
+   */
   lockTtlMs?: number
   /** How long one shared fetch may take, waiting for another replica's fetch included (default 15 s). */
   fetchTimeoutMs?: number
@@ -140,28 +143,69 @@ export class TokenProvider {
     }
   }
 
-  private async fetchAcrossReplicas(signal: AbortSignal, deadline: number, refresh: boolean): Promise<string> {
-    const { store } = this.options
+  private async fetchAcrossReplicas(
+    signal: AbortSignal,
+    deadline: number,
+    refresh: boolean,
+  ): Promise<string> {
     const owner = randomUUID()
-    if (await store.setIfAbsent(this.lockKey, owner, this.lockTtlMs)) {
-      try {
-        // Another replica may have stored a fresh token between our read and our lock.
-        const current = await this.read()
-        if (current && this.freshEnough(current, refresh)) return current.token
-        return await this.fetchAndStore(signal, deadline)
-      } finally {
-        await store.deleteIfEquals(this.lockKey, owner).catch(() => {})
+    for (;;) {
+      if (await this.options.store.setIfAbsent(this.lockKey, owner, this.lockTtlMs)) {
+        return this.fetchHoldingLock(owner, signal, deadline, refresh)
       }
+      const token = await this.waitForLockHolder(signal, deadline, refresh)
+      if (token !== undefined) return token
     }
-    // Another replica is fetching: wait for its token, but never past its lock's lifetime.
-    const waitUntil = Math.min(this.clock.now() + this.lockTtlMs, deadline)
-    while (this.clock.now() < waitUntil) {
+  }
+
+  private async fetchHoldingLock(
+    owner: string,
+    signal: AbortSignal,
+    deadline: number,
+    refresh: boolean,
+  ): Promise<string> {
+    const { store } = this.options
+    // Renewed while the vendor answers, so that a slow token call never lets the lock lapse and every
+    // waiting replica fetch a token of its own.
+    const keepAlive = setInterval(
+      () => {
+        store
+          .extendIfEquals(this.lockKey, owner, this.lockTtlMs)
+          .then((held) => {
+            if (!held) clearInterval(keepAlive)
+          })
+          .catch(() => {})
+      },
+      Math.max(1, Math.floor(this.lockTtlMs / 3)),
+    )
+    keepAlive.unref()
+    try {
+      // Another replica may have stored a fresh token between our read and our lock.
+      const current = await this.read()
+      if (current && this.freshEnough(current, refresh)) return current.token
+      return await this.fetchAndStore(signal, deadline)
+    } finally {
+      clearInterval(keepAlive)
+      await store.deleteIfEquals(this.lockKey, owner).catch(() => {})
+    }
+  }
+
+  /**
+   * Another replica holds the lock: wait for the token it stores. Undefined when the lock went away without
+   * a token (its fetch failed, or it died and the lock lapsed): then this replica tries to take it.
+   */
+  private async waitForLockHolder(
+    signal: AbortSignal,
+    deadline: number,
+    refresh: boolean,
+  ): Promise<string | undefined> {
+    while (this.clock.now() < deadline) {
       await sleep(POLL_MS, signal)
       const current = await this.read()
       if (current && this.freshEnough(current, refresh)) return current.token
-      if ((await store.get(this.lockKey)) === null) break // released without a token: it failed; try ourselves
+      if ((await this.options.store.get(this.lockKey)) === null) return undefined
     }
-    return this.fetchAndStore(signal, deadline)
+    throw this.fetchTimedOut()
   }
 
   private async fetchAndStore(signal: AbortSignal, deadline: number): Promise<string> {

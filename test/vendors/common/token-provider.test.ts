@@ -104,6 +104,24 @@ function controlledSource(
   }
 }
 
+/** The store as the provider sees it, counting how often the token lock was read (a waiter's polls). */
+function countingLockReads(store: SharedStore) {
+  const counter = { reads: 0 }
+  const counted = new Proxy(store, {
+    get(target, property) {
+      if (property === 'get') {
+        return (key: string) => {
+          if (key.endsWith(':lock')) counter.reads++
+          return target.get(key)
+        }
+      }
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+  return { counted, counter }
+}
+
 async function cachedEntry(store: SharedStore) {
   return JSON.parse((await store.get('token:app')) ?? 'null') as unknown
 }
@@ -205,22 +223,93 @@ t.test('the shared fetch has its own timeout; the next caller starts a new fetch
   t.same(next.result, { settled: true, value: 't-2' })
 })
 
-t.test('a dead lock holder blocks the others no longer than the lock TTL', async (t) => {
-  const store = await redisStore(t)
-  // A replica took the lock and died before storing a token.
-  await store.setIfAbsent('token:app:lock', 'dead-replica', 400)
-  const source = countingSource({ delayMs: 0 })
-  const provider = new TokenProvider({
-    store,
-    key: 'token:app',
-    fetchToken: source.fetchToken,
-    lockTtlMs: 400,
-  })
-  const started = Date.now()
-  t.equal(await provider.get(never, far()), 't-1')
-  const waited = Date.now() - started
-  t.ok(waited >= 300 && waited < 1500, `waited ${waited} ms, about the lock TTL`)
-})
+t.test(
+  'the lock holder keeps its lock through a slow fetch: the other replica waits for its token',
+  async (t) => {
+    const prefix = uniquePrefix()
+    const [storeA, storeB] = [await redisStore(t, prefix), await redisStore(t, prefix)]
+    const source = controlledSource()
+    const options = { key: 'token:app', fetchToken: source.fetchToken, lockTtlMs: 300 }
+    const a = new TokenProvider({ store: storeA, ...options })
+    const b = new TokenProvider({ store: storeB, ...options })
+    const fromA = outcome(a.get(never, far()))
+    await until(() => source.calls === 1, 'replica A to start fetching')
+    const holder = await storeA.get(LOCK)
+    t.type(holder, 'string', 'replica A holds the lock')
+    const fromB = outcome(b.get(never, far()))
+    // The vendor takes several lock lifetimes to answer.
+    await sleep(1200)
+    t.equal(source.calls, 1, 'replica B did not start a fetch of its own')
+    t.equal(await storeB.get(LOCK), holder, 'the lock is still replica A’s')
+    source.finish(0)
+    await Promise.all([fromA.done, fromB.done])
+    t.same(
+      [fromA.result, fromB.result],
+      [
+        { settled: true, value: 't-1' },
+        { settled: true, value: 't-1' },
+      ],
+    )
+    t.equal(source.calls, 1)
+    t.equal(await storeA.get(LOCK), null, 'released once the token was stored')
+  },
+)
+
+t.test(
+  'a dead lock holder blocks the others until its lock lapses; then one of them fetches under its own lock',
+  async (t) => {
+    const store = await redisStore(t)
+    // A replica took the lock and died before storing a token.
+    await store.setIfAbsent(LOCK, 'dead-replica', 400)
+    let lockDuringFetch: string | null = 'not fetched'
+    const provider = new TokenProvider({
+      store,
+      key: 'token:app',
+      lockTtlMs: 400,
+      fetchToken: async () => {
+        lockDuringFetch = await store.get(LOCK)
+        return { token: 't-1', expiresInSeconds: 7200 }
+      },
+    })
+    t.equal(await provider.get(never, far()), 't-1')
+    t.not(lockDuringFetch, 'dead-replica', 'it never fetched while the dead replica’s lock stood')
+    t.match(lockDuringFetch, /^[0-9a-f-]{36}$/, 'it fetched holding a lock of its own')
+    t.equal(await store.get(LOCK), null, 'and released it')
+  },
+)
+
+t.test(
+  'a waiter gives up at its fetch deadline on the clock while another replica holds the lock',
+  async (t) => {
+    const store = await redisStore(t)
+    // Another replica holds the lock throughout (it stays alive, so the lock does not lapse).
+    await store.setIfAbsent(LOCK, 'busy-replica', 120_000)
+    const clock = createTestClock(T0)
+    const { counted, counter } = countingLockReads(store)
+    const source = countingSource({ delayMs: 0 })
+    const provider = new TokenProvider({
+      store: counted,
+      key: 'token:app',
+      fetchToken: source.fetchToken,
+      fetchTimeoutMs: 60_000,
+      clock,
+    })
+    const waiting = outcome(provider.get(never, T0 + 100_000))
+    await until(() => counter.reads >= 2, 'the waiter to poll the lock')
+    clock.advance(59_999)
+    const seen = counter.reads
+    await until(() => counter.reads >= seen + 2, 'the waiter to poll again')
+    t.equal(waiting.result.settled, false, 'still waiting 1 ms before the deadline')
+    clock.advance(1)
+    await waiting.done
+    t.ok(waiting.result.rejected instanceof VendorError)
+    t.match(waiting.result.rejected, {
+      code: 'TIMEOUT',
+      message: 'the token fetch did not finish within 60000 ms',
+    })
+    t.equal(source.calls, 0, 'it never fetched beside the lock holder')
+  },
+)
 
 t.test(
   'the cached lifetime is the vendor’s minus the safety margin, refreshed 10 minutes ahead',
