@@ -30,21 +30,26 @@ export function streamAnswer(
   // Compiled once per route and cached by Fastify: the same serializer the whole answer would use.
   const serializeDay = serializer(reply, DayResult)
   const serializeSources = serializer(reply, SourceReports)
-  let wantMore: (() => void) | undefined
-  const stream = new Readable({
-    highWaterMark: HIGH_WATER_MARK,
-    read() {
-      const resume = wantMore
-      wantMore = undefined
-      resume?.()
-    },
-  })
-  // Resolves once the stream asks for more (or is gone: nobody will read, the vendor calls stop anyway).
-  const drained = () =>
-    new Promise<void>((resolve) => {
-      wantMore = resolve
-      stream.once('close', resolve)
-    })
+  // One promise for every writer that found the buffer full, resolved when the stream asks for more (or is
+  // gone: nobody will read, and the vendor calls stop anyway).
+  let waiting: { promise: Promise<void>; resolve: () => void } | undefined
+  const wakeWriters = () => {
+    const writers = waiting
+    waiting = undefined
+    writers?.resolve()
+  }
+  const stream = new Readable({ highWaterMark: HIGH_WATER_MARK, read: wakeWriters })
+  stream.once('close', wakeWriters)
+  const drained = (): Promise<void> => {
+    if (!waiting) {
+      let resolve: () => void = () => {}
+      const promise = new Promise<void>((done) => {
+        resolve = done
+      })
+      waiting = { promise, resolve }
+    }
+    return waiting.promise
+  }
   stream.push(`{"from":${JSON.stringify(query.from)},"to":${JSON.stringify(query.to)},"results":[`)
   let separator = ''
   void queryService
