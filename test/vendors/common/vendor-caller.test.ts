@@ -1,0 +1,131 @@
+// The vendor caller on virtual time against a scripted vendor over HTTP: one retry budget per call, a
+// refused token replaced once within its attempt, token failures counted as attempts, data calls counted.
+import t, { type Test } from 'tap'
+import { MemoryStore } from '../../../src/store/memory-store.js'
+import { RateLimiter } from '../../../src/vendors/common/rate-limiter.js'
+import { DEFAULT_RETRY_POLICY } from '../../../src/vendors/common/retry.js'
+import { type TokenSource, VendorCaller } from '../../../src/vendors/common/vendor-caller.js'
+import { VendorError } from '../../../src/vendors/common/vendor-error.js'
+import { VendorHttp } from '../../../src/vendors/common/vendor-http.js'
+import { dingTalkVerdict } from '../../../src/vendors/dingtalk/dingtalk-verdict.js'
+import { type Script, startScriptedVendor } from '../../helpers/scripted-vendor.js'
+import { virtualTime } from './virtual-time.js'
+
+const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, fatal() {}, child: () => silent }
+
+async function caller(t: Test, script: Script) {
+  const vendor = await startScriptedVendor(t, script)
+  // Starts at the real now: VendorHttp bounds each exchange by the deadline on the real clock.
+  const time = virtualTime(Date.now())
+  const http = new VendorHttp({
+    source: 'dt',
+    baseUrl: vendor.url,
+    requestTimeoutMs: 5000,
+    maxSockets: 4,
+    log: silent as never,
+    vendorCodeOf: (body) => (body as { errcode?: unknown }).errcode,
+  })
+  t.teardown(() => http.close())
+  const limiter = new RateLimiter({
+    store: new MemoryStore({ clock: time.clock }),
+    key: 'ratelimit:test',
+    ratePerSecond: 10,
+    safetyMs: 0,
+    now: time.now,
+    sleep: time.sleep,
+  })
+  const vendorCaller = new VendorCaller(http, limiter, {
+    timing: { now: time.now, sleep: time.sleep, random: () => 1 },
+  })
+  return { vendor, time, vendorCaller }
+}
+
+/** Tokens t1, t2, … handed out in turn; `failures` first get() calls throw a retryable error. */
+function tokens(failures = 0): TokenSource & { invalidated: string[]; fetched: number } {
+  let current: string | undefined
+  let fetched = 0
+  const invalidated: string[] = []
+  return {
+    invalidated,
+    get fetched() {
+      return fetched
+    },
+    async get() {
+      if (fetched < failures) {
+        fetched++
+        throw new VendorError('VENDOR_UNAVAILABLE', 'token endpoint busy', { retryable: true })
+      }
+      if (!current) current = `token-${++fetched}`
+      return current
+    },
+    async invalidate(token) {
+      invalidated.push(token)
+      if (current === token) current = undefined
+    },
+  }
+}
+
+const list = (token: string) => ({
+  endpoint: 'attendance/list',
+  method: 'POST' as const,
+  path: '/attendance/list',
+  searchParams: { access_token: token },
+  json: { offset: 0 },
+})
+const read = (response: Parameters<typeof dingTalkVerdict>[0]) => dingTalkVerdict(response, 'attendance/list')
+const never = new AbortController().signal
+
+t.test('a refused token is replaced and the call sent again within the same attempt', async (t) => {
+  const { vendor, time, vendorCaller } = await caller(t, (request) =>
+    request.query.get('access_token') === 'token-1'
+      ? { body: { errcode: 42001, errmsg: 'access_token expired' } }
+      : { body: { errcode: 0, recordresult: [], hasMore: false } },
+  )
+  const source = tokens()
+  let counted = 0
+  const body = await vendorCaller.callWithToken(source, list, read, {
+    signal: never,
+    deadline: time.now() + 60_000,
+    countCall: () => counted++,
+  })
+  t.equal(body.errcode, 0)
+  t.same(
+    vendor.calls('/attendance/list').map((request) => request.query.get('access_token')),
+    ['token-1', 'token-2'],
+  )
+  t.same(source.invalidated, ['token-1'])
+  t.equal(counted, 2, 'both data calls are counted')
+  t.same(time.sleeps, [0, 100], 'no backoff: the second send only waited for its rate-limit slot')
+})
+
+t.test('a token refused twice in a row is VENDOR_AUTH_FAILED, not retried further', async (t) => {
+  const { vendor, time, vendorCaller } = await caller(t, () => ({
+    body: { errcode: 40014, errmsg: 'invalid' },
+  }))
+  const failure = await vendorCaller
+    .callWithToken(tokens(), list, read, { signal: never, deadline: time.now() + 60_000 })
+    .catch((error: unknown) => error)
+  t.equal((failure as VendorError).code, 'VENDOR_AUTH_FAILED')
+  t.match((failure as VendorError).message, /refused a freshly fetched token/)
+  t.equal(vendor.calls('/attendance/list').length, 2)
+})
+
+t.test('token failures use up the same attempts as data failures: six in all', async (t) => {
+  const { vendor, time, vendorCaller } = await caller(t, (_request, sameBefore) =>
+    sameBefore < 2 ? { body: { errcode: -1, errmsg: '系统繁忙' } } : { body: { errcode: 0, hasMore: false } },
+  )
+  const source = tokens(3) // attempts 1-3 fail at the token, 4-5 at the vendor (busy), 6 succeeds
+  const body = await vendorCaller.callWithToken(source, list, read, {
+    signal: never,
+    deadline: time.now() + 600_000,
+  })
+  t.equal(body.errcode, 0)
+  t.equal(source.fetched, 4, 'three failed token fetches and one good one')
+  t.equal(vendor.calls('/attendance/list').length, 3)
+  t.same(
+    time.sleeps.filter((ms) => ms >= 250),
+    [250, 500, 1000, 2000, 4000],
+    'five backoffs between six attempts',
+  )
+  t.equal(DEFAULT_RETRY_POLICY.maxAttempts, 6)
+})
