@@ -1,4 +1,5 @@
 import t from 'tap'
+import { type FeishuSimulator, startFeishuSimulator } from '../../src/simulators/index.js'
 import {
   dingTalkList,
   dingTalkToken,
@@ -9,6 +10,7 @@ import {
   feishuTokenCall,
   startDingTalk,
   startFeishu,
+  users,
 } from './helpers.js'
 
 const week = { user_ids: ['u01'], check_date_from: 20240506, check_date_to: 20240510 }
@@ -47,15 +49,90 @@ t.test('a bad token is refused before any fault is drawn', async (t) => {
   t.equal(feishu.counters().injectedErrors, 0)
 })
 
-t.test('errorRate 0.5 fails about half the calls', async (t) => {
-  const feishu = await startFeishu(t, { errorRate: 0.5, rateLimitPerSecond: 1000 })
-  const token = await feishuToken(feishu)
-  const answers = await Promise.all(
-    Array.from({ length: 100 }, () => feishuQuery(feishu, { token, body: week })),
-  )
-  const failed = answers.filter((answer) => answer.status === 500).length
+t.test('errorRate 0.5 fails about half the calls, and the same number in every run', async (t) => {
+  const failures = async () => {
+    const feishu = await startFeishu(t, { errorRate: 0.5, rateLimitPerSecond: 1000 })
+    const token = await feishuToken(feishu)
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () => feishuQuery(feishu, { token, body: week })),
+    )
+    const failed = answers.filter((answer) => answer.status === 500).length
+    t.equal(feishu.counters().injectedErrors, failed)
+    return failed
+  }
+  const failed = await failures()
   t.ok(failed > 20 && failed < 80, `${failed} of 100 failed`)
-  t.equal(feishu.counters().injectedErrors, failed)
+  t.equal(await failures(), failed, 'a second simulator with the default faultSeed: the same count')
+})
+
+/** Each of `bodies` sent `times` times (in the order given): whether each call got the vendor's error, by body. */
+async function errorsByCall(
+  feishu: FeishuSimulator,
+  bodies: ReadonlyArray<typeof week>,
+  times: number,
+  concurrently: boolean,
+): Promise<Record<string, boolean[]>> {
+  const token = await feishuToken(feishu)
+  const outcomes: Record<string, boolean[]> = {}
+  const send = async (body: typeof week) => {
+    // Read as text: a cut-off answer or an HTML page is not JSON.
+    const response = await fetch(`${feishu.url}/open-apis/attendance/v1/user_tasks/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify(body),
+    })
+    await response.text()
+    const key = body.user_ids.join(',')
+    outcomes[key] = [...(outcomes[key] ?? []), response.status === 500]
+  }
+  for (let round = 0; round < times; round++) {
+    if (concurrently) await Promise.all(bodies.map(send))
+    else for (const body of bodies) await send(body)
+  }
+  return outcomes
+}
+
+t.test('faults follow faultSeed and the calls, not the order in which calls arrive', async (t) => {
+  const bodies = users('u', 30).map((userId) => ({ ...week, user_ids: [userId] }))
+  const options = { errorRate: 0.5, rateLimitPerSecond: 1000 }
+  const inOrder = await errorsByCall(await startFeishu(t, options), bodies, 2, false)
+  const failed = Object.values(inOrder).flat().filter(Boolean).length
+  t.ok(failed > 10 && failed < 50, `${failed} of 60 calls failed`)
+  t.same(
+    await errorsByCall(await startFeishu(t, options), bodies.toReversed(), 2, true),
+    inOrder,
+    'the same faultSeed, the calls in another order and at once: the same calls fail',
+  )
+  t.same(
+    await errorsByCall(await startFeishu(t, { ...options, faultSeed: 20240601 }), bodies, 2, false),
+    inOrder,
+    'the default faultSeed is 20240601',
+  )
+  t.notSame(
+    await errorsByCall(await startFeishu(t, { ...options, faultSeed: 'another' }), bodies, 2, false),
+    inOrder,
+    'another faultSeed: other calls fail',
+  )
+  const alsoCut = await errorsByCall(
+    await startFeishu(t, { ...options, malformedRate: 0.5, htmlErrorRate: 0.5 }),
+    bodies,
+    2,
+    false,
+  )
+  t.same(alsoCut, inOrder, 'faults drawn after the error (malformed, HTML) do not move the errors')
+})
+
+t.test('faultSeed is a start option, checked like the data seed', async (t) => {
+  await t.rejects(startFeishuSimulator({ faultSeed: {} as never }), {
+    name: 'SimulatorOptionsError',
+    message: /faultSeed must be a number or a string/,
+  })
+  const dingtalk = await startDingTalk(t, { faultSeed: 7 })
+  t.throws(() => dingtalk.configure({ faultSeed: 8 } as never), {
+    name: 'SimulatorOptionsError',
+    message: /faultSeed is not an option here/,
+  })
+  t.notOk('faultSeed' in dingtalk.config(), 'not among the options that change while running')
 })
 
 t.test('a hang answers nothing: a client with a timeout gives up', async (t) => {

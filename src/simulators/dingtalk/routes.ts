@@ -36,10 +36,10 @@ export function dingTalkRoutes({ options, runtime, tokens, list }: DingTalkRoute
   return (scope: FastifyInstance) => {
     scope.get(DINGTALK_TOKEN_PATH, { onRequest: runtime.arrival('token') }, async (request, reply) => {
       const admission = runtime.admission(request)
-      if (!(await runtime.latency('token'))) return runtime.drop(reply)
+      if (!(await runtime.latency('token', request))) return runtime.drop(reply)
       if (!admission.allowed)
         return sendVendorReply(reply, dingTalkErrors.rateLimited(options.rateLimitVariant))
-      const fault = await runtime.fault('token', reply)
+      const fault = await runtime.fault('token', request, reply)
       if (fault === 'dropped') return reply
       if (fault === 'error') return sendVendorReply(reply, dingTalkErrors.busy())
       if (fault === 'html') return sendHtmlErrorPage(reply)
@@ -63,7 +63,7 @@ export function dingTalkRoutes({ options, runtime, tokens, list }: DingTalkRoute
 
     scope.post(DINGTALK_LIST_PATH, { onRequest: runtime.arrival('data') }, async (request, reply) => {
       const admission = runtime.admission(request)
-      if (!(await runtime.latency('data'))) return runtime.drop(reply)
+      if (!(await runtime.latency('data', request))) return runtime.drop(reply)
       if (!admission.allowed)
         return sendVendorReply(reply, dingTalkErrors.rateLimited(options.rateLimitVariant))
       const token = queryString(request.query, 'access_token')
@@ -78,7 +78,7 @@ export function dingTalkRoutes({ options, runtime, tokens, list }: DingTalkRoute
               : dingTalkErrors.invalidToken()
         return sendVendorReply(reply, refusal)
       }
-      const fault = await runtime.fault('data', reply)
+      const fault = await runtime.fault('data', request, reply)
       if (fault === 'dropped') return reply
       if (fault === 'error') return sendVendorReply(reply, dingTalkErrors.busy())
       if (fault === 'html') return sendHtmlErrorPage(reply)

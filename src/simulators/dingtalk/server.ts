@@ -39,7 +39,7 @@ export async function startDingTalkSimulator(
     ...DINGTALK_DEFAULTS,
     ...checkPatch<DingTalkSimulatorOptions>(given, DINGTALK_START_CHECKS),
   }
-  const runtime = new SimulatorRuntime(() => options)
+  const runtime = new SimulatorRuntime(() => options, options.faultSeed)
   const tokens = createDingTalkTokenStore(options.tokenClock)
   const controls = {
     counters: () => runtime.stats.snapshot(),

@@ -35,9 +35,9 @@ export function feishuRoutes({ options, runtime, tokens, answer }: FeishuRouteDe
   return (scope: FastifyInstance) => {
     scope.post(FEISHU_TOKEN_PATH, { onRequest: runtime.arrival('token') }, async (request, reply) => {
       const admission = runtime.admission(request)
-      if (!(await runtime.latency('token'))) return runtime.drop(reply)
+      if (!(await runtime.latency('token', request))) return runtime.drop(reply)
       if (!admission.allowed) return sendVendorReply(reply, throttled(admission.retryAfterMs))
-      const fault = await runtime.fault('token', reply)
+      const fault = await runtime.fault('token', request, reply)
       if (fault === 'dropped') return reply
       if (fault === 'error') return sendVendorReply(reply, feishuErrors.internal())
       if (fault === 'html') return sendHtmlErrorPage(reply)
@@ -68,7 +68,7 @@ export function feishuRoutes({ options, runtime, tokens, answer }: FeishuRouteDe
 
     scope.post(FEISHU_QUERY_PATH, { onRequest: runtime.arrival('data') }, async (request, reply) => {
       const admission = runtime.admission(request)
-      if (!(await runtime.latency('data'))) return runtime.drop(reply)
+      if (!(await runtime.latency('data', request))) return runtime.drop(reply)
       if (!admission.allowed) return sendVendorReply(reply, throttled(admission.retryAfterMs))
       const token = bearerToken(request.headers.authorization)
       if (token === null || tokens.state(token) !== 'valid') {
@@ -78,7 +78,7 @@ export function feishuRoutes({ options, runtime, tokens, answer }: FeishuRouteDe
           token === null ? feishuErrors.missingToken() : feishuErrors.invalidToken(),
         )
       }
-      const fault = await runtime.fault('data', reply)
+      const fault = await runtime.fault('data', request, reply)
       if (fault === 'dropped') return reply
       if (fault === 'error') return sendVendorReply(reply, feishuErrors.internal())
       if (fault === 'html') return sendHtmlErrorPage(reply)

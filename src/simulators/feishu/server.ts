@@ -39,7 +39,7 @@ export async function startFeishuSimulator(
     ...FEISHU_DEFAULTS,
     ...checkPatch<FeishuSimulatorOptions>(given, FEISHU_START_CHECKS),
   }
-  const runtime = new SimulatorRuntime(() => options)
+  const runtime = new SimulatorRuntime(() => options, options.faultSeed)
   const tokens = createFeishuTokenStore(options.tokenClock)
   const controls = {
     counters: () => runtime.stats.snapshot(),

@@ -46,17 +46,22 @@ export interface CommonStartOptions {
   timezone: string
   /** Same seed, same data. */
   seed: Seed
+  /** Same faultSeed and the same calls, same faults (latencies included): see faults.ts. */
+  faultSeed: Seed
   /** Monotonic ms used for token lifetimes only; tests pass a manual clock to skip ahead (see createManualClock). */
   tokenClock: () => number
 }
 
 export const DEFAULT_SEED = 20240506
+/** Fixed, so that a test with faults is the same in every run; pass another to see other faults. */
+export const DEFAULT_FAULT_SEED = 20240601
 
 export const COMMON_DEFAULTS: Omit<CommonRuntimeOptions & CommonStartOptions, 'rateLimitPerSecond'> = {
   host: '127.0.0.1',
   port: 0,
   timezone: 'Asia/Shanghai',
   seed: DEFAULT_SEED,
+  faultSeed: DEFAULT_FAULT_SEED,
   tokenClock: () => performance.now(),
   tokenTtlSeconds: 7200,
   rateLimitCountsRefused: true,
@@ -137,6 +142,7 @@ export const COMMON_START_CHECKS: Record<keyof CommonStartOptions, Check> = {
   port: checks.port,
   timezone: checks.timezone,
   seed: checks.seed,
+  faultSeed: checks.seed,
   tokenClock: checks.function,
 }
 

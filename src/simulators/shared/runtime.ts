@@ -3,8 +3,9 @@
 // wire format.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CallStats, type CounterName } from './counters.js'
-import { drawLatency, happens, pause } from './faults.js'
+import { drawLatency, FaultDraws, happens, pause } from './faults.js'
 import type { CommonRuntimeOptions } from './options.js'
+import type { Random, Seed } from './prng.js'
 import { type Admission, RateLimiter } from './rate-limiter.js'
 
 export type CallKind = 'token' | 'data'
@@ -23,9 +24,12 @@ export class SimulatorRuntime {
   readonly #limiter: RateLimiter
   readonly #admissions = new WeakMap<FastifyRequest, Admission>()
   readonly #closing = new AbortController()
+  readonly #draws: FaultDraws
+  readonly #random = new WeakMap<FastifyRequest, Random>()
 
-  constructor(settings: () => CommonRuntimeOptions) {
+  constructor(settings: () => CommonRuntimeOptions, faultSeed: Seed) {
     this.#settings = settings
+    this.#draws = new FaultDraws(faultSeed)
     this.#limiter = new RateLimiter(() => ({
       perSecond: settings().rateLimitPerSecond,
       countRefused: settings().rateLimitCountsRefused,
@@ -56,9 +60,23 @@ export class SimulatorRuntime {
     return kind === 'data' || this.#settings().faultsOnTokenCalls
   }
 
+  /** The call's own generator of faults (see faults.ts): its latency and its faults come from it. */
+  #randomOf(kind: CallKind, request: FastifyRequest): Random {
+    let random = this.#random.get(request)
+    if (!random) {
+      const path = request.url.split('?', 1)[0] ?? ''
+      random = this.#draws.next({ kind, path, body: request.body })
+      this.#random.set(request, random)
+    }
+    return random
+  }
+
   /** Waits the configured latency; false when the simulator closed meanwhile (drop the call then). */
-  async latency(kind: CallKind): Promise<boolean> {
-    if (this.#faultsApply(kind)) await pause(drawLatency(this.#settings().latencyMs), this.#closing.signal)
+  async latency(kind: CallKind, request: FastifyRequest): Promise<boolean> {
+    if (this.#faultsApply(kind)) {
+      const ms = drawLatency(this.#settings().latencyMs, this.#randomOf(kind, request))
+      await pause(ms, this.#closing.signal)
+    }
     return !this.#closing.signal.aborted
   }
 
@@ -68,10 +86,11 @@ export class SimulatorRuntime {
    * when `hangMs` passes, the client goes away or the simulator closes, and then the connection is dropped
    * without an answer (a dead upstream, not a slow one).
    */
-  async fault(kind: CallKind, reply: FastifyReply): Promise<FaultOutcome> {
+  async fault(kind: CallKind, request: FastifyRequest, reply: FastifyReply): Promise<FaultOutcome> {
     if (!this.#faultsApply(kind)) return 'none'
     const { hangRate, hangMs, errorRate, malformedRate, htmlErrorRate } = this.#settings()
-    if (happens(hangRate)) {
+    const random = this.#randomOf(kind, request)
+    if (happens(hangRate, random)) {
       this.stats.add('injectedHangs')
       const clientGone = new AbortController()
       reply.raw.once('close', () => clientGone.abort())
@@ -79,15 +98,15 @@ export class SimulatorRuntime {
       this.drop(reply)
       return 'dropped'
     }
-    if (happens(errorRate)) {
+    if (happens(errorRate, random)) {
       this.stats.add('injectedErrors')
       return 'error'
     }
-    if (happens(malformedRate)) {
+    if (happens(malformedRate, random)) {
       this.stats.add('injectedMalformed')
       return 'malformed'
     }
-    if (happens(htmlErrorRate)) {
+    if (happens(htmlErrorRate, random)) {
       this.stats.add('injectedHtmlErrors')
       return 'html'
     }
