@@ -1,5 +1,5 @@
 // Vendor faults end in a complete answer (retries) or a report naming what is missing; never a short one.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import { sourcesFor, startReplica, startSimulators, userList } from '../helpers/integration.js'
 
@@ -8,6 +8,25 @@ const payload = {
   to: '2024-05-19',
   users: [...userList('feishu', 60), ...userList('dingtalk', 60)],
 }
+// The simulators hold one day for every user on every weekday (none on weekends): Monday 2024-05-06 to
+// Sunday 2024-05-19 is two weeks, 10 weekdays, so a complete answer has 120 × 10 days.
+const WEEKDAYS = 10
+const DAYS_PER_SOURCE = 60 * WEEKDAYS
+
+/** Days of the answer by source, each (source, user, date) once. */
+function daysBySource(t: Test, answer: AttendanceResponse): Record<string, number> {
+  const keys = answer.results.map((day) => `${day.source}/${day.userId}/${day.workDate}`)
+  t.equal(new Set(keys).size, keys.length, 'no day twice')
+  const counts: Record<string, number> = {}
+  for (const day of answer.results) counts[day.source] = (counts[day.source] ?? 0) + 1
+  return counts
+}
+
+t.test('the payload spans two weeks, so 10 weekdays', async (t) => {
+  const days = Array.from({ length: 14 }, (_, i) => new Date(Date.UTC(2024, 4, 6 + i)).getUTCDay())
+  t.equal(days.filter((day) => day !== 0 && day !== 6).length, WEEKDAYS)
+  t.equal(new Date(Date.UTC(2024, 4, 19)).toISOString().slice(0, 10), payload.to)
+})
 
 t.test('with 20% injected faults the answer is complete and identical to the fault-free one', async (t) => {
   // Vendor limits out of the way: every retry here must be one of the injected faults.
@@ -20,12 +39,18 @@ t.test('with 20% injected faults the answer is complete and identical to the fau
     await app.inject({ method: 'POST', url: '/attendance/results', payload })
   ).json<AttendanceResponse>()
   t.equal(clean.complete, true)
+  t.same(
+    daysBySource(t, clean),
+    { feishu: DAYS_PER_SOURCE, dingtalk: DAYS_PER_SOURCE },
+    'not empty: every day',
+  )
   simulators.feishu.configure({ errorRate: 0.2 })
   simulators.dingtalk.configure({ errorRate: 0.2 })
   const faulty = (
     await app.inject({ method: 'POST', url: '/attendance/results', payload })
   ).json<AttendanceResponse>()
   t.equal(faulty.complete, true)
+  t.equal(faulty.results.length, 2 * DAYS_PER_SOURCE, 'not empty under faults either')
   t.same(faulty.results, clean.results)
   const injected = simulators.feishu.counters().injectedErrors + simulators.dingtalk.counters().injectedErrors
   t.ok(injected > 0, `${injected} faults were injected and retried`)
@@ -58,7 +83,7 @@ t.test(
       body.sources.find((source) => source.source === 'feishu'),
       { status: 'ok', error: null },
     )
-    t.ok(body.results.length > 0 && body.results.every((day) => day.source === 'feishu'))
+    t.same(daysBySource(t, body), { feishu: DAYS_PER_SOURCE }, 'every Feishu day, no DingTalk one')
   },
 )
 

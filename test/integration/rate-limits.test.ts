@@ -7,6 +7,28 @@ import { sourcesFor, startReplica, startSimulators, userList } from '../helpers/
 import { uniquePrefix } from '../helpers/redis.js'
 import { startSimulatorProcess } from '../helpers/simulator-process.js'
 
+/** The simulators hold one day for every user on every weekday, none on weekends. */
+function weekdaysBetween(from: string, to: string): number {
+  let count = 0
+  for (let day = new Date(`${from}T00:00:00Z`); day <= new Date(`${to}T00:00:00Z`); ) {
+    if (day.getUTCDay() !== 0 && day.getUTCDay() !== 6) count++
+    day = new Date(day.getTime() + 86_400_000)
+  }
+  return count
+}
+
+/** Each (source, user, date) of the answer once, and how many there are. */
+function distinctDays(answer: AttendanceResponse): { days: number; distinct: number } {
+  const keys = answer.results.map((day) => `${day.source}/${day.userId}/${day.workDate}`)
+  return { days: keys.length, distinct: new Set(keys).size }
+}
+
+t.test('weekdays: Monday 2024-05-06 and Tuesday; three whole weeks from that Monday', async (t) => {
+  t.equal(weekdaysBetween('2024-05-06', '2024-05-07'), 2)
+  t.equal(weekdaysBetween('2024-05-06', '2024-05-26'), 15)
+  t.equal(weekdaysBetween('2024-05-04', '2024-05-05'), 0, 'a weekend')
+})
+
 t.test('three replicas share the limit: peak ≤ configured, no refusals', async (t) => {
   const simulators = await startSimulatorProcess(t)
   await simulators.configure(simulators.feishuUrl, { latencyMs: 20 })
@@ -52,7 +74,12 @@ t.test('three replicas share the limit: peak ≤ configured, no refusals', async
       }),
     ),
   )
-  for (const answer of answers) t.equal(answer.json<AttendanceResponse>().complete, true)
+  // Each replica: (800 + 150) users × 2 weekdays.
+  for (const answer of answers) {
+    const body = answer.json<AttendanceResponse>()
+    t.equal(body.complete, true)
+    t.same(distinctDays(body), { days: 950 * 2, distinct: 950 * 2 }, 'every day once: not empty')
+  }
   const feishu = await simulators.counters(simulators.feishuUrl)
   const dingtalk = await simulators.counters(simulators.dingtalkUrl)
   t.equal(feishu.dataCalls, 48, 'Feishu served 3 × 16 calls')
@@ -89,6 +116,8 @@ t.test(
       await app.inject({ method: 'POST', url: '/attendance/results', payload })
     ).json<AttendanceResponse>()
     t.equal(answer.complete, true)
+    const expectedDays = 320 * weekdaysBetween(payload.from, payload.to)
+    t.same(distinctDays(answer), { days: expectedDays, distinct: expectedDays }, '320 users × 15 weekdays')
     const feishuRefused = simulators.feishu.counters().refusedRateLimit
     const dingTalkRefused = simulators.dingtalk.counters().refusedRateLimit
     t.ok(feishuRefused > 0, `Feishu refused ${feishuRefused} calls (HTTP 429, 99991400)`)
@@ -98,6 +127,7 @@ t.test(
     const clean = (
       await reference.app.inject({ method: 'POST', url: '/attendance/results', payload })
     ).json<AttendanceResponse>()
+    t.equal(clean.results.length, expectedDays, 'the reference is not empty either')
     t.same(answer.results, clean.results, 'the same days as without refusals')
   },
 )
