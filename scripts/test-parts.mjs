@@ -161,7 +161,9 @@ async function main(argv) {
   if (results.every((result) => result.counts)) {
     const sum = (key) => results.reduce((total, result) => total + (result.counts[key] ?? 0), 0)
     const skipped = sum('skip') + sum('todo')
-    console.log(`assertions: ${sum('pass')} passed, ${sum('fail')} failed${skipped ? `, ${skipped} skipped` : ''}`)
+    console.log(
+      `assertions: ${sum('pass')} passed, ${sum('fail')} failed${skipped ? `, ${skipped} skipped` : ''}`,
+    )
   }
   return results.every((result) => result.ok) && results.length === chosen.length ? 0 : 1
 }
