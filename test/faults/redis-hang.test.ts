@@ -6,8 +6,8 @@ import t from 'tap'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import { ResilientStore } from '../../src/store/resilient-store.js'
 import { sourcesFor, startReplica, startSimulators, userList } from '../helpers/integration.js'
-import { uniquePrefix } from '../helpers/redis.js'
 import { privateRedis } from '../helpers/private-redis.js'
+import { uniquePrefix } from '../helpers/redis.js'
 import { until } from './helpers.js'
 
 // Vendor limits out of the way: this test is about the store, not the pacing.

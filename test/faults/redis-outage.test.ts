@@ -4,8 +4,8 @@
 import t from 'tap'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import { sourcesFor, startReplica, startSimulators, userList } from '../helpers/integration.js'
-import { uniquePrefix } from '../helpers/redis.js'
 import { privateRedis } from '../helpers/private-redis.js'
+import { uniquePrefix } from '../helpers/redis.js'
 import { assertAccounted, idsOf, plannedBlocks, sleep, until } from './helpers.js'
 
 interface Readiness {
