@@ -22,6 +22,7 @@ export interface QueryInput {
   overtime?: boolean
   includeRaw?: boolean
   strict?: boolean
+  maxAge?: number
 }
 
 export interface QueryLimits {
@@ -40,6 +41,8 @@ export interface AttendanceQuery {
   overtime: boolean
   includeRaw: boolean
   strict: boolean
+  /** Seconds; undefined: any cached entry still kept. */
+  maxAgeSeconds: number | undefined
 }
 
 const USER_ID = new RegExp(USER_ID_PATTERN)
@@ -62,6 +65,7 @@ export function parseQuery(input: QueryInput, limits: QueryLimits): AttendanceQu
     overtime: input.overtime ?? false,
     includeRaw: input.includeRaw ?? false,
     strict: input.strict ?? false,
+    maxAgeSeconds: input.maxAge,
   }
 }
 

@@ -4,6 +4,9 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { QueryMetrics } from '../metrics/service-metrics.js'
 import type { AttendanceResponse } from '../schemas/attendance-query.js'
 import type { DayResult } from '../schemas/day-result.js'
+import { parseWorkDate } from '../time/work-date.js'
+import { workDateInZone } from '../time/zoned-time.js'
+import type { SourceDayCache } from './day-cache.js'
 import type { AttendanceQuery } from './parse-query.js'
 import { type GatePlace, QueryGate } from './query-gate.js'
 import { runSource } from './run-source.js'
@@ -47,14 +50,24 @@ export class SourcesBusyError extends Error {
 /** The answer without its days. */
 export type QuerySummary = Pick<AttendanceResponse, 'complete' | 'sources'>
 
+export interface QueryServiceOptions {
+  /** The result cache of each source that has one. */
+  caches?: ReadonlyMap<string, SourceDayCache>
+  /** Wall clock, epoch ms: "today" in each source's zone (retention). */
+  now?: () => number
+}
+
 export class QueryService {
   private readonly bySource: ReadonlyMap<string, SourceAdapter>
   private readonly gates: ReadonlyMap<string, QueryGate>
+  private readonly now: () => number
 
   constructor(
     adapters: readonly SourceAdapter[],
     private readonly metrics?: QueryMetrics,
+    private readonly options: QueryServiceOptions = {},
   ) {
+    this.now = options.now ?? Date.now
     this.bySource = new Map(adapters.map((adapter) => [adapter.config.id, adapter]))
     this.gates = new Map(
       adapters.map(({ config }) => [
@@ -62,6 +75,18 @@ export class QueryService {
         new QueryGate(config.maxConcurrentQueries, config.maxQueuedQueries),
       ]),
     )
+  }
+
+  /** The first epoch day the source's vendor still serves, or undefined when it keeps everything. */
+  oldestDay(sourceId: string): number | undefined {
+    const config = this.bySource.get(sourceId)?.config
+    if (!config || config.retentionDays <= 0) return undefined
+    const today = parseWorkDate(workDateInZone(this.now(), config.timezone)) as number
+    return today - config.retentionDays
+  }
+
+  cacheOf(sourceId: string): SourceDayCache | undefined {
+    return this.options.caches?.get(sourceId)
   }
 
   /** Running and queued queries per source, for /sources and the metrics. */
@@ -173,6 +198,9 @@ export class QueryService {
           to: query.toDay,
           overtime: query.overtime,
           includeRaw: query.includeRaw,
+          cache: this.options.caches?.get(sourceId),
+          maxAgeSeconds: query.maxAgeSeconds,
+          oldestDay: this.oldestDay(sourceId),
           signal: context.signal,
           deadline: context.deadline,
           log: context.log,
@@ -192,6 +220,7 @@ export class QueryService {
             return undefined
           },
         })
+        this.metrics?.cacheUse(sourceId, report.cache.hits, report.cache.misses)
         finished[index] = true
         // The source being written is done: write what the next ones hold, up to one still running.
         while (writing < sourceIds.length && finished[writing]) {

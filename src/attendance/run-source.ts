@@ -1,15 +1,15 @@
-// Runs one source's blocks concurrently (up to the source's maxConcurrency) and turns what happened into
-// the source's days and its report. A failed block never fails the others; what it could not fetch is
-// listed in the report's `missing`, so an answer is never silently short.
+// Runs one source's part of a query and turns what happened into the source's days and its report.
 //
-// Users are sorted before they are chunked, so chunk k holds only users before those of chunk k + 1: the
-// days of each chunk, once all its windows are in, are handed on sorted (userId, workDate) and in chunk
-// order. The caller can write them out at once (a streamed answer) instead of holding the whole answer;
-// when it returns a promise (its reader is slow), no worker takes another block until it resolves.
+// Users are sorted and taken a unit at a time (ten calls' worth). For each unit the cache is read first,
+// the missing user-days are planned into the fewest blocks (source-plan.ts), and the blocks run concurrently
+// (up to the source's maxConcurrency) across units. A unit's days are handed on, sorted by (userId,
+// workDate), as soon as all its blocks are done and every earlier unit is out: the caller can write them at
+// once (a streamed answer). When it returns a promise (its reader is slow), no worker takes another block
+// until it resolves.
 //
-// What the vendor answers is checked against what was asked: a day outside its block, or a second day for
-// the same user and date, is left out and counted in the report's warnings, never passed on or dropped
-// silently.
+// A failed block never fails the others: what could not be had is listed in `missing`, so an answer is
+// never silently short. What the vendor answers is checked against what was asked: a day outside its
+// block, or a second day for the same user and date, is left out and counted in the report's warnings.
 import type { FastifyBaseLogger } from 'fastify'
 import type { DayResult } from '../schemas/day-result.js'
 import {
@@ -21,9 +21,11 @@ import {
   type WarningCode,
 } from '../schemas/source-report.js'
 import { formatWorkDate, parseWorkDate } from '../time/work-date.js'
-import { planChunks } from './plan.js'
+import { formatInZone } from '../time/zoned-time.js'
+import { type CachedDay, dayKey, type SourceDayCache } from './day-cache.js'
 import type { Block, SourceAdapter } from './source.js'
 import { SourceFailure } from './source-failure.js'
+import { planUsers } from './source-plan.js'
 
 export interface SourceRun {
   userIds: string[]
@@ -34,102 +36,274 @@ export interface SourceRun {
   signal: AbortSignal
   deadline: number
   log: FastifyBaseLogger
+  /** The source's result cache; without one every user-day is fetched. */
+  cache?: SourceDayCache
+  /** The oldest entry accepted, in seconds (`maxAge`); 0 reads nothing; undefined: any entry still kept. */
+  maxAgeSeconds?: number
+  /** First epoch day the vendor still serves (its retention); earlier days are reported missing. */
+  oldestDay?: number
+  /** Calls' worth of users planned and handed on together (default: 4 with a cache, else 1). */
+  unitCalls?: number
   /**
-   * Receives the source's days in order, one chunk of users at a time, as soon as the chunk is complete. A
+   * Receives the source's days in order, a unit of users at a time, as soon as the unit is complete. A
    * returned promise holds the workers back (no new block starts) until it resolves: backpressure.
    */
   onDays: (days: DayResult[]) => void | Promise<void>
 }
 
+/**
+ * Users per unit, in calls' worth. With a cache, four calls' worth are planned together so that users with
+ * the same missing days share calls; without one every user misses the same days and one call's worth is
+ * enough (and holds the least in memory behind a slow reader).
+ */
+const UNIT_CALLS_CACHED = 4
+
+interface Unit {
+  userIds: string[]
+  blocks: Block[]
+  blocksLeft: number
+  /** Entries found in the cache (at planning, or after waiting for another query's fetch). */
+  cached: Map<string, CachedDay>
+  /** Days this query fetched, by dayKey. */
+  fetched: Map<string, CachedDay>
+  /** Users whose days before the retention limit cannot be had. */
+  tooOld: Map<string, { from: number; to: number }>
+  failed: { block: Block; error: SourceError }[]
+}
+
 export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise<SourceReport> {
   // Plain code-unit order, the same on every machine and locale (the answer's order).
-  const chunks = planChunks([...run.userIds].sort(), run.from, run.to, adapter.limits)
-  const blocks = chunks.flatMap((windows, chunk) => windows.map((block) => ({ block, chunk })))
+  const userIds = [...run.userIds].sort()
+  const unitSize = adapter.limits.maxUsersPerCall * (run.unitCalls ?? (run.cache ? UNIT_CALLS_CACHED : 1))
+  const unitCount = Math.ceil(userIds.length / unitSize)
+  const cache = run.cache
+  const maxAgeMs = run.maxAgeSeconds === undefined ? Number.POSITIVE_INFINITY : run.maxAgeSeconds * 1000
+  const lookupOptions = { overtime: run.overtime, maxAgeMs }
+  // Raw rows are always kept when caching, so that a later includeRaw query is served from the cache too.
+  const fetchRaw = run.includeRaw || cache !== undefined
   // Aborted when the request goes away, or when a failure (bad credentials) would fail every block anyway.
   const stop = new AbortController()
   const signal = AbortSignal.any([run.signal, stop.signal])
-  const chunkDays: (Map<string, DayResult> | undefined)[] = chunks.map(() => new Map())
-  const blocksLeft = chunks.map((windows) => windows.length)
-  let nextChunk = 0
+  const units: (Unit | undefined)[] = []
   const invalid = new Set<string>()
   const unauthorized = new Set<string>()
-  const failed: { block: Block; index: number; error: SourceError }[] = []
+  const errors: SourceError[] = []
+  const missing: MissingPart[] = []
   const warnings = new Map<WarningCode, number>()
   const warn = (code: WarningCode, count = 1) => warnings.set(code, (warnings.get(code) ?? 0) + count)
   let vendorCalls = 0
-  let next = 0
+  let hits = 0
+  let answered = 0
   // Resolves when the output can take more: workers wait for it before they take another block.
   let room: Promise<void> = Promise.resolve()
 
-  // Hands on every complete chunk that no earlier, incomplete chunk holds back.
-  const blockDone = (chunk: number) => {
-    blocksLeft[chunk] = (blocksLeft[chunk] ?? 1) - 1
-    while (nextChunk < chunks.length && blocksLeft[nextChunk] === 0) {
-      const days = [...(chunkDays[nextChunk]?.values() ?? [])].sort(byUserAndDate)
-      chunkDays[nextChunk++] = undefined
-      const written = run.onDays(days)
+  // Units are planned as the workers reach them (one lookup at a time), so memory holds a few units.
+  let planned = 0
+  let planning: Promise<void> | undefined
+  const planUnit = async (index: number) => {
+    const users = userIds.slice(index * unitSize, (index + 1) * unitSize)
+    const cached = cache ? await cache.lookup(users, run.from, run.to, lookupOptions) : new Map()
+    const plan = planUsers(
+      users,
+      run.from,
+      run.to,
+      adapter.limits,
+      (userId, day) => cached.get(dayKey(userId, formatWorkDate(day))) !== undefined,
+      run.oldestDay,
+    )
+    hits += plan.cached
+    units[index] = {
+      userIds: users,
+      blocks: plan.blocks,
+      blocksLeft: plan.blocks.length,
+      cached,
+      fetched: new Map(),
+      tooOld: plan.tooOld,
+      failed: [],
+    }
+    planned = index + 1
+    if (plan.blocks.length === 0) unitDone()
+  }
+  // One unit is planned at a time; workers that need the next one meanwhile wait for the same promise.
+  const planNext = (): Promise<void> => {
+    planning ??= planUnit(planned).finally(() => {
+      planning = undefined
+    })
+    return planning
+  }
+
+  // Hands on every complete unit that no earlier, incomplete unit holds back.
+  let nextOut = 0
+  const unitDone = () => {
+    for (let unit = units[nextOut]; unit && unit.blocksLeft === 0; unit = units[nextOut]) {
+      units[nextOut++] = undefined
+      const written = run.onDays(finish(unit))
       if (written) room = written
     }
   }
 
+  // The unit's answer: its days in order, and what it could not have listed as missing.
+  const finish = (unit: Unit): DayResult[] => {
+    const days: DayResult[] = []
+    const notAnswered = new Map<string, number[]>()
+    for (const userId of unit.userIds) {
+      for (let day = run.from; day <= run.to; day++) {
+        const key = dayKey(userId, formatWorkDate(day))
+        const entry = unit.fetched.get(key) ?? unit.cached.get(key)
+        if (entry) {
+          answered++
+          if (entry.day) days.push(present(entry))
+        } else {
+          const list = notAnswered.get(userId) ?? []
+          list.push(day)
+          notAnswered.set(userId, list)
+        }
+      }
+    }
+    for (const [userId, range] of unit.tooOld) {
+      missing.push(part([userId], range.from, range.to))
+    }
+    if (unit.tooOld.size > 0) errors.push(retentionError(adapter, run.oldestDay as number))
+    for (const { block, error } of unit.failed) {
+      errors.push(error)
+      missing.push(...missingOf(block, notAnswered))
+    }
+    return days
+  }
+
+  const present = ({ day, fetchedAt }: CachedDay): DayResult => {
+    const shown = { ...(day as DayResult), fetchedAt: formatInZone(fetchedAt, adapter.config.timezone) }
+    if (!run.includeRaw) delete shown.raw
+    return shown
+  }
+
   // Keeps the block's days that belong to it, once each; counts the others.
-  const accept = (block: Block, days: Map<string, DayResult>, fetched: readonly DayResult[]) => {
+  const accept = (block: Block, unit: Unit, fetched: readonly DayResult[], fetchedAt: number) => {
     const asked = new Set(block.userIds)
+    const kept: DayResult[] = []
+    const seen = new Set<string>()
     for (const day of fetched) {
       const epochDay = parseWorkDate(day.workDate)
       if (!asked.has(day.userId) || epochDay === null || epochDay < block.from || epochDay > block.to) {
         warn('DAY_OUTSIDE_BLOCK')
         continue
       }
-      const key = `${day.userId}\u0000${day.workDate}`
-      if (days.has(key)) warn('DUPLICATE_DAY')
-      else days.set(key, day)
+      const key = dayKey(day.userId, day.workDate)
+      if (seen.has(key)) {
+        warn('DUPLICATE_DAY')
+        continue
+      }
+      seen.add(key)
+      kept.push(day)
+    }
+    // Every user and date of the block is now answered: with a day, or without one (none that day).
+    const excluded = new Set<string>()
+    for (const id of invalid) if (asked.has(id)) excluded.add(id)
+    for (const id of unauthorized) if (asked.has(id)) excluded.add(id)
+    const byKey = new Map(kept.map((day) => [dayKey(day.userId, day.workDate), day]))
+    for (const userId of block.userIds) {
+      if (excluded.has(userId)) continue
+      for (let day = block.from; day <= block.to; day++) {
+        const key = dayKey(userId, formatWorkDate(day))
+        unit.fetched.set(key, { day: byKey.get(key) ?? null, fetchedAt })
+      }
+    }
+    return { kept, excluded }
+  }
+
+  const fetchBlock = async (block: Block, unit: Unit) => {
+    const generation = cache ? cache.now() : Date.now()
+    const result = await adapter.fetchBlock(block, {
+      overtime: run.overtime,
+      includeRaw: fetchRaw,
+      signal,
+      deadline: run.deadline,
+      countCall: () => {
+        vendorCalls++
+      },
+      log: run.log,
+    })
+    for (const warning of result.warnings ?? []) warn(warning.code, warning.count)
+    for (const id of result.invalidUserIds) invalid.add(id)
+    for (const id of result.unauthorizedUserIds) unauthorized.add(id)
+    const fetchedAt = cache ? cache.now() : Date.now()
+    const { kept, excluded } = accept(block, unit, result.days, fetchedAt)
+    await cache?.store(
+      block,
+      { days: kept, excludedUserIds: excluded },
+      { overtime: run.overtime, fetchedAt, generation },
+    )
+  }
+
+  /**
+   * While another query fetches the same block, wait for it and take its entries. If they are not all
+   * there when it is over (it failed, or its users were invalid), fetch the block here.
+   */
+  const runBlock = async (block: Block, unit: Unit) => {
+    if (!cache || maxAgeMs <= 0) return fetchBlock(block, unit)
+    let lease = await cache.lease(block, run.overtime, signal)
+    if (lease.kind === 'waited') {
+      const found = await cache.lookup(block.userIds, block.from, block.to, lookupOptions)
+      if (found.size === block.userIds.length * (block.to - block.from + 1)) {
+        for (const [key, entry] of found) {
+          if (!unit.cached.has(key)) hits++
+          unit.cached.set(key, entry)
+        }
+        return
+      }
+      lease = await cache.lease(block, run.overtime, signal)
+    }
+    try {
+      await fetchBlock(block, unit)
+    } finally {
+      if (lease.kind === 'owner') await lease.release()
+    }
+  }
+
+  let unitIndex = 0
+  let blockIndex = 0
+  /** The next block to fetch, planning units as needed; undefined when there is none left. */
+  const takeBlock = async (): Promise<{ block: Block; unit: Unit } | undefined> => {
+    for (;;) {
+      while (unitIndex >= planned && planned < unitCount) await planNext()
+      const unit = units[unitIndex]
+      if (unitIndex >= unitCount) return undefined
+      if (unit && blockIndex < unit.blocks.length) {
+        return { block: unit.blocks[blockIndex++] as Block, unit }
+      }
+      unitIndex++
+      blockIndex = 0
     }
   }
 
   const worker = async () => {
-    while (next < blocks.length) {
+    for (;;) {
       await room
-      if (next >= blocks.length) break
-      const index = next++
-      const { block, chunk } = blocks[index] as { block: Block; chunk: number }
+      const work = await takeBlock()
+      if (!work) return
+      const { block, unit } = work
       if (signal.aborted) {
-        failed.push({ block, index, error: stoppedError(run.signal, stop.signal) })
-        blockDone(chunk)
-        continue
-      }
-      try {
-        const result = await adapter.fetchBlock(block, {
-          overtime: run.overtime,
-          includeRaw: run.includeRaw,
-          signal,
-          deadline: run.deadline,
-          countCall: () => {
-            vendorCalls++
-          },
-          log: run.log,
-        })
-        accept(block, chunkDays[chunk] as Map<string, DayResult>, result.days)
-        for (const warning of result.warnings ?? []) warn(warning.code, warning.count)
-        for (const id of result.invalidUserIds) invalid.add(id)
-        for (const id of result.unauthorizedUserIds) unauthorized.add(id)
-      } catch (error) {
-        if (!(error instanceof SourceFailure) && !run.signal.aborted) {
-          run.log.error({ err: error, source: adapter.config.id }, 'unexpected failure fetching a block')
+        unit.failed.push({ block, error: stoppedError(run.signal, stop.signal) })
+      } else {
+        try {
+          await runBlock(block, unit)
+        } catch (error) {
+          if (!(error instanceof SourceFailure) && !run.signal.aborted) {
+            run.log.error({ err: error, source: adapter.config.id }, 'unexpected failure fetching a block')
+          }
+          unit.failed.push({ block, error: toSourceError(error, run.signal) })
+          if (error instanceof SourceFailure && error.stopsSource) stop.abort(error)
         }
-        const classified = toSourceError(error, run.signal)
-        failed.push({ block, index, error: classified })
-        if (error instanceof SourceFailure && error.stopsSource) stop.abort(error)
       }
-      blockDone(chunk)
+      unit.blocksLeft--
+      unitDone()
     }
   }
-  const workers = Math.max(1, Math.min(adapter.config.maxConcurrency, blocks.length))
+  const workers = Math.max(1, adapter.config.maxConcurrency)
   await Promise.all(Array.from({ length: workers }, worker))
 
-  const status = failed.length === 0 ? 'ok' : failed.length === blocks.length ? 'error' : 'partial'
-  // In plan order (users, then dates), whatever order the failures came in: the same answer every time.
-  failed.sort((a, b) => a.index - b.index)
+  const userDays = userIds.length * (run.to - run.from + 1)
+  const status = missing.length === 0 ? 'ok' : answered === 0 ? 'error' : 'partial'
   return {
     source: adapter.config.id,
     vendor: adapter.config.vendor,
@@ -137,10 +311,44 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
     vendorCalls,
     invalidUserIds: [...invalid].sort(),
     unauthorizedUserIds: [...unauthorized].sort(),
-    missing: failed.map(({ block }) => toMissingPart(block)),
-    error: mostTelling(failed.map(({ error }) => error)),
+    // In plan order (users, then dates), whatever order the failures came in: the same answer every time.
+    missing: missing.sort(byUsersThenDates),
+    error: mostTelling(errors),
     warnings: toWarnings(warnings),
+    cache: { hits, misses: userDays - hits },
   }
+}
+
+/** The block's user-days that no answer covers, as parts: per user, each run of consecutive dates. */
+function missingOf(block: Block, notAnswered: ReadonlyMap<string, number[]>): MissingPart[] {
+  const byRange = new Map<string, MissingPart>()
+  for (const userId of block.userIds) {
+    const days = (notAnswered.get(userId) ?? []).filter((day) => day >= block.from && day <= block.to)
+    for (let start = 0; start < days.length; ) {
+      let end = start
+      while (end + 1 < days.length && days[end + 1] === (days[end] as number) + 1) end++
+      const from = formatWorkDate(days[start] as number)
+      const to = formatWorkDate(days[end] as number)
+      const range = `${from}:${to}`
+      const known = byRange.get(range)
+      if (known) known.userIds.push(userId)
+      else byRange.set(range, { userIds: [userId], from, to })
+      start = end + 1
+    }
+  }
+  return [...byRange.values()]
+}
+
+function part(userIds: string[], from: number, to: number): MissingPart {
+  return { userIds, from: formatWorkDate(from), to: formatWorkDate(to) }
+}
+
+function byUsersThenDates(a: MissingPart, b: MissingPart): number {
+  return compare(a.userIds[0] ?? '', b.userIds[0] ?? '') || compare(a.from, b.from)
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }
 
 /** In the order the codes are declared, so the same answer lists them the same way every time. */
@@ -150,17 +358,12 @@ function toWarnings(counts: ReadonlyMap<WarningCode, number>): SourceWarning[] {
     .map((code) => ({ code, message: WARNING_MESSAGES[code], count: counts.get(code) ?? 0 }))
 }
 
-/** Within one source: by userId, then workDate, in plain code-unit order. */
-function byUserAndDate(a: DayResult, b: DayResult): number {
-  return compare(a.userId, b.userId) || compare(a.workDate, b.workDate)
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
-}
-
-function toMissingPart(block: Block): MissingPart {
-  return { userIds: block.userIds, from: formatWorkDate(block.from), to: formatWorkDate(block.to) }
+function retentionError(adapter: SourceAdapter, oldestDay: number): SourceError {
+  return {
+    code: 'VENDOR_RETENTION_EXCEEDED',
+    message: `${adapter.config.vendor} serves no attendance data before ${formatWorkDate(oldestDay)} (retentionDays ${adapter.config.retentionDays}); those dates were not asked for`,
+    vendorCode: null,
+  }
 }
 
 function stoppedError(requestSignal: AbortSignal, stopSignal: AbortSignal): SourceError {
@@ -200,12 +403,14 @@ function mostTelling(errors: SourceError[]): SourceError | null {
     VENDOR_AUTH_FAILED: 0,
     VENDOR_PERMISSION_DENIED: 1,
     VENDOR_QUOTA_EXHAUSTED: 2,
-    VENDOR_BAD_REQUEST: 3,
-    VENDOR_RATE_LIMITED: 4,
-    VENDOR_UNAVAILABLE: 5,
-    VENDOR_BAD_RESPONSE: 6,
-    TIMEOUT: 7,
-    CANCELLED: 8,
+    VENDOR_BUDGET_EXHAUSTED: 3,
+    VENDOR_BAD_REQUEST: 4,
+    VENDOR_RATE_LIMITED: 5,
+    VENDOR_UNAVAILABLE: 6,
+    VENDOR_BAD_RESPONSE: 7,
+    TIMEOUT: 8,
+    CANCELLED: 9,
+    VENDOR_RETENTION_EXCEEDED: 10,
   }
   return errors.reduce<SourceError | null>(
     (best, error) => (!best || rank[error.code] < rank[best.code] ? error : best),

@@ -5,9 +5,12 @@ import { getHeapStatistics } from 'node:v8'
 import type { TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import type { ApiKey } from '../auth/api-keys.js'
+import { DEFAULT_MAX_CACHE_ENTRIES } from '../store/memory-store.js'
 import { isValidTimeZone } from '../time/zoned-time.js'
 import { ApiKeysError, loadApiKeys } from './api-keys-config.js'
 import {
+  CACHE_DEFAULTS,
+  type CacheDefaults,
   DingTalkSourceInput,
   FeishuSourceInput,
   resolveSource,
@@ -38,6 +41,8 @@ export interface Config {
   authDisabled: boolean
   /** Inbound requests a minute per API key (per IP without one); 0 disables the limit. */
   rateLimitPerMinute: number
+  /** Cache entries kept by the in-memory store (no REDIS_URL); past it the least recently used go. */
+  cacheMaxEntries: number
   /** Load shedding: past either bound new requests get 503 with Retry-After (0 turns a bound off). */
   pressure: {
     maxEventLoopDelayMs: number
@@ -66,7 +71,18 @@ export function loadConfig(env: Env = process.env): Config {
     maxRangeDays: integer(env, 'MAX_RANGE_DAYS', 93, 1, 3660),
     maxUsers: integer(env, 'MAX_USERS', 5000, 1, 1_000_000),
     queryTimeoutMs: integer(env, 'QUERY_TIMEOUT_MS', 600_000, 1000, 3_600_000),
-    sources: loadSources(env),
+    sources: loadSources(env, {
+      cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', CACHE_DEFAULTS.cacheTtlSeconds, 0, 31_536_000),
+      recentCacheTtlSeconds: integer(
+        env,
+        'RECENT_CACHE_TTL_SECONDS',
+        CACHE_DEFAULTS.recentCacheTtlSeconds,
+        0,
+        31_536_000,
+      ),
+      settleDays: integer(env, 'SETTLE_DAYS', CACHE_DEFAULTS.settleDays, 0, 366),
+    }),
+    cacheMaxEntries: integer(env, 'CACHE_MAX_ENTRIES', DEFAULT_MAX_CACHE_ENTRIES, 0, 100_000_000),
     apiKeys: apiKeys(env),
     authDisabled: oneOf(env, 'AUTH_DISABLED', ['true', 'false'], 'false') === 'true',
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 120, 0, 1_000_000),
@@ -149,7 +165,7 @@ function redisUrl(env: Env): string | undefined {
   return text
 }
 
-function loadSources(env: Env): SourceConfig[] {
+function loadSources(env: Env, cacheDefaults: CacheDefaults): SourceConfig[] {
   const inputs: SourceInput[] = []
   if (env.SOURCES_FILE?.trim()) inputs.push(...readSourcesFile(env.SOURCES_FILE.trim()))
   inputs.push(...sourcesFromShortcuts(env))
@@ -160,7 +176,7 @@ function loadSources(env: Env): SourceConfig[] {
     if (input.timezone !== undefined && !isValidTimeZone(input.timezone)) {
       throw new ConfigError(`sources[${index}].timezone is not an IANA time zone`)
     }
-    return resolveSource(input)
+    return resolveSource(input, cacheDefaults)
   })
 }
 

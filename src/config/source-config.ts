@@ -11,6 +11,11 @@ const common = {
   requestTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 300_000 })),
   maxConcurrentQueries: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   maxQueuedQueries: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
+  cacheTtlSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 31_536_000 })),
+  recentCacheTtlSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 31_536_000 })),
+  settleDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 366 })),
+  retentionDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 36_600 })),
+  monthlyCallBudget: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
 }
 
 export const FeishuSourceInput = Type.Object(
@@ -51,6 +56,15 @@ interface ResolvedCommon {
   maxConcurrentQueries: number
   /** Queries that may wait for their turn; beyond it a query is refused with 503. */
   maxQueuedQueries: number
+  /** Result cache: settled days kept this long (0: no cache for this source). */
+  cacheTtlSeconds: number
+  /** Result cache: the last settleDays days and today kept this long. */
+  recentCacheTtlSeconds: number
+  settleDays: number
+  /** Days back from today (source zone) the vendor still serves; 0: no limit. */
+  retentionDays: number
+  /** Data calls a calendar month (source zone) across all replicas; undefined: no budget. */
+  monthlyCallBudget: number | undefined
 }
 
 export interface FeishuSourceConfig extends ResolvedCommon {
@@ -72,11 +86,33 @@ export type SourceConfig = FeishuSourceConfig | DingTalkSourceConfig
 
 /** Vendor defaults: rate limits at 90% of the documented 50/s (Feishu) and 20/s (DingTalk). */
 export const VENDOR_DEFAULTS = {
-  feishu: { baseUrl: 'https://open.feishu.cn', rateLimitPerSecond: 45, maxConcurrency: 10 },
-  dingtalk: { baseUrl: 'https://oapi.dingtalk.com', rateLimitPerSecond: 18, maxConcurrency: 10 },
+  feishu: { baseUrl: 'https://open.feishu.cn', rateLimitPerSecond: 45, maxConcurrency: 10, retentionDays: 0 },
+  // DingTalk serves no attendance/list data older than half a year.
+  dingtalk: {
+    baseUrl: 'https://oapi.dingtalk.com',
+    rateLimitPerSecond: 18,
+    maxConcurrency: 10,
+    retentionDays: 180,
+  },
 } as const
 
-export function resolveSource(input: SourceInput): SourceConfig {
+/** The result cache's service-wide defaults (CACHE_TTL_SECONDS, RECENT_CACHE_TTL_SECONDS, SETTLE_DAYS). */
+export interface CacheDefaults {
+  cacheTtlSeconds: number
+  recentCacheTtlSeconds: number
+  settleDays: number
+}
+
+export const CACHE_DEFAULTS: CacheDefaults = {
+  cacheTtlSeconds: 21_600,
+  recentCacheTtlSeconds: 300,
+  settleDays: 3,
+}
+
+export function resolveSource(
+  input: SourceInput,
+  cacheDefaults: CacheDefaults = CACHE_DEFAULTS,
+): SourceConfig {
   const defaults = VENDOR_DEFAULTS[input.vendor]
   const common: ResolvedCommon = {
     id: input.id,
@@ -87,6 +123,11 @@ export function resolveSource(input: SourceInput): SourceConfig {
     requestTimeoutMs: input.requestTimeoutMs ?? 10_000,
     maxConcurrentQueries: input.maxConcurrentQueries ?? 4,
     maxQueuedQueries: input.maxQueuedQueries ?? 32,
+    cacheTtlSeconds: input.cacheTtlSeconds ?? cacheDefaults.cacheTtlSeconds,
+    recentCacheTtlSeconds: input.recentCacheTtlSeconds ?? cacheDefaults.recentCacheTtlSeconds,
+    settleDays: input.settleDays ?? cacheDefaults.settleDays,
+    retentionDays: input.retentionDays ?? defaults.retentionDays,
+    monthlyCallBudget: input.monthlyCallBudget,
   }
   if (input.vendor === 'feishu') {
     return {

@@ -26,6 +26,9 @@ export async function startDemoSources(): Promise<DemoSources> {
         baseUrl: dingtalk.url,
         appKey: dingtalk.credentials.appKey,
         appSecret: dingtalk.credentials.appSecret,
+        // The simulators make up data for any date, and the README's examples are fixed dates: the demo
+        // serves them whatever today is. Real DingTalk sources keep the 180-day rule.
+        retentionDays: 0,
       }),
     ],
     close: async () => {

@@ -16,6 +16,8 @@ export interface SourceMetrics {
   tokenFetched(): void
   /** Time a call waited for its rate-limit slot. */
   rateLimitWait(seconds: number): void
+  /** A query waited for another query's fetch of the same block instead of calling the vendor. */
+  coalescedWait(): void
 }
 
 export interface QueryObservation {
@@ -28,6 +30,8 @@ export interface QueryObservation {
 
 export interface QueryMetrics {
   query(observation: QueryObservation): void
+  /** User-days of one source's part of a query answered from the result cache, and not. */
+  cacheUse(source: string, hits: number, misses: number): void
 }
 
 const SOURCE_LABELS = ['source'] as const
@@ -54,6 +58,27 @@ export class ServiceMetrics implements QueryMetrics {
     name: 'attendance_vendor_retries_total',
     help: 'Vendor call attempts retried, by the error code of the failed attempt',
     labelNames: ['source', 'reason'] as const,
+    registers: [this.registry],
+  })
+
+  private readonly cacheHits = new Counter({
+    name: 'attendance_cache_hits_total',
+    help: 'User-days answered from the result cache',
+    labelNames: SOURCE_LABELS,
+    registers: [this.registry],
+  })
+
+  private readonly cacheMisses = new Counter({
+    name: 'attendance_cache_misses_total',
+    help: 'User-days not in the result cache (fetched, or missing)',
+    labelNames: SOURCE_LABELS,
+    registers: [this.registry],
+  })
+
+  private readonly coalescedWaits = new Counter({
+    name: 'attendance_coalesced_waits_total',
+    help: "Blocks a query waited for another query's fetch of instead of calling the vendor",
+    labelNames: SOURCE_LABELS,
     registers: [this.registry],
   })
 
@@ -113,10 +138,16 @@ export class ServiceMetrics implements QueryMetrics {
         retry: (reason) => this.retries.inc({ source, reason }),
         tokenFetched: () => this.tokenFetches.inc({ source }),
         rateLimitWait: (seconds) => this.rateLimitWaitSeconds.observe({ source }, seconds),
+        coalescedWait: () => this.coalescedWaits.inc({ source }),
       }
       this.bySource.set(source, bound)
     }
     return bound
+  }
+
+  cacheUse(source: string, hits: number, misses: number): void {
+    this.cacheHits.inc({ source }, hits)
+    this.cacheMisses.inc({ source }, misses)
   }
 
   query({ seconds, users, days, results, complete }: QueryObservation): void {

@@ -1,11 +1,16 @@
-// The query service with one adapter per configured source, as `fastify.queryService`: the only place
-// where the domain (attendance/) meets the vendors. Closed with the app (it closes the vendors' agents).
+// The query service with one adapter and one result cache per configured source, as
+// `fastify.queryService`: the place where the domain (attendance/) meets the vendors and the cache.
+// Closed with the app (it closes the vendors' agents).
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
+import type { SourceDayCache } from '../attendance/day-cache.js'
 import { QueryService } from '../attendance/query-service.js'
+import { tenantTag } from '../cache/cache-keys.js'
+import { StoreDayCache } from '../cache/store-day-cache.js'
 import type { SecretRedactor } from '../logging/secret-redactor.js'
 import { createAdapter } from '../vendors/create-adapter.js'
+import { vendorOf } from '../vendors/registry.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -22,7 +27,26 @@ async function queryServicePlugin(fastify: FastifyInstance, options: QueryServic
   const adapters = config.sources.map((source) =>
     createAdapter(source, { store, redactor: options.redactor, log: log as Logger, metrics }),
   )
-  const queryService = new QueryService(adapters, metrics)
+  const caches = new Map<string, SourceDayCache>()
+  for (const source of config.sources) {
+    if (source.cacheTtlSeconds === 0) continue
+    const sourceMetrics = metrics.forSource(source.id)
+    caches.set(
+      source.id,
+      new StoreDayCache({
+        store,
+        tag: tenantTag(source.vendor, source.baseUrl, vendorOf(source).appIdentity(source)),
+        timezone: source.timezone,
+        policy: {
+          ttlSeconds: source.cacheTtlSeconds,
+          recentTtlSeconds: source.recentCacheTtlSeconds,
+          settleDays: source.settleDays,
+        },
+        onCoalescedWait: () => sourceMetrics.coalescedWait(),
+      }),
+    )
+  }
+  const queryService = new QueryService(adapters, metrics, { caches })
   fastify.decorate('queryService', queryService)
   fastify.addHook('onClose', () => queryService.close())
 }

@@ -21,6 +21,15 @@ const flags = {
   ),
   includeRaw: flag("Attach each vendor's raw rows to the day they produced, as `raw`."),
   strict: flag('Answer 502 instead of 200 when the result is not complete.'),
+  maxAge: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 31_536_000,
+      description:
+        'The oldest cached day accepted, in seconds (each day has `fetchedAt`); older ones are fetched again. `0` reads nothing from the cache and refreshes every day it fetches. Without it, any day the cache still keeps is served (see the README: settled days 6 h, recent days 5 min by default).',
+      examples: [3600],
+    }),
+  ),
 }
 
 const range = {

@@ -197,6 +197,13 @@ export const DayResult = Type.Object(
       'Shift id: Feishu `shift_id` (`"9"` is the default shift); null for DingTalk, which reports no shift here.',
     ),
     segments: Type.Array(Segment, { description: 'The shift segments of the day, in scheduled order.' }),
+    fetchedAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description:
+          "When the vendor answered for this day (RFC 3339 in the source's zone, to the second): the time of this query's call, or of the earlier call whose answer the result cache kept. Always present in answers.",
+      }),
+    ),
     raw: Type.Optional(
       Type.Array(Type.Unknown(), {
         description:

@@ -6,6 +6,8 @@ import { Vendor } from './day-result.js'
 export const SOURCE_ERROR_CODES = [
   'VENDOR_RATE_LIMITED',
   'VENDOR_QUOTA_EXHAUSTED',
+  'VENDOR_BUDGET_EXHAUSTED',
+  'VENDOR_RETENTION_EXCEEDED',
   'VENDOR_AUTH_FAILED',
   'VENDOR_PERMISSION_DENIED',
   'VENDOR_BAD_REQUEST',
@@ -22,6 +24,8 @@ export const SourceError = Type.Object(
       description: [
         'Stable service code:',
         '- `VENDOR_RATE_LIMITED`: the vendor kept throttling after every retry (Feishu 99991400, DingTalk 90018/88/90002/90005/90006).',
+        "- `VENDOR_BUDGET_EXHAUSTED`: the source's own `monthlyCallBudget` for this month would be passed: the blocks that would have needed calls were not fetched (set by the service, not the vendor).",
+        '- `VENDOR_RETENTION_EXCEEDED`: the dates are older than the vendor keeps (`retentionDays`, DingTalk: half a year); they were not asked for.',
         "- `VENDOR_QUOTA_EXHAUSTED`: the org's monthly API quota at the vendor is spent (DingTalk 90020). Not retried: the source's remaining blocks fail at once, with no further call, until the vendor's month ends.",
         '- `VENDOR_AUTH_FAILED`: the app credentials were refused (Feishu 10003/10014/10015, DingTalk 40089/40001) or a fresh token was refused too.',
         '- `VENDOR_PERMISSION_DENIED`: the app may not read these users (Feishu 1220005, DingTalk 60011/60020).',
@@ -111,6 +115,21 @@ export const SourceReport = Type.Object(
     warnings: Type.Array(SourceWarning, {
       description: 'What the service corrected or left out of the vendor data, by code; empty when none.',
     }),
+    cache: Type.Object(
+      {
+        hits: Type.Integer({
+          minimum: 0,
+          description:
+            'User-days (user × work date) answered from the result cache, including entries another query fetched while this one waited for it.',
+        }),
+        misses: Type.Integer({
+          minimum: 0,
+          description:
+            'User-days not in the cache: fetched by this query, or missing. hits + misses = users × days.',
+        }),
+      },
+      { description: "How much of this source's part of the query the result cache answered." },
+    ),
   },
   { title: 'SourceReport', description: 'How one source fared for this query.' },
 )

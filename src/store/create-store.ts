@@ -8,6 +8,8 @@ export interface StoreConfig {
   redisUrl: string | undefined
   redisKeyPrefix: string
   expectedReplicas: number
+  /** Bound of the in-memory result cache (no REDIS_URL). */
+  cacheMaxEntries?: number
 }
 
 export type AppStore = SharedStore
@@ -19,8 +21,10 @@ export type AppStore = SharedStore
  */
 export async function createStore(config: StoreConfig, log: Logger): Promise<AppStore> {
   if (!config.redisUrl) {
-    log.warn('REDIS_URL is not set: tokens and rate limits are kept in this process only (run one replica)')
-    return new MemoryStore()
+    log.warn(
+      'REDIS_URL is not set: tokens, rate limits and the result cache are kept in this process only (run one replica)',
+    )
+    return new MemoryStore({ maxCacheEntries: config.cacheMaxEntries })
   }
   const redis = new RedisStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
   if (!(await redis.connected(3000))) {

@@ -1,10 +1,15 @@
 import { type Clock, systemClock } from '../time/clock.js'
-import type { SharedStore, SlotReservation, WindowAdmission } from './shared-store.js'
+import type { CacheEntryWrite, SharedStore, SlotReservation, WindowAdmission } from './shared-store.js'
 
 export interface MemoryStoreOptions {
   /** TTLs run on its wall time, slot and window schedules on its monotonic time. */
   clock?: Clock
+  /** Most cache entries kept (CACHE_MAX_ENTRIES); past it the least recently used go first. */
+  maxCacheEntries?: number
 }
+
+/** The bound when none is given: about 100 MiB of cached days. */
+export const DEFAULT_MAX_CACHE_ENTRIES = 100_000
 
 interface Entry {
   value: string
@@ -15,6 +20,9 @@ interface Entry {
 export class MemoryStore implements SharedStore {
   readonly kind = 'memory' as const
   private readonly entries = new Map<string, Entry>()
+  // Map order is the recency order: a read or write moves the entry to the end, eviction takes the first.
+  private readonly cacheEntries = new Map<string, Entry & { generation: number }>()
+  private readonly maxCacheEntries: number
   // Next free slot per limiter key, on the monotonic clock (wall-clock jumps must not open a burst).
   private readonly nextSlot = new Map<string, number>()
   private readonly sendLog = new Map<string, Map<string, number>>()
@@ -23,6 +31,7 @@ export class MemoryStore implements SharedStore {
 
   constructor(options: MemoryStoreOptions = {}) {
     this.clock = options.clock ?? systemClock
+    this.maxCacheEntries = options.maxCacheEntries ?? DEFAULT_MAX_CACHE_ENTRIES
   }
 
   async get(key: string): Promise<string | null> {
@@ -83,10 +92,37 @@ export class MemoryStore implements SharedStore {
     if (log?.has(ticket)) log.set(ticket, this.clock.monotonic())
   }
 
+  async getEntries(keys: readonly string[]): Promise<(string | null)[]> {
+    const now = this.clock.now()
+    return keys.map((key) => {
+      const entry = this.cacheEntries.get(key)
+      if (!entry) return null
+      this.cacheEntries.delete(key)
+      if (entry.expiresAt <= now) return null
+      this.cacheEntries.set(key, entry)
+      return entry.value
+    })
+  }
+
+  async putEntries(entries: readonly CacheEntryWrite[]): Promise<void> {
+    const now = this.clock.now()
+    for (const { key, value, generation, ttlMs } of entries) {
+      const held = this.cacheEntries.get(key)
+      if (held && held.expiresAt > now && held.generation > generation) continue
+      this.cacheEntries.delete(key)
+      this.cacheEntries.set(key, { value, generation, expiresAt: now + ttlMs })
+    }
+    for (const key of this.cacheEntries.keys()) {
+      if (this.cacheEntries.size <= this.maxCacheEntries) break
+      this.cacheEntries.delete(key)
+    }
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
     this.entries.clear()
+    this.cacheEntries.clear()
     this.nextSlot.clear()
     this.sendLog.clear()
   }

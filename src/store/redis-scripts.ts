@@ -69,3 +69,25 @@ local new_next = slot + interval
 redis.call('SET', KEYS[1], string.format('%.0f', new_next), 'PX', math.ceil((new_next - now) / 1000) + 1000)
 return {1, wait}
 `
+
+/**
+ * Cache writes, each only if the key holds no entry of a later generation. Values are stored as
+ * "<generation>|<payload>" so the script compares generations without decoding the payload.
+ * KEYS: the entries' keys; ARGV: for each key, its generation, TTL ms and value, in that order.
+ */
+export const PUT_ENTRIES_IF_NEWER = `
+for i, key in ipairs(KEYS) do
+  local generation = tonumber(ARGV[i * 3 - 2])
+  local current = redis.call('GET', key)
+  local keep = false
+  if current then
+    local bar = string.find(current, '|', 1, true)
+    local held = bar and tonumber(string.sub(current, 1, bar - 1))
+    keep = held ~= nil and held > generation
+  end
+  if not keep then
+    redis.call('SET', key, ARGV[i * 3], 'PX', ARGV[i * 3 - 1])
+  end
+end
+return #KEYS
+`

@@ -6,9 +6,11 @@ import {
   CONFIRM_SEND,
   DELETE_IF_EQUALS,
   EXTEND_IF_EQUALS,
+  PUT_ENTRIES_IF_NEWER,
   RESERVE_SLOT,
 } from './redis-scripts.js'
 import {
+  type CacheEntryWrite,
   type SharedStore,
   type SlotReservation,
   StoreUnavailableError,
@@ -20,10 +22,14 @@ export type RedisStoreOptions = RedisConnectionOptions
 interface ScriptCommands {
   deleteIfEquals(key: string, expected: string): Promise<number>
   extendIfEquals(key: string, expected: string, ttlMs: number): Promise<number>
+  putEntriesIfNewer(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>
   reserveSlot(key: string, intervalUs: number, maxWaitUs: number): Promise<[number, number]>
   admitToWindow(key: string, limit: number, windowUs: number, member: string): Promise<[number, number]>
   confirmSend(key: string, member: string): Promise<number>
 }
+
+/** Cache entries read or written per command. */
+const ENTRY_BATCH = 1000
 
 export class RedisStore implements SharedStore {
   readonly kind = 'redis' as const
@@ -33,6 +39,8 @@ export class RedisStore implements SharedStore {
     const redis = createRedisConnection(options)
     redis.defineCommand('deleteIfEquals', { numberOfKeys: 1, lua: DELETE_IF_EQUALS })
     redis.defineCommand('extendIfEquals', { numberOfKeys: 1, lua: EXTEND_IF_EQUALS })
+    // The number of keys is given per call (it varies).
+    redis.defineCommand('putEntriesIfNewer', { lua: PUT_ENTRIES_IF_NEWER })
     redis.defineCommand('reserveSlot', { numberOfKeys: 1, lua: RESERVE_SLOT })
     redis.defineCommand('admitToWindow', { numberOfKeys: 1, lua: ADMIT_TO_WINDOW })
     redis.defineCommand('confirmSend', { numberOfKeys: 1, lua: CONFIRM_SEND })
@@ -88,6 +96,30 @@ export class RedisStore implements SharedStore {
 
   async confirmSend(key: string, ticket: string): Promise<void> {
     await this.run(() => this.redis.confirmSend(key, ticket))
+  }
+
+  async getEntries(keys: readonly string[]): Promise<(string | null)[]> {
+    const values: (string | null)[] = []
+    // MGET in slices: one reply of thousands of values at once would hold up every other command.
+    for (let start = 0; start < keys.length; start += ENTRY_BATCH) {
+      const slice = keys.slice(start, start + ENTRY_BATCH)
+      for (const value of await this.run(() => this.redis.mget(...slice))) values.push(value)
+    }
+    return values
+  }
+
+  async putEntries(entries: readonly CacheEntryWrite[]): Promise<void> {
+    for (let start = 0; start < entries.length; start += ENTRY_BATCH) {
+      const slice = entries.slice(start, start + ENTRY_BATCH)
+      const args = slice.flatMap((entry) => [
+        entry.generation,
+        Math.max(1, Math.ceil(entry.ttlMs)),
+        entry.value,
+      ])
+      await this.run(() =>
+        this.redis.putEntriesIfNewer(slice.length, ...slice.map((entry) => entry.key), ...args),
+      )
+    }
   }
 
   async ping(): Promise<void> {

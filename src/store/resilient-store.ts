@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../time/clock.js'
 import { MemoryStore } from './memory-store.js'
 import {
+  type CacheEntryWrite,
   type SharedStore,
   type SlotReservation,
   StoreUnavailableError,
@@ -135,6 +136,24 @@ export class ResilientStore implements SharedStore {
     return this.attempt(
       () => this.shared.confirmSend(key, ticket),
       () => this.local.confirmSend(key, ticket),
+    )
+  }
+
+  /**
+   * While Redis is away the cache counts as empty: every entry a miss, nothing written. Serving entries
+   * from the fallback's memory instead would answer from whatever this one replica happened to keep.
+   */
+  getEntries(keys: readonly string[]): Promise<(string | null)[]> {
+    return this.attempt(
+      () => this.shared.getEntries(keys),
+      async () => keys.map(() => null),
+    )
+  }
+
+  putEntries(entries: readonly CacheEntryWrite[]): Promise<void> {
+    return this.attempt(
+      () => this.shared.putEntries(entries),
+      async () => {},
     )
   }
 

@@ -14,6 +14,14 @@ export interface WindowAdmission extends SlotReservation {
   ticket?: string
 }
 
+export interface CacheEntryWrite {
+  key: string
+  value: string
+  /** When the fetch that produced it started (epoch ms): the newer generation wins. */
+  generation: number
+  ttlMs: number
+}
+
 export interface SharedStore {
   readonly kind: 'redis' | 'memory'
   get(key: string): Promise<string | null>
@@ -46,6 +54,17 @@ export interface SharedStore {
    * place in the window from when it really went out, so the next callers wait for it.
    */
   confirmSend(key: string, ticket: string): Promise<void>
+  /**
+   * Cache entries (the result cache): many at once, in the order asked, null where there is none. Kept
+   * apart from the keys above: in memory they are bounded (least recently used go first), in Redis they
+   * expire by their TTL.
+   */
+  getEntries(keys: readonly string[]): Promise<(string | null)[]>
+  /**
+   * Writes each entry unless the store holds one of a later `generation` (a fetch that started after this
+   * one's, e.g. a refresh): older data never overwrites newer.
+   */
+  putEntries(entries: readonly CacheEntryWrite[]): Promise<void>
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>
   close(): Promise<void>

@@ -81,7 +81,7 @@ t.test('a later source that finishes first is held until the earlier one is writ
   t.same(written, [], 'nothing of b before a')
   a.release() // a:y
   await settled()
-  t.same(written, ['a:y'], "a's first chunk goes out at once")
+  t.same(written, ['a:y'], "a's first user goes out at once (no cache: units of one call's worth)")
   a.release() // a:z: a is done, b's held days follow
   const summary = await running
   t.same(written, ['a:y', 'a:z', 'b:w', 'b:x'], 'source order, then user order')
@@ -100,7 +100,7 @@ t.test('past maxHeldBytes a held source takes no new block until its turn', asyn
     encode: (days) => days.length,
     write: () => {},
     sizeOf: () => 10,
-    maxHeldBytes: 15, // one chunk of b fits, the second passes the bound
+    maxHeldBytes: 15, // one unit of b fits, the second passes the bound
   })
   await settled()
   b.release()
@@ -109,6 +109,7 @@ t.test('past maxHeldBytes a held source takes no new block until its turn', asyn
   await settled()
   t.equal(b.started.length, 2, "b's third block waits: 20 bytes held, more than 15")
   a.release()
+  await settled()
   await settled()
   t.equal(b.started.length, 3, 'its turn came: it goes on')
   b.release()

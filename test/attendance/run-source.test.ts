@@ -70,6 +70,7 @@ t.test('chunks come out in user order, each sorted by userId then workDate', asy
     signal: new AbortController().signal,
     deadline: Date.now() + 10_000,
     log: silent as never,
+    unitCalls: 1,
     onDays: (days) => {
       emitted.push(days)
     },
@@ -109,6 +110,7 @@ t.test('a failed block still lets its chunk (and the ones after it) out', async 
     signal: new AbortController().signal,
     deadline: Date.now() + 10_000,
     log: silent as never,
+    unitCalls: 1,
     onDays: (days) => {
       emitted.push(days)
     },
@@ -131,6 +133,7 @@ const baseRun = (userIds: string[], from: number, to: number) => ({
   signal: new AbortController().signal,
   deadline: Date.now() + 10_000,
   log: silent as never,
+  unitCalls: 1,
 })
 
 /** An adapter whose answer per block the test writes. */

@@ -8,10 +8,14 @@ import type { Test } from 'tap'
 import t from 'tap'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import type { DingTalkSimulatorOptions, FeishuSimulatorOptions } from '../../src/simulators/index.js'
-import { type Simulators, startSimulators, userList } from '../helpers/integration.js'
+import { recentRange, type Simulators, startSimulators, userList } from '../helpers/integration.js'
 import { until } from './helpers.js'
 
 const root = new URL('../../', import.meta.url)
+// The server is configured from the environment, so its DingTalk source keeps the vendor's 180-day
+// retention: the dates asked for are recent ones.
+const eightWeeks = recentRange(56)
+const oneWeek = recentRange(5)
 
 // Each test starts a process of its own; starting them side by side saves most of the start-up time.
 t.jobs = 3
@@ -104,7 +108,7 @@ t.test(
     const server = await startServer(t, simulators)
     // Eight weeks: eight DingTalk blocks of four pages each, 400 ms a page, so about two seconds.
     const users = [...userList('feishu', 20), ...userList('dingtalk', 20)]
-    const answering = query(server.port, users, '2024-05-06', '2024-06-30')
+    const answering = query(server.port, users, eightWeeks.from, eightWeeks.to)
     await until(() => simulators.dingtalk.counters().dataCalls >= 8, 'the query to be under way')
     const signalledAt = Date.now()
     server.child.kill('SIGTERM')
@@ -145,7 +149,7 @@ t.test(
 t.test('SIGTERM with a vendor that never answers: the query deadline bounds the shutdown', async (t) => {
   const simulators = await simulatorsWith(t, { hangRate: 1, hangMs: 120_000 })
   const server = await startServer(t, simulators, { QUERY_TIMEOUT_MS: '3000' })
-  const answering = query(server.port, ['feishu:u1', 'dingtalk:d1'], '2024-05-06', '2024-05-10')
+  const answering = query(server.port, ['feishu:u1', 'dingtalk:d1'], oneWeek.from, oneWeek.to)
   await until(() => simulators.dingtalk.counters().injectedHangs >= 1, 'a vendor call to hang')
   const signalledAt = Date.now()
   server.child.kill('SIGTERM')
@@ -172,7 +176,7 @@ t.test('SIGTERM with a vendor that never answers: the query deadline bounds the 
 t.test('a second signal while draining forces the exit', async (t) => {
   const simulators = await simulatorsWith(t, { hangRate: 1, hangMs: 120_000 })
   const server = await startServer(t, simulators)
-  const answering = query(server.port, ['feishu:u1', 'dingtalk:d1'], '2024-05-06', '2024-05-10')
+  const answering = query(server.port, ['feishu:u1', 'dingtalk:d1'], oneWeek.from, oneWeek.to)
     .then((response) => response.text())
     .catch((error: unknown) => error)
   await until(() => simulators.dingtalk.counters().injectedHangs >= 1, 'a vendor call to hang')

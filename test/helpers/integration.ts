@@ -13,6 +13,8 @@ import {
   startDingTalkSimulator,
   startFeishuSimulator,
 } from '../../src/simulators/index.js'
+import { formatWorkDate, parseWorkDate } from '../../src/time/work-date.js'
+import { workDateInZone } from '../../src/time/zoned-time.js'
 import { testRedisUrl, uniquePrefix } from './redis.js'
 import { LogCapture, testConfig } from './test-app.js'
 
@@ -35,6 +37,11 @@ export async function startSimulators(
   return { feishu, dingtalk }
 }
 
+/**
+ * The sources of both simulators. The result cache is off unless a test turns it on
+ * (`{ feishu: { cacheTtlSeconds: 21600 } }`): most tests compare a query with the same query under faults,
+ * and the second one must reach the vendor.
+ */
 export function sourcesFor(
   simulators: Simulators,
   overrides: { feishu?: Partial<SourceConfig>; dingtalk?: Partial<SourceConfig> } = {},
@@ -47,6 +54,7 @@ export function sourcesFor(
         baseUrl: simulators.feishu.url,
         appId: simulators.feishu.credentials.appId,
         appSecret: simulators.feishu.credentials.appSecret,
+        cacheTtlSeconds: 0,
       }),
       ...overrides.feishu,
     } as SourceConfig,
@@ -57,6 +65,9 @@ export function sourcesFor(
         baseUrl: simulators.dingtalk.url,
         appKey: simulators.dingtalk.credentials.appKey,
         appSecret: simulators.dingtalk.credentials.appSecret,
+        // The tests ask for fixed dates of 2024; the retention tests turn the rule on themselves.
+        retentionDays: 0,
+        cacheTtlSeconds: 0,
       }),
       ...overrides.dingtalk,
     } as SourceConfig,
@@ -89,4 +100,13 @@ export async function startReplica(
 
 export function userList(source: string, count: number, prefix = 'u'): string[] {
   return Array.from({ length: count }, (_, i) => `${source}:${prefix}${String(i).padStart(4, '0')}`)
+}
+
+/**
+ * `days` consecutive work dates ending `endDaysAgo` days before today in Asia/Shanghai: for tests whose
+ * DingTalk source keeps the vendor's 180-day retention (fixed 2024 dates would be out of it).
+ */
+export function recentRange(days: number, endDaysAgo = 7): { from: string; to: string } {
+  const today = parseWorkDate(workDateInZone(Date.now(), 'Asia/Shanghai')) as number
+  return { from: formatWorkDate(today - endDaysAgo - days + 1), to: formatWorkDate(today - endDaysAgo) }
 }

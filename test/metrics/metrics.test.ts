@@ -48,8 +48,11 @@ interface Report {
   status: string
 }
 
+/** maxAge=0: every query reaches the vendors (demo mode caches results). */
 async function query(app: App, users = 'feishu:u1,dingtalk:d1') {
-  const response = await app.inject(`/attendance/results?from=2024-05-06&to=2024-05-10&users=${users}`)
+  const response = await app.inject(
+    `/attendance/results?from=2024-05-06&to=2024-05-10&users=${users}&maxAge=0`,
+  )
   const body = response.json() as { results: unknown[]; sources: Report[]; complete: boolean }
   const calls = (source: string) => body.sources.find((report) => report.source === source)?.vendorCalls
   return { body, calls }

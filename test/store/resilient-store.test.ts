@@ -45,6 +45,15 @@ class FakeSharedStore implements SharedStore {
   confirmSend() {
     return this.respond('confirmSend', undefined)
   }
+  getEntries(keys: readonly string[]) {
+    return this.respond(
+      'getEntries',
+      keys.map((key) => `shared:${key}`),
+    )
+  }
+  putEntries() {
+    return this.respond('putEntries', undefined)
+  }
   ping() {
     return this.respond('ping', undefined)
   }
@@ -221,4 +230,22 @@ t.test('the probe timer does not keep the process alive', async (t) => {
   await store.get('k')
   t.equal(store.health().mode, 'local-fallback')
   t.equal(timers(), before, 'the open breaker added no timer that holds the event loop')
+})
+
+t.test('while Redis is away the cache counts as empty and writes are dropped', async (t) => {
+  const shared = new FakeSharedStore()
+  const clock = createTestClock(START)
+  const store = new ResilientStore(shared, {
+    expectedReplicas: 3,
+    openMs: OPEN_MS,
+    probeIntervalMs: PROBE_INTERVAL_MS,
+    probeTimeoutMs: PROBE_TIMEOUT_MS,
+    clock,
+  })
+  t.teardown(() => store.close())
+  t.same(await store.getEntries(['a', 'b']), ['shared:a', 'shared:b'])
+  shared.behaviour = 'fail'
+  t.same(await store.getEntries(['a', 'b']), [null, null], 'every entry a miss, no error')
+  await store.putEntries([{ key: 'a', value: 'x', generation: 1, ttlMs: 1000 }])
+  t.same(await store.getEntries(['a']), [null], 'nothing was kept locally either')
 })

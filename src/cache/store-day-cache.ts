@@ -1,0 +1,139 @@
+// The result cache of one source on the shared store (Redis for a fleet, memory for one process): entries
+// looked up and written in batches, and a lease per block so that queries that need the same block at
+// the same moment — on this replica or another — make one vendor call between them.
+import { createHash, randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { BlockLease, CachedDay, CacheLookup, SourceDayCache } from '../attendance/day-cache.js'
+import { dayKey } from '../attendance/day-cache.js'
+import type { Block } from '../attendance/source.js'
+import type { DayResult } from '../schemas/day-result.js'
+import type { SharedStore } from '../store/shared-store.js'
+import { type Clock, systemClock } from '../time/clock.js'
+import { formatWorkDate, parseWorkDate } from '../time/work-date.js'
+import { workDateInZone } from '../time/zoned-time.js'
+import { entryKey, leaseKey } from './cache-keys.js'
+import { decodeEntry, encodeEntry } from './entry-codec.js'
+import { entryTtlMs, type FreshnessPolicy } from './freshness.js'
+
+export interface StoreDayCacheOptions {
+  store: SharedStore
+  /** The tenant's hash tag (cache-keys.ts). */
+  tag: string
+  /** The source's zone: "today" and the settled days are counted in it. */
+  timezone: string
+  policy: FreshnessPolicy
+  clock?: Clock
+  /** How long a fetcher's lease lives without being renewed: a dead fetcher holds others up this long. */
+  leaseTtlMs?: number
+  /** How often a waiting query looks whether the fetch it waits for is over. */
+  pollMs?: number
+  /** Counts queries that waited for another's fetch (metrics). */
+  onCoalescedWait?: () => void
+}
+
+export class StoreDayCache implements SourceDayCache {
+  private readonly clock: Clock
+  private readonly leaseTtlMs: number
+  private readonly pollMs: number
+
+  constructor(private readonly options: StoreDayCacheOptions) {
+    this.clock = options.clock ?? systemClock
+    this.leaseTtlMs = options.leaseTtlMs ?? 10_000
+    this.pollMs = options.pollMs ?? 100
+  }
+
+  get enabled(): boolean {
+    return this.options.policy.ttlSeconds > 0
+  }
+
+  now(): number {
+    return this.clock.now()
+  }
+
+  async lookup(
+    userIds: readonly string[],
+    from: number,
+    to: number,
+    { overtime, maxAgeMs }: CacheLookup,
+  ): Promise<Map<string, CachedDay>> {
+    const found = new Map<string, CachedDay>()
+    if (!this.enabled || maxAgeMs <= 0 || userIds.length === 0) return found
+    const refs: { userId: string; workDate: string }[] = []
+    for (const userId of userIds) {
+      for (let day = from; day <= to; day++) refs.push({ userId, workDate: formatWorkDate(day) })
+    }
+    const keys = refs.map(({ userId, workDate }) => entryKey(this.options.tag, overtime, userId, workDate))
+    // A store that fails mid-query (not only one that is away) means misses, never a failed query.
+    const values = await this.options.store.getEntries(keys).catch(() => keys.map(() => null))
+    const oldest = this.clock.now() - maxAgeMs
+    values.forEach((value, index) => {
+      const entry = value === null ? undefined : decodeEntry(value)
+      const ref = refs[index]
+      if (entry && ref && entry.fetchedAt >= oldest) found.set(dayKey(ref.userId, ref.workDate), entry)
+    })
+    return found
+  }
+
+  async store(
+    block: Block,
+    answer: { days: readonly DayResult[]; excludedUserIds: ReadonlySet<string> },
+    meta: { overtime: boolean; fetchedAt: number; generation: number },
+  ): Promise<void> {
+    if (!this.enabled) return
+    const today = parseWorkDate(workDateInZone(this.clock.now(), this.options.timezone)) as number
+    const byKey = new Map(answer.days.map((day) => [dayKey(day.userId, day.workDate), day]))
+    const writes = []
+    for (const userId of block.userIds) {
+      if (answer.excludedUserIds.has(userId)) continue
+      for (let day = block.from; day <= block.to; day++) {
+        const ttlMs = entryTtlMs(day, today, this.options.policy)
+        if (ttlMs <= 0) continue
+        const workDate = formatWorkDate(day)
+        const cached: CachedDay = {
+          day: byKey.get(dayKey(userId, workDate)) ?? null,
+          fetchedAt: meta.fetchedAt,
+        }
+        writes.push({
+          key: entryKey(this.options.tag, meta.overtime, userId, workDate),
+          value: encodeEntry(cached, meta.generation),
+          generation: meta.generation,
+          ttlMs,
+        })
+      }
+    }
+    // Not kept is only a later miss; the answer does not depend on it.
+    await this.options.store.putEntries(writes).catch(() => {})
+  }
+
+  async lease(block: Block, overtime: boolean, signal: AbortSignal): Promise<BlockLease> {
+    const { store, tag } = this.options
+    const key = leaseKey(tag, blockId(block, overtime))
+    const owner = randomUUID()
+    if (await store.setIfAbsent(key, owner, this.leaseTtlMs)) {
+      // Renewed while the fetch runs (pages, retries): a slow vendor must not let a second fetch start.
+      const renew = setInterval(() => {
+        store.extendIfEquals(key, owner, this.leaseTtlMs).catch(() => {})
+      }, this.leaseTtlMs / 3)
+      renew.unref()
+      return {
+        kind: 'owner',
+        release: async () => {
+          clearInterval(renew)
+          await store.deleteIfEquals(key, owner).catch(() => {})
+        },
+      }
+    }
+    this.options.onCoalescedWait?.()
+    // Another fetch is under way: wait for its lease to go (released, or lapsed with a dead fetcher).
+    while ((await store.get(key)) !== null) {
+      await sleep(this.pollMs, undefined, { signal })
+    }
+    return { kind: 'waited' }
+  }
+}
+
+function blockId(block: Block, overtime: boolean): string {
+  return createHash('sha1')
+    .update(`${block.from}:${block.to}:${overtime ? 1 : 0}:${block.userIds.join(',')}`)
+    .digest('hex')
+}
