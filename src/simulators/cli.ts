@@ -28,7 +28,7 @@ function describe(
     `${name} simulator listening on ${url}`,
     ...Object.entries(credentials).map(([key, value]) => `  ${key}: ${value}`),
     ...endpoints.map((endpoint) => `  ${endpoint}`),
-    `  admin: GET ${url}/__sim/counters, POST ${url}/__sim/counters/reset, POST ${url}/__sim/tokens/revoke, GET|PATCH ${url}/__sim/config`,
+    `  admin: GET ${url}/__sim/counters, POST ${url}/__sim/counters/reset, POST ${url}/__sim/tokens/revoke, GET|PATCH ${url}/__sim/config, PUT|DELETE ${url}/__sim/days/{userId}/{workDate}, DELETE ${url}/__sim/days`,
   ].join('\n')
 }
 

@@ -5,6 +5,7 @@ import {
   startFeishuSimulator,
 } from '../../src/simulators/index.js'
 import {
+  admin,
   dingTalkList,
   dingTalkToken,
   dingTalkWeek,
@@ -16,21 +17,6 @@ import {
 } from './helpers.js'
 
 const week = { user_ids: ['u01'], check_date_from: 20240506, check_date_to: 20240510 }
-
-async function admin(
-  url: string,
-  method: string,
-  body?: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(url, {
-    method,
-    ...(body !== undefined && {
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    }),
-  })
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
-}
 
 t.test('GET /__sim/counters reports the same counters, and admin calls are not counted', async (t) => {
   const feishu = await startFeishu(t)
@@ -108,6 +94,8 @@ t.test('GET /__sim/config shows the runtime options; PATCH changes them', async 
     ...common,
     rateLimitPerSecond: 20,
     rateLimitVariant: '90018',
+    retentionDays: 0,
+    monthlyQuota: 0,
   })
   await admin(`${dingtalk.url}/__sim/config`, 'PATCH', { rateLimitPerSecond: 1, rateLimitVariant: '88' })
   const access = await dingTalkToken(dingtalk)

@@ -1,9 +1,15 @@
 // The simulators keep recent answers to stay cheap under benchmark load; a cache that evicts must never
-// change an answer.
+// change an answer, and neither a day changed by hand nor the retention edge may be hidden by one.
 import t from 'tap'
 import { createDingTalkLister } from '../../src/simulators/dingtalk/query.js'
-import { createFeishuAnswerer } from '../../src/simulators/feishu/query.js'
-import { dingTalkRowsFor, feishuTaskFor } from '../../src/simulators/index.js'
+import { createFeishuAnswerer, type FeishuOverriddenDay } from '../../src/simulators/feishu/query.js'
+import {
+  type DingTalkRow,
+  dingTalkRowsFor,
+  type FeishuUserTask,
+  feishuTaskFor,
+} from '../../src/simulators/index.js'
+import { DayOverrides } from '../../src/simulators/shared/day-overrides.js'
 import { parseWorkDate } from '../../src/time/work-date.js'
 
 const MONDAY = parseWorkDate('2024-05-06') ?? 0
@@ -54,4 +60,51 @@ t.test('DingTalk: a tiny query cache still answers exactly what dingTalkRowsFor 
       dingTalkRowsFor(userId, '2024-05-06', { seed: 7 }),
     )
   }
+})
+
+t.test('DingTalk: a cached answer never hides a day changed by hand, or the retention edge', async (t) => {
+  const overrides = new DayOverrides<DingTalkRow[]>()
+  let oldestDay: number | undefined
+  const list = createDingTalkLister(directory, 2, { overrides, oldestDay: () => oldestDay })
+  const request = { userIds: ['a'], fromDay: MONDAY, toDay: MONDAY + 1, offset: 0, limit: 50 }
+  const served = () => (list(request).reply.body as { recordresult: DingTalkRow[] }).recordresult
+  const monday = dingTalkRowsFor('a', '2024-05-06', { seed: 7 })
+  const tuesday = dingTalkRowsFor('a', '2024-05-07', { seed: 7 })
+  t.same(served(), [...monday, ...tuesday])
+  const changed = monday.map((row) => ({ ...row, timeResult: 'Late' as const }))
+  overrides.set('a', MONDAY, changed)
+  t.same(served(), [...changed, ...tuesday], 'the change, not the cached answer')
+  oldestDay = MONDAY + 1
+  t.same(served(), tuesday, 'the retention edge moved')
+  oldestDay = undefined
+  t.equal(overrides.delete('a', MONDAY), true)
+  t.same(served(), [...monday, ...tuesday], 'restored')
+})
+
+t.test('Feishu: a cached task never hides a day changed by hand', async (t) => {
+  const overrides = new DayOverrides<FeishuOverriddenDay>()
+  const answer = createFeishuAnswerer(directory, 3, overrides)
+  const request = {
+    employeeType: 'employee_id' as const,
+    ignoreInvalidUsers: false,
+    includeTerminatedUser: false,
+    userIds: ['a'],
+    checkDateFrom: 20240506,
+    checkDateTo: 20240506,
+    fromDay: MONDAY,
+    toDay: MONDAY,
+    needOvertimeResult: false,
+  }
+  const served = () => JSON.parse(answer(request).reply.body as string).data.user_task_results
+  const generated = feishuTaskFor('a', 20240506, { seed: 7, overtime: false }) as FeishuUserTask
+  t.same(served(), [generated])
+  const plain = { ...generated, employee_name: 'changed' }
+  overrides.set('a', MONDAY, { plain, overtime: { ...plain, employee_name: 'with overtime' } })
+  t.same(served(), [plain])
+  t.same(
+    JSON.parse(answer({ ...request, needOvertimeResult: true }).reply.body as string).data.user_task_results,
+    [{ ...plain, employee_name: 'with overtime' }],
+  )
+  overrides.clear()
+  t.same(served(), [generated])
 })

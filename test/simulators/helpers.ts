@@ -36,6 +36,8 @@ export const ZERO_COUNTERS = {
   peakPerSecond: 0,
   peakConcurrency: 0,
   rowsServed: 0,
+  quotaUsed: 0,
+  quotaRefusals: 0,
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -72,6 +74,22 @@ export async function startDingTalk(
 
 // biome-ignore lint/suspicious/noExplicitAny: vendor answers are checked value by value in the tests
 type Json = any
+
+/** Calls an admin endpoint (`/__sim/…`), with a JSON body when one is given. */
+export async function admin(
+  url: string,
+  method: string,
+  body?: unknown,
+): Promise<{ status: number; body: Json }> {
+  const response = await fetch(url, {
+    method,
+    ...(body !== undefined && {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  })
+  return { status: response.status, body: await response.json() }
+}
 
 export function feishuTokenCall(
   simulator: FeishuSimulator,

@@ -76,6 +76,19 @@ export function dingTalkCorpId(seed: Seed): string {
   return corpId
 }
 
+// ids: a 36-bit key of the user, then 15 bits of the day and one bit of the check point — unique per row.
+function rowKey(seed: Seed, kind: string, userId: string, epochDay: number, index: number): number {
+  return key36(seed, kind, userId) * 65_536 + (epochDay % 32_768) * 2 + index
+}
+
+/**
+ * The recordId the check point `index` (0 OnDuty, 1 OffDuty) of a user's day has when it is signed; a day
+ * override (day-override.ts) gives it to a NotSigned row it turns into a check.
+ */
+export function dingTalkRecordIdFor(seed: Seed, userId: string, epochDay: number, index: number): number {
+  return rowKey(seed, 'dingtalk-record', userId, epochDay, index)
+}
+
 export function dingTalkRowsFor(
   userId: string,
   workDate: string,
@@ -91,9 +104,7 @@ export function dingTalkRowsFor(
   const groupId = pickOne(randomFor(seed, 'dingtalk-group', userId), GROUP_IDS)
   const corpId = dingTalkCorpId(seed)
   const midnight = zonedEpochMs(timezone, epochDay, 0)
-  // ids: a 36-bit key of the user, then 15 bits of the day and one bit of the check point — unique per row.
-  const idOf = (kind: string, index: number) =>
-    key36(seed, kind, userId) * 65_536 + (epochDay % 32_768) * 2 + index
+  const idOf = (kind: string, index: number) => rowKey(seed, kind, userId, epochDay, index)
 
   return CHECK_POINTS.map(({ checkType, minute }, index): DingTalkRow => {
     const baseCheckTime = zonedEpochMs(timezone, epochDay, minute)

@@ -18,6 +18,11 @@ export const dingTalkErrors = {
   /** Not documented for attendance/list; 40035 is DingTalk's generic invalid-parameter code. */
   invalidParam: (detail: string) => fail(40035, `不合法的参数: ${detail}`),
   busy: () => fail(-1, '系统繁忙'),
+  /**
+   * The org's monthly quota is spent. Users report the message as "本月api调用量已超过限制…额度:10000次"
+   * (FACTS.md); the elided middle is not known, so ours names the limit only.
+   */
+  quotaExhausted: (quota: number) => fail(90020, `本月api调用量已超过限制,额度:${quota}次`),
   rateLimited: (variant: '90018' | '88') =>
     variant === '88'
       ? fail(88, `ding talk error[subcode=90018,submsg=${THROTTLED}]`, {

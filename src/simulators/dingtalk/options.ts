@@ -11,6 +11,17 @@ import {
 export interface DingTalkRuntimeOptions extends CommonRuntimeOptions {
   /** '90018': errcode 90018. '88': errcode 88 with sub_code "90018", as also seen in practice. */
   rateLimitVariant: '90018' | '88'
+  /**
+   * Days back from today (in `timezone`, on `dataClock`) that attendance/list still serves: with 180, the
+   * oldest day served is today − 180. 0 (the default) serves every day, so that fixed dates in tests keep
+   * working; the real vendor keeps about half a year (about 180 days). See retention.ts.
+   */
+  retentionDays: number
+  /**
+   * Data calls allowed per calendar month (in `timezone`, on `dataClock`); once spent, data calls answer
+   * errcode 90020 until the month changes. 0 (the default): no limit. See monthly-quota.ts.
+   */
+  monthlyQuota: number
 }
 
 export interface DingTalkSimulatorOptions extends DingTalkRuntimeOptions, CommonStartOptions {
@@ -18,6 +29,8 @@ export interface DingTalkSimulatorOptions extends DingTalkRuntimeOptions, Common
   appSecret: string
   /** userIds starting with this are unknown to the corp: they give no rows (not an error). */
   unknownUserPrefix: string
+  /** Epoch ms of "now" for retention and the monthly quota (default Date.now); tests pass a manual clock. */
+  dataClock: () => number
 }
 
 export const DINGTALK_DEFAULTS: DingTalkSimulatorOptions = {
@@ -26,12 +39,17 @@ export const DINGTALK_DEFAULTS: DingTalkSimulatorOptions = {
   appSecret: 'simulator-secret',
   rateLimitPerSecond: 20,
   rateLimitVariant: '90018',
+  retentionDays: 0,
+  monthlyQuota: 0,
   unknownUserPrefix: 'unknown_',
+  dataClock: () => Date.now(),
 }
 
 export const DINGTALK_RUNTIME_CHECKS: Record<keyof DingTalkRuntimeOptions, Check> = {
   ...COMMON_RUNTIME_CHECKS,
   rateLimitVariant: checks.oneOf('90018', '88'),
+  retentionDays: checks.nonNegativeInteger,
+  monthlyQuota: checks.nonNegativeInteger,
 }
 
 export const DINGTALK_START_CHECKS: Record<keyof DingTalkSimulatorOptions, Check> = {
@@ -40,6 +58,7 @@ export const DINGTALK_START_CHECKS: Record<keyof DingTalkSimulatorOptions, Check
   appKey: checks.nonEmptyString,
   appSecret: checks.nonEmptyString,
   unknownUserPrefix: checks.nonEmptyString,
+  dataClock: checks.function,
 }
 
 export const DINGTALK_RUNTIME_KEYS = Object.keys(DINGTALK_RUNTIME_CHECKS) as Array<

@@ -1,7 +1,10 @@
 // Answers a checked attendance/list request from the pure data function, so that the HTTP answer and
-// dingTalkRowsFor agree exactly. A paging client asks for the same query again and again with a growing
-// offset, so the full, ordered row list of the last few queries is kept.
+// dingTalkRowsFor agree exactly — apart from the days changed by hand (`setDay`), which are served as
+// changed, and the days older than the retention rule allows, which are not served (retention.ts). A
+// paging client asks for the same query again and again with a growing offset, so the full, ordered row
+// list of the last few queries is kept; it is dropped whenever a day override changes.
 import { formatWorkDate } from '../../time/work-date.js'
+import { DayOverrides } from '../shared/day-overrides.js'
 import type { Seed } from '../shared/prng.js'
 import type { VendorReply } from '../shared/vendor-reply.js'
 import { dingTalkRowsFor } from './data.js'
@@ -14,6 +17,13 @@ export interface DingTalkDirectory {
   unknownUserPrefix: string
 }
 
+export interface DingTalkDays {
+  /** The rows of the days changed by hand. */
+  overrides: DayOverrides<DingTalkRow[]>
+  /** The first epoch day served, read on every call; undefined serves every day. */
+  oldestDay: () => number | undefined
+}
+
 const CACHED_QUERIES = 64
 
 export type DingTalkLister = (request: DingTalkListRequest) => { reply: VendorReply; rows: number }
@@ -21,14 +31,22 @@ export type DingTalkLister = (request: DingTalkListRequest) => { reply: VendorRe
 export function createDingTalkLister(
   directory: DingTalkDirectory,
   cachedQueries = CACHED_QUERIES,
+  days: DingTalkDays = { overrides: new DayOverrides(), oldestDay: () => undefined },
 ): DingTalkLister {
   const cache = new Map<string, DingTalkRow[]>()
+  let cachedVersion = days.overrides.version
 
   const allRows = (request: DingTalkListRequest): DingTalkRow[] => {
+    if (days.overrides.version !== cachedVersion) {
+      cache.clear()
+      cachedVersion = days.overrides.version
+    }
+    // Days before the oldest served day give no rows: the range starts there (and may be empty).
+    const fromDay = Math.max(request.fromDay, days.oldestDay() ?? request.fromDay)
     // Unknown users give no rows, not an error. Order: userId, then work day, then check time — stable
     // across pages whatever order the users were listed in.
     const users = request.userIds.filter((id) => !id.startsWith(directory.unknownUserPrefix)).sort()
-    const key = `${request.fromDay}|${request.toDay}|${users.join('\u001f')}`
+    const key = `${fromDay}|${request.toDay}|${users.join('\u001f')}`
     const hit = cache.get(key)
     if (hit) {
       cache.delete(key)
@@ -38,8 +56,10 @@ export function createDingTalkLister(
     const rows: DingTalkRow[] = []
     const options = { seed: directory.seed, timezone: directory.timezone }
     for (const userId of users)
-      for (let day = request.fromDay; day <= request.toDay; day++)
-        rows.push(...dingTalkRowsFor(userId, formatWorkDate(day), options))
+      for (let day = fromDay; day <= request.toDay; day++)
+        rows.push(
+          ...(days.overrides.get(userId, day) ?? dingTalkRowsFor(userId, formatWorkDate(day), options)),
+        )
     if (cache.size >= cachedQueries) {
       const oldest = cache.keys().next().value
       if (oldest !== undefined) cache.delete(oldest)

@@ -1,6 +1,6 @@
 // The two DingTalk endpoints. Each call goes through the same steps as at the vendor: the gateway (rate
-// limit, then token), then the attendance service (faults, parameters, data). Every answer is HTTP 200,
-// except an injected gateway page (`htmlErrorRate`).
+// limit, then token, then the org's monthly quota for data calls), then the attendance service (faults,
+// parameters, data). Every answer is HTTP 200, except an injected gateway page (`htmlErrorRate`).
 import type { FastifyInstance } from 'fastify'
 import type { SimulatorRuntime } from '../shared/runtime.js'
 import type { TokenStore } from '../shared/token-store.js'
@@ -11,6 +11,7 @@ import {
   type VendorReply,
 } from '../shared/vendor-reply.js'
 import { dingTalkErrors } from './errors.js'
+import type { MonthlyQuota } from './monthly-quota.js'
 import type { DingTalkSimulatorOptions } from './options.js'
 import type { DingTalkLister } from './query.js'
 import { checkDingTalkList } from './rules.js'
@@ -25,6 +26,7 @@ export interface DingTalkRouteDeps {
   runtime: SimulatorRuntime
   tokens: TokenStore
   list: DingTalkLister
+  quota: MonthlyQuota
 }
 
 const queryString = (query: unknown, name: string): string | undefined => {
@@ -32,7 +34,7 @@ const queryString = (query: unknown, name: string): string | undefined => {
   return typeof value === 'string' ? value : undefined
 }
 
-export function dingTalkRoutes({ options, runtime, tokens, list }: DingTalkRouteDeps) {
+export function dingTalkRoutes({ options, runtime, tokens, list, quota }: DingTalkRouteDeps) {
   return (scope: FastifyInstance) => {
     scope.get(DINGTALK_TOKEN_PATH, { onRequest: runtime.arrival('token') }, async (request, reply) => {
       const admission = runtime.admission(request)
@@ -77,6 +79,10 @@ export function dingTalkRoutes({ options, runtime, tokens, list }: DingTalkRoute
               ? dingTalkErrors.expiredToken()
               : dingTalkErrors.invalidToken()
         return sendVendorReply(reply, refusal)
+      }
+      if (!quota.spend()) {
+        runtime.stats.add('quotaRefusals')
+        return sendVendorReply(reply, dingTalkErrors.quotaExhausted(options.monthlyQuota))
       }
       const fault = await runtime.fault('data', request, reply)
       if (fault === 'dropped') return reply

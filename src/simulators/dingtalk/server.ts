@@ -1,9 +1,14 @@
 // The DingTalk simulator: legacy gettoken and attendance/list over HTTP, with the vendor's limits, token
-// lifecycle and rate limit, and the configured faults.
+// lifecycle, rate limit, retention and monthly quota, the configured faults, and days changed by hand.
+import { formatWorkDate } from '../../time/work-date.js'
 import type { Counters } from '../shared/counters.js'
+import { DayOverrides, dayOfWorkDate, SimulatorDayError } from '../shared/day-overrides.js'
 import { listenSimulator } from '../shared/http-server.js'
 import { checkPatch, pickKeys } from '../shared/options.js'
 import { SimulatorRuntime } from '../shared/runtime.js'
+import { dingTalkRecordIdFor, dingTalkRowsFor } from './data.js'
+import { overrideDingTalkDay } from './day-override.js'
+import { MonthlyQuota } from './monthly-quota.js'
 import {
   DINGTALK_DEFAULTS,
   DINGTALK_RUNTIME_CHECKS,
@@ -13,21 +18,39 @@ import {
   type DingTalkSimulatorOptions,
 } from './options.js'
 import { createDingTalkLister } from './query.js'
+import { oldestServedDay } from './retention.js'
 import { dingTalkRoutes } from './routes.js'
 import { createDingTalkTokenStore } from './tokens.js'
+import type { DingTalkRow } from './types.js'
 
 export interface DingTalkSimulator {
   /** e.g. http://127.0.0.1:40124, no trailing slash; use it as the DingTalk base URL. */
   url: string
   port: number
   credentials: { appKey: string; appSecret: string }
+  /** The counters; `quotaUsed` is this quota month's. */
   counters(): Counters
+  /** Zeroes the counters and gives the current month its whole quota again. */
   resetCounters(): void
   /** Revokes every token issued so far; returns how many there were. */
   revokeAllTokens(): number
-  /** Changes faults, rate limit and token settings while running; throws SimulatorOptionsError. */
+  /**
+   * Changes faults, rate limit, token settings, retention and quota while running; throws
+   * SimulatorOptionsError.
+   */
   configure(patch: Partial<DingTalkRuntimeOptions>): void
   config(): DingTalkRuntimeOptions
+  /**
+   * Overrides fields of the generated rows of one user's day ('YYYY-MM-DD'), e.g.
+   * `{checks: {OnDuty: {timeResult: 'Late', userCheckTime}}}` (see day-override.ts); attendance/list serves
+   * the returned rows from the next call on. Each call starts again from the generated day. Throws
+   * SimulatorDayError for a day without rows (a weekend, an unknown user) or a bad override.
+   */
+  setDay(userId: string, workDate: string, override: unknown): DingTalkRow[]
+  /** Serves the generated day again; false when it was not overridden. */
+  resetDay(userId: string, workDate: string): boolean
+  /** Serves every generated day again; returns how many days were overridden. */
+  resetDays(): number
   close(): Promise<void>
 }
 
@@ -41,9 +64,31 @@ export async function startDingTalkSimulator(
   }
   const runtime = new SimulatorRuntime(() => options, options.faultSeed)
   const tokens = createDingTalkTokenStore(options.tokenClock)
+  const quota = new MonthlyQuota(() => options)
+  const overrides = new DayOverrides<DingTalkRow[]>()
+
+  const setDay = (userId: string, workDate: string, override: unknown): DingTalkRow[] => {
+    const day = dayOfWorkDate(userId, workDate)
+    const date = formatWorkDate(day)
+    const generated = userId.startsWith(options.unknownUserPrefix)
+      ? []
+      : dingTalkRowsFor(userId, date, { seed: options.seed, timezone: options.timezone })
+    if (generated.length === 0)
+      throw new SimulatorDayError(
+        `${userId} has no rows on ${date} (a weekend or an unknown user): there is nothing to override`,
+      )
+    const rows = overrideDingTalkDay(structuredClone(generated), override, (index) =>
+      dingTalkRecordIdFor(options.seed, userId, day, index),
+    )
+    overrides.set(userId, day, rows)
+    return structuredClone(rows)
+  }
   const controls = {
-    counters: () => runtime.stats.snapshot(),
-    resetCounters: () => runtime.stats.reset(),
+    counters: () => ({ ...runtime.stats.snapshot(), quotaUsed: quota.used() }),
+    resetCounters: () => {
+      runtime.stats.reset()
+      quota.reset()
+    },
     revokeAllTokens: () => tokens.revokeAll(),
     // Copies, so that neither a caller's patch nor a returned config can change the options behind our back.
     configure: (patch: unknown) => {
@@ -53,14 +98,24 @@ export async function startDingTalkSimulator(
       )
     },
     config: () => structuredClone(pickKeys(options, DINGTALK_RUNTIME_KEYS)),
+    resetDay: (userId: string, workDate: string) => overrides.delete(userId, dayOfWorkDate(userId, workDate)),
+    resetDays: () => overrides.clear(),
   }
-  const routes = dingTalkRoutes({ options, runtime, tokens, list: createDingTalkLister(options) })
-  const server = await listenSimulator(options, runtime, routes, controls)
+  const list = createDingTalkLister(options, undefined, {
+    overrides,
+    oldestDay: () => oldestServedDay(options.dataClock(), options.timezone, options.retentionDays),
+  })
+  const routes = dingTalkRoutes({ options, runtime, tokens, list, quota })
+  const server = await listenSimulator(options, runtime, routes, {
+    ...controls,
+    setDay: (userId, workDate, override) => ({ rows: setDay(userId, workDate, override) }),
+  })
   return {
     url: server.url,
     port: server.port,
     credentials: { appKey: options.appKey, appSecret: options.appSecret },
     ...controls,
+    setDay,
     close: server.close,
   }
 }

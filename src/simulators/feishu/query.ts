@@ -1,13 +1,16 @@
 // Answers a checked user_tasks/query request from the pure data function, so that the HTTP answer and
 // feishuTaskFor agree exactly. A full answer (50 users × 30 days) is over a megabyte of JSON; benchmarks ask
 // for the same users and days again and again, so each task's JSON text is kept in a bounded cache and
-// the answer is assembled from those texts.
+// the answer is assembled from those texts. Days changed by hand (`setDay`) are looked up first and never
+// cached, so that a change is served from the next call on.
 import { toCompactDate } from '../../time/work-date.js'
+import { DayOverrides } from '../shared/day-overrides.js'
 import type { Seed } from '../shared/prng.js'
 import type { VendorReply } from '../shared/vendor-reply.js'
 import { feishuTaskFor } from './data.js'
 import { feishuErrors } from './errors.js'
 import type { FeishuQueryRequest } from './rules.js'
+import type { FeishuUserTask } from './types.js'
 
 export interface FeishuDirectory {
   seed: Seed
@@ -20,12 +23,25 @@ export interface FeishuDirectory {
 const CACHED_TASKS = 20_000
 const NO_TASK = 'null'
 
+/** A day changed by hand, as served without and with need_overtime_result. */
+export interface FeishuOverriddenDay {
+  plain: FeishuUserTask
+  overtime: FeishuUserTask
+}
+
 export type FeishuAnswerer = (request: FeishuQueryRequest) => { reply: VendorReply; rows: number }
 
-export function createFeishuAnswerer(directory: FeishuDirectory, cachedTasks = CACHED_TASKS): FeishuAnswerer {
+export function createFeishuAnswerer(
+  directory: FeishuDirectory,
+  cachedTasks = CACHED_TASKS,
+  overrides = new DayOverrides<FeishuOverriddenDay>(),
+): FeishuAnswerer {
   const cache = new Map<string, string>()
 
-  const taskJson = (userId: string, day: number, overtime: boolean): string => {
+  const taskJson = (userId: string, epochDay: number, overtime: boolean): string => {
+    const overridden = overrides.get(userId, epochDay)
+    if (overridden) return JSON.stringify(overtime ? overridden.overtime : overridden.plain)
+    const day = toCompactDate(epochDay)
     const key = `${overtime ? 1 : 0}${day}${userId}`
     let text = cache.get(key)
     if (text !== undefined) {
@@ -63,7 +79,7 @@ export function createFeishuAnswerer(directory: FeishuDirectory, cachedTasks = C
     const tasks: string[] = []
     for (const userId of readable)
       for (let day = request.fromDay; day <= request.toDay; day++) {
-        const text = taskJson(userId, toCompactDate(day), request.needOvertimeResult)
+        const text = taskJson(userId, day, request.needOvertimeResult)
         if (text !== NO_TASK) tasks.push(text)
       }
     const body = `{"code":0,"msg":"success","data":{"user_task_results":[${tasks.join(',')}],"invalid_user_ids":${JSON.stringify(invalid)},"unauthorized_user_ids":${JSON.stringify(unauthorized)}}}`

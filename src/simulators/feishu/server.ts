@@ -1,9 +1,13 @@
 // The Feishu simulator: tenant_access_token/internal and attendance user_tasks/query over HTTP, with the
-// vendor's limits, token lifecycle and rate limit, and the configured faults.
+// vendor's limits, token lifecycle and rate limit, the configured faults, and days changed by hand.
+import { toCompactDate } from '../../time/work-date.js'
 import type { Counters } from '../shared/counters.js'
+import { DayOverrides, dayOfWorkDate, SimulatorDayError } from '../shared/day-overrides.js'
 import { listenSimulator } from '../shared/http-server.js'
 import { checkPatch, pickKeys } from '../shared/options.js'
 import { SimulatorRuntime } from '../shared/runtime.js'
+import { feishuTaskFor } from './data.js'
+import { overrideFeishuTask } from './day-override.js'
 import {
   FEISHU_DEFAULTS,
   FEISHU_RUNTIME_CHECKS,
@@ -12,9 +16,11 @@ import {
   type FeishuRuntimeOptions,
   type FeishuSimulatorOptions,
 } from './options.js'
-import { createFeishuAnswerer } from './query.js'
+import { feishuPersonFor } from './people.js'
+import { createFeishuAnswerer, type FeishuOverriddenDay } from './query.js'
 import { feishuRoutes } from './routes.js'
 import { createFeishuTokenStore } from './tokens.js'
+import type { FeishuUserTask } from './types.js'
 
 export interface FeishuSimulator {
   /** e.g. http://127.0.0.1:40123, no trailing slash; use it as the Feishu base URL. */
@@ -28,6 +34,19 @@ export interface FeishuSimulator {
   /** Changes faults, rate limit and token settings while running; throws SimulatorOptionsError. */
   configure(patch: Partial<FeishuRuntimeOptions>): void
   config(): FeishuRuntimeOptions
+  /**
+   * Overrides fields of the records of one user's generated task on a day ('YYYY-MM-DD'), e.g.
+   * `{records: [{check_in_result: 'Late', check_in_time: '1715045400'}]}` (see day-override.ts);
+   * user_tasks/query serves it from the next call on. Returns the task as served with
+   * need_overtime_result (without it, the overtime segments are left out). Each call starts again from
+   * the generated day. Throws SimulatorDayError for a day without a task (a weekend, an invalid or
+   * unauthorized user) or a bad override.
+   */
+  setDay(userId: string, workDate: string, override: unknown): FeishuUserTask
+  /** Serves the generated day again; false when it was not overridden. */
+  resetDay(userId: string, workDate: string): boolean
+  /** Serves every generated day again; returns how many days were overridden. */
+  resetDays(): number
   close(): Promise<void>
 }
 
@@ -41,6 +60,23 @@ export async function startFeishuSimulator(
   }
   const runtime = new SimulatorRuntime(() => options, options.faultSeed)
   const tokens = createFeishuTokenStore(options.tokenClock)
+  const overrides = new DayOverrides<FeishuOverriddenDay>()
+
+  const setDay = (userId: string, workDate: string, override: unknown): FeishuUserTask => {
+    const day = dayOfWorkDate(userId, workDate)
+    const hidden =
+      userId.startsWith(options.invalidUserPrefix) || userId.startsWith(options.unauthorizedUserPrefix)
+    const data = { seed: options.seed, timezone: options.timezone, overtime: true }
+    const generated = hidden ? null : feishuTaskFor(userId, toCompactDate(day), data)
+    if (generated === null)
+      throw new SimulatorDayError(
+        `${userId} has no task on ${workDate} (a weekend, or an invalid or unauthorized user): there is nothing to override`,
+      )
+    const overtime = overrideFeishuTask(generated, override, feishuPersonFor(options.seed, userId).deviceId)
+    const plain = { ...overtime, records: overtime.records.filter((record) => record.task_shift_type === 0) }
+    overrides.set(userId, day, { plain, overtime })
+    return structuredClone(overtime)
+  }
   const controls = {
     counters: () => runtime.stats.snapshot(),
     resetCounters: () => runtime.stats.reset(),
@@ -50,14 +86,21 @@ export async function startFeishuSimulator(
       Object.assign(options, structuredClone(checkPatch<FeishuRuntimeOptions>(patch, FEISHU_RUNTIME_CHECKS)))
     },
     config: () => structuredClone(pickKeys(options, FEISHU_RUNTIME_KEYS)),
+    resetDay: (userId: string, workDate: string) => overrides.delete(userId, dayOfWorkDate(userId, workDate)),
+    resetDays: () => overrides.clear(),
   }
-  const routes = feishuRoutes({ options, runtime, tokens, answer: createFeishuAnswerer(options) })
-  const server = await listenSimulator(options, runtime, routes, controls)
+  const answer = createFeishuAnswerer(options, undefined, overrides)
+  const routes = feishuRoutes({ options, runtime, tokens, answer })
+  const server = await listenSimulator(options, runtime, routes, {
+    ...controls,
+    setDay: (userId, workDate, override) => ({ task: setDay(userId, workDate, override) }),
+  })
   return {
     url: server.url,
     port: server.port,
     credentials: { appId: options.appId, appSecret: options.appSecret },
     ...controls,
+    setDay,
     close: server.close,
   }
 }

@@ -28,9 +28,17 @@ export interface Counters {
   peakConcurrency: number
   /** Feishu `user_task_results` entries, or DingTalk `recordresult` rows, answered. */
   rowsServed: number
+  /**
+   * DingTalk: data calls counted against the monthly quota in the current quota month (see
+   * dingtalk/monthly-quota.ts), counted also without a quota; a new month or a reset starts again at 0.
+   * Feishu has no monthly quota: always 0.
+   */
+  quotaUsed: number
+  /** DingTalk: data calls refused with 90020 because the month's quota was spent. */
+  quotaRefusals: number
 }
 
-export type CounterName = Exclude<keyof Counters, 'peakPerSecond' | 'peakConcurrency'>
+export type CounterName = Exclude<keyof Counters, 'peakPerSecond' | 'peakConcurrency' | 'quotaUsed'>
 
 const zero = (): Counters => ({
   tokenCalls: 0,
@@ -46,6 +54,8 @@ const zero = (): Counters => ({
   peakPerSecond: 0,
   peakConcurrency: 0,
   rowsServed: 0,
+  quotaUsed: 0,
+  quotaRefusals: 0,
 })
 
 export class CallStats {

@@ -86,6 +86,8 @@ const isNumber = (value: unknown): value is number => typeof value === 'number' 
 export const checks = {
   positiveInteger: (value: unknown) =>
     Number.isInteger(value) && (value as number) >= 1 ? null : 'must be an integer ≥ 1',
+  nonNegativeInteger: (value: unknown) =>
+    Number.isSafeInteger(value) && (value as number) >= 0 ? null : 'must be an integer ≥ 0',
   nonNegativeNumber: (value: unknown) => (isNumber(value) && value >= 0 ? null : 'must be a number ≥ 0'),
   rate: (value: unknown) => (isNumber(value) && value >= 0 && value <= 1 ? null : 'must be a number in 0..1'),
   boolean: (value: unknown) => (typeof value === 'boolean' ? null : 'must be true or false'),

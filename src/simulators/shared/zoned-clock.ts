@@ -1,5 +1,6 @@
 // Vendors report scheduled and actual check times as instants of local wall-clock times in the attendance
-// group's zone (09:00 in Asia/Shanghai is 01:00Z). This turns (zone, work day, minute of day) into epoch ms.
+// group's zone (09:00 in Asia/Shanghai is 01:00Z). This turns (zone, work day, minute of day) into epoch ms,
+// and an instant into the local calendar day (what "today" is for retention and the monthly quota).
 // It is the simulators' own copy on purpose: the service's time code is what the simulators check.
 const DAY_MS = 86_400_000
 const MINUTE_MS = 60_000
@@ -59,4 +60,9 @@ export function zonedEpochMs(timeZone: string, epochDay: number, minuteOfDay: nu
   if (cache.size >= CACHE_LIMIT) cache.clear()
   cache.set(key, instant)
   return instant
+}
+
+/** The local calendar day (days since 1970-01-01) of an instant in a zone. */
+export function localEpochDay(timeZone: string, epochMs: number): number {
+  return Math.floor((epochMs + offsetAt(timeZone, epochMs)) / DAY_MS)
 }
