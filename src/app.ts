@@ -19,6 +19,7 @@ import securityHeaders from './plugins/security-headers.js'
 import store from './plugins/store.js'
 import swagger from './plugins/swagger.js'
 import attendanceRoutes from './routes/attendance.js'
+import planRoutes from './routes/attendance-plan.js'
 import operationsRoutes from './routes/operations.js'
 import { typeBoxValidator } from './schemas/typebox-validator.js'
 
@@ -94,5 +95,6 @@ export async function buildApp(options: AppOptions) {
   await app.register(swagger)
   await app.register(operationsRoutes)
   await app.register(attendanceRoutes)
+  await app.register(planRoutes)
   return app
 }

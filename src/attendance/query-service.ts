@@ -9,8 +9,10 @@ import { workDateInZone } from '../time/zoned-time.js'
 import type { SourceDayCache } from './day-cache.js'
 import type { AttendanceQuery } from './parse-query.js'
 import { type GatePlace, QueryGate } from './query-gate.js'
-import { runSource } from './run-source.js'
+import { runSource, unitSizeOf } from './run-source.js'
 import type { SourceAdapter } from './source.js'
+import type { SourceBudget } from './source-budget.js'
+import { previewSource, type SourcePreview } from './source-preview.js'
 
 export interface QueryContext {
   /** Aborted when the client goes away or the query deadline passes. */
@@ -53,6 +55,8 @@ export type QuerySummary = Pick<AttendanceResponse, 'complete' | 'sources'>
 export interface QueryServiceOptions {
   /** The result cache of each source that has one. */
   caches?: ReadonlyMap<string, SourceDayCache>
+  /** What each source may still spend this month. */
+  budgets?: ReadonlyMap<string, SourceBudget>
   /** Wall clock, epoch ms: "today" in each source's zone (retention). */
   now?: () => number
 }
@@ -87,6 +91,42 @@ export class QueryService {
 
   cacheOf(sourceId: string): SourceDayCache | undefined {
     return this.options.caches?.get(sourceId)
+  }
+
+  budgetOf(sourceId: string): SourceBudget | undefined {
+    return this.options.budgets?.get(sourceId)
+  }
+
+  adapterOf(sourceId: string): SourceAdapter | undefined {
+    return this.bySource.get(sourceId)
+  }
+
+  /** What the query would cost per source, without any vendor call (GET /attendance/plan). */
+  async preview(query: AttendanceQuery): Promise<(SourcePreview & { source: string })[]> {
+    const sourceIds = [...query.usersBySource.keys()].sort()
+    return Promise.all(
+      sourceIds.map(async (sourceId) => {
+        const adapter = this.bySource.get(sourceId) as SourceAdapter
+        const cache = this.options.caches?.get(sourceId)
+        const budget = this.options.budgets?.get(sourceId)
+        const preview = await previewSource({
+          userIds: query.usersBySource.get(sourceId) ?? [],
+          from: query.fromDay,
+          to: query.toDay,
+          limits: adapter.limits,
+          unitSize: unitSizeOf(adapter, cache !== undefined),
+          cache,
+          lookup: {
+            overtime: query.overtime,
+            maxAgeMs:
+              query.maxAgeSeconds === undefined ? Number.POSITIVE_INFINITY : query.maxAgeSeconds * 1000,
+          },
+          oldestDay: this.oldestDay(sourceId),
+          rowsPerUserDay: budget ? await budget.rowsPerUserDay().catch(() => 2) : 2,
+        })
+        return { source: sourceId, ...preview }
+      }),
+    )
   }
 
   /** Running and queued queries per source, for /sources and the metrics. */
@@ -201,6 +241,7 @@ export class QueryService {
           cache: this.options.caches?.get(sourceId),
           maxAgeSeconds: query.maxAgeSeconds,
           oldestDay: this.oldestDay(sourceId),
+          budget: this.options.budgets?.get(sourceId),
           signal: context.signal,
           deadline: context.deadline,
           log: context.log,

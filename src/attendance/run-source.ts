@@ -24,8 +24,10 @@ import { formatWorkDate, parseWorkDate } from '../time/work-date.js'
 import { formatInZone } from '../time/zoned-time.js'
 import { type CachedDay, dayKey, type SourceDayCache } from './day-cache.js'
 import type { Block, SourceAdapter } from './source.js'
+import type { SourceBudget } from './source-budget.js'
 import { SourceFailure } from './source-failure.js'
 import { planUsers } from './source-plan.js'
+import { previewSource } from './source-preview.js'
 
 export interface SourceRun {
   userIds: string[]
@@ -42,6 +44,8 @@ export interface SourceRun {
   maxAgeSeconds?: number
   /** First epoch day the vendor still serves (its retention); earlier days are reported missing. */
   oldestDay?: number
+  /** What the source may still spend this month; without one, calls are not budgeted. */
+  budget?: SourceBudget
   /** Calls' worth of users planned and handed on together (default: 4 with a cache, else 1). */
   unitCalls?: number
   /**
@@ -71,10 +75,15 @@ interface Unit {
   failed: { block: Block; error: SourceError }[]
 }
 
+/** Users planned together: what the query and its preview must agree on. */
+export function unitSizeOf(adapter: SourceAdapter, cached: boolean, unitCalls?: number): number {
+  return adapter.limits.maxUsersPerCall * (unitCalls ?? (cached ? UNIT_CALLS_CACHED : 1))
+}
+
 export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise<SourceReport> {
   // Plain code-unit order, the same on every machine and locale (the answer's order).
   const userIds = [...run.userIds].sort()
-  const unitSize = adapter.limits.maxUsersPerCall * (run.unitCalls ?? (run.cache ? UNIT_CALLS_CACHED : 1))
+  const unitSize = unitSizeOf(adapter, run.cache !== undefined, run.unitCalls)
   const unitCount = Math.ceil(userIds.length / unitSize)
   const cache = run.cache
   const maxAgeMs = run.maxAgeSeconds === undefined ? Number.POSITIVE_INFINITY : run.maxAgeSeconds * 1000
@@ -96,6 +105,11 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
   let answered = 0
   // Resolves when the output can take more: workers wait for it before they take another block.
   let room: Promise<void> = Promise.resolve()
+
+  // A plan the budget cannot pay for makes no call at all (the blocks are listed missing; cached days are
+  // still served). Pages known only as they come are stopped call by call on the vendor path.
+  const refusal = run.budget ? await budgetRefusal(adapter, run, unitSize, lookupOptions) : undefined
+  if (refusal) stop.abort(refusal)
 
   // Units are planned as the workers reach them (one lookup at a time), so memory holds a few units.
   let planned = 0
@@ -160,9 +174,15 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
         }
       }
     }
+    // Users whose too-old days are the same range share one part.
+    const tooOld = new Map<string, MissingPart>()
     for (const [userId, range] of unit.tooOld) {
-      missing.push(part([userId], range.from, range.to))
+      const key = `${range.from}:${range.to}`
+      const known = tooOld.get(key)
+      if (known) known.userIds.push(userId)
+      else tooOld.set(key, part([userId], range.from, range.to))
     }
+    missing.push(...tooOld.values())
     if (unit.tooOld.size > 0) errors.push(retentionError(adapter, run.oldestDay as number))
     for (const { block, error } of unit.failed) {
       errors.push(error)
@@ -224,6 +244,11 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
       log: run.log,
     })
     for (const warning of result.warnings ?? []) warn(warning.code, warning.count)
+    if (result.rows !== undefined) {
+      await run.budget
+        ?.recordRows(result.rows, block.userIds.length * (block.to - block.from + 1))
+        .catch(() => {})
+    }
     for (const id of result.invalidUserIds) invalid.add(id)
     for (const id of result.unauthorizedUserIds) unauthorized.add(id)
     const fetchedAt = cache ? cache.now() : Date.now()
@@ -317,6 +342,41 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
     warnings: toWarnings(warnings),
     cache: { hits, misses: userDays - hits },
   }
+}
+
+/** Why the source may make no call for this query, or undefined when its plan fits what is left. */
+async function budgetRefusal(
+  adapter: SourceAdapter,
+  run: SourceRun,
+  unitSize: number,
+  lookup: { overtime: boolean; maxAgeMs: number },
+): Promise<SourceFailure | undefined> {
+  const budget = run.budget as SourceBudget
+  if (await budget.quotaSpent()) {
+    return new SourceFailure(
+      'VENDOR_QUOTA_EXHAUSTED',
+      "the vendor answered this month that the org's API quota is spent (DingTalk 90020); no call until the month ends",
+      { vendorCode: 90020 },
+    )
+  }
+  const remaining = await budget.remaining()
+  if (remaining === undefined) return undefined
+  const preview = await previewSource({
+    userIds: run.userIds,
+    from: run.from,
+    to: run.to,
+    limits: adapter.limits,
+    unitSize,
+    cache: run.cache,
+    lookup,
+    oldestDay: run.oldestDay,
+    rowsPerUserDay: await budget.rowsPerUserDay(),
+  })
+  if (preview.plannedCalls <= remaining) return undefined
+  return new SourceFailure(
+    'VENDOR_BUDGET_EXHAUSTED',
+    `the plan needs ${preview.plannedCalls}${preview.plannedCallsAreEstimate ? ' (estimated)' : ''} data calls and this month's monthlyCallBudget has ${remaining} left`,
+  )
 }
 
 /** The block's user-days that no answer covers, as parts: per user, each run of consecutive dates. */

@@ -18,6 +18,8 @@ export interface VendorLimits {
   maxUsersPerCall: number
   /** Inclusive days one data call may span (Feishu 30, DingTalk 7). */
   maxDaysPerCall: number
+  /** Rows a page holds when the vendor pages a block (DingTalk 50); absent: one call a block. */
+  rowsPerPage?: number
 }
 
 export interface FetchOptions {
@@ -43,6 +45,8 @@ export interface BlockResult {
   invalidUserIds: string[]
   unauthorizedUserIds: string[]
   warnings?: BlockWarning[]
+  /** Vendor rows the block took (paged vendors), for page estimates. */
+  rows?: number
 }
 
 export interface SourceAdapter {

@@ -157,6 +157,46 @@ export class ServiceMetrics implements QueryMetrics {
     this.queryResults.observe(results)
   }
 
+  /** This month's calls and the budget left, per source, read from the shared store at scrape time. */
+  watchAccounting(
+    accounting: ReadonlyMap<
+      string,
+      {
+        usage(): Promise<{ dataCalls: number; tokenCalls: number }>
+        budget(): Promise<{ remaining: number } | null>
+      }
+    >,
+  ): void {
+    new Gauge({
+      name: 'attendance_vendor_calls_this_month',
+      help: 'Vendor calls this calendar month (source zone), all replicas together; kind: data or token',
+      labelNames: ['source', 'kind'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset()
+        for (const [source, account] of accounting) {
+          const usage = await account.usage().catch(() => undefined)
+          if (!usage) continue
+          this.set({ source, kind: 'data' }, usage.dataCalls)
+          this.set({ source, kind: 'token' }, usage.tokenCalls)
+        }
+      },
+    })
+    new Gauge({
+      name: 'attendance_budget_remaining_calls',
+      help: "Data calls left of the source's monthlyCallBudget this month (sources with a budget only)",
+      labelNames: SOURCE_LABELS,
+      registers: [this.registry],
+      async collect() {
+        this.reset()
+        for (const [source, account] of accounting) {
+          const budget = await account.budget().catch(() => null)
+          if (budget) this.set({ source }, budget.remaining)
+        }
+      },
+    })
+  }
+
   /**
    * Store health, read at scrape time with a ping, as /readyz does: 1 while the configured store answers
    * (Redis, shared by the replicas; or the in-memory store of a single replica, which always does), 0 while

@@ -6,6 +6,7 @@ import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
 import type { SourceDayCache } from '../attendance/day-cache.js'
 import { QueryService } from '../attendance/query-service.js'
+import { CallAccounting } from '../budgets/call-accounting.js'
 import { tenantTag } from '../cache/cache-keys.js'
 import { StoreDayCache } from '../cache/store-day-cache.js'
 import type { SecretRedactor } from '../logging/secret-redactor.js'
@@ -15,6 +16,8 @@ import { vendorOf } from '../vendors/registry.js'
 declare module 'fastify' {
   interface FastifyInstance {
     queryService: QueryService
+    /** Calls per source and month, budgets and spent quotas (GET /sources, metrics). */
+    callAccounting: ReadonlyMap<string, CallAccounting>
   }
 }
 
@@ -24,8 +27,27 @@ export interface QueryServicePluginOptions {
 
 async function queryServicePlugin(fastify: FastifyInstance, options: QueryServicePluginOptions) {
   const { config, store, metrics, log } = fastify
+  const tagOf = (source: (typeof config.sources)[number]) =>
+    tenantTag(source.vendor, source.baseUrl, vendorOf(source).appIdentity(source))
+  const accounting = new Map(
+    config.sources.map((source) => [
+      source.id,
+      new CallAccounting({
+        store,
+        tag: tagOf(source),
+        timezone: source.timezone,
+        monthlyCallBudget: source.monthlyCallBudget,
+      }),
+    ]),
+  )
   const adapters = config.sources.map((source) =>
-    createAdapter(source, { store, redactor: options.redactor, log: log as Logger, metrics }),
+    createAdapter(source, {
+      store,
+      redactor: options.redactor,
+      log: log as Logger,
+      metrics,
+      accounting: accounting.get(source.id),
+    }),
   )
   const caches = new Map<string, SourceDayCache>()
   for (const source of config.sources) {
@@ -35,7 +57,7 @@ async function queryServicePlugin(fastify: FastifyInstance, options: QueryServic
       source.id,
       new StoreDayCache({
         store,
-        tag: tenantTag(source.vendor, source.baseUrl, vendorOf(source).appIdentity(source)),
+        tag: tagOf(source),
         timezone: source.timezone,
         policy: {
           ttlSeconds: source.cacheTtlSeconds,
@@ -46,8 +68,10 @@ async function queryServicePlugin(fastify: FastifyInstance, options: QueryServic
       }),
     )
   }
-  const queryService = new QueryService(adapters, metrics, { caches })
+  const queryService = new QueryService(adapters, metrics, { caches, budgets: accounting })
   fastify.decorate('queryService', queryService)
+  fastify.decorate('callAccounting', accounting)
+  metrics.watchAccounting(accounting)
   fastify.addHook('onClose', () => queryService.close())
 }
 

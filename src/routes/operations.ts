@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { mayReadSource } from '../auth/api-keys.js'
 import { accessErrorResponses, apiKeySecurity } from '../schemas/access.js'
+import { Budget, MonthUsage } from '../schemas/budget.js'
 import { StoreUnavailableError } from '../store/shared-store.js'
 
 const Readiness = Type.Object({
@@ -47,6 +48,21 @@ const SourceInfo = Type.Object({
     { description: 'This replica only.' },
   ),
   requestTimeoutMs: Type.Integer({ description: 'Timeout of one vendor call.' }),
+  cache: Type.Object(
+    {
+      ttlSeconds: Type.Integer({ description: 'Settled days are kept this long; 0: no cache.' }),
+      recentTtlSeconds: Type.Integer({
+        description: 'The last `settleDays` days and today are kept this long.',
+      }),
+      settleDays: Type.Integer({ description: 'Days before today that still count as recent.' }),
+    },
+    { description: "The source's result cache." },
+  ),
+  retentionDays: Type.Integer({
+    description: 'Days back from today the vendor still serves (DingTalk 180); 0: no limit.',
+  }),
+  usage: MonthUsage,
+  budget: Budget,
   maxUsersPerCall: Type.Integer({ description: 'Vendor limit: users per call.' }),
   maxDaysPerCall: Type.Integer({ description: 'Vendor limit: inclusive days per call.' }),
 })
@@ -108,21 +124,40 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (request) => ({
-      sources: fastify.queryService.adapters
-        .filter(({ config }) => mayReadSource(request.apiKey, config.id))
-        .map(({ config, limits }) => ({
-          id: config.id,
-          vendor: config.vendor,
-          baseUrl: config.baseUrl,
-          timezone: config.timezone,
-          rateLimitPerSecond: config.rateLimitPerSecond,
-          maxConcurrency: config.maxConcurrency,
-          maxConcurrentQueries: config.maxConcurrentQueries,
-          maxQueuedQueries: config.maxQueuedQueries,
-          load: fastify.queryService.load(config.id) ?? { running: 0, queued: 0 },
-          requestTimeoutMs: config.requestTimeoutMs,
-          ...limits,
-        })),
+      sources: await Promise.all(
+        fastify.queryService.adapters
+          .filter(({ config }) => mayReadSource(request.apiKey, config.id))
+          .map(async ({ config, limits }) => {
+            const accounting = fastify.callAccounting.get(config.id)
+            const usage = (await accounting?.usage().catch(() => undefined)) ?? {
+              month: '',
+              dataCalls: 0,
+              tokenCalls: 0,
+            }
+            return {
+              id: config.id,
+              vendor: config.vendor,
+              baseUrl: config.baseUrl,
+              timezone: config.timezone,
+              rateLimitPerSecond: config.rateLimitPerSecond,
+              maxConcurrency: config.maxConcurrency,
+              maxConcurrentQueries: config.maxConcurrentQueries,
+              maxQueuedQueries: config.maxQueuedQueries,
+              load: fastify.queryService.load(config.id) ?? { running: 0, queued: 0 },
+              requestTimeoutMs: config.requestTimeoutMs,
+              cache: {
+                ttlSeconds: config.cacheTtlSeconds,
+                recentTtlSeconds: config.recentCacheTtlSeconds,
+                settleDays: config.settleDays,
+              },
+              retentionDays: config.retentionDays,
+              usage,
+              budget: (await accounting?.budget().catch(() => null)) ?? null,
+              maxUsersPerCall: limits.maxUsersPerCall,
+              maxDaysPerCall: limits.maxDaysPerCall,
+            }
+          }),
+      ),
     }),
   )
 }

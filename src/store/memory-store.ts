@@ -118,6 +118,12 @@ export class MemoryStore implements SharedStore {
     }
   }
 
+  async increment(key: string, by: number, ttlMs: number): Promise<number> {
+    const value = Number(this.live(key)?.value ?? 0) + by
+    this.entries.set(key, { value: String(value), expiresAt: this.clock.now() + ttlMs })
+    return value
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {

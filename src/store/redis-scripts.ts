@@ -91,3 +91,10 @@ for i, key in ipairs(KEYS) do
 end
 return #KEYS
 `
+
+/** INCRBY KEYS[1] ARGV[1], then a lifetime of ARGV[2] ms: one round trip, and no counter lives forever. */
+export const INCREMENT = `
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return value
+`

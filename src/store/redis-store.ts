@@ -6,6 +6,7 @@ import {
   CONFIRM_SEND,
   DELETE_IF_EQUALS,
   EXTEND_IF_EQUALS,
+  INCREMENT,
   PUT_ENTRIES_IF_NEWER,
   RESERVE_SLOT,
 } from './redis-scripts.js'
@@ -22,6 +23,7 @@ export type RedisStoreOptions = RedisConnectionOptions
 interface ScriptCommands {
   deleteIfEquals(key: string, expected: string): Promise<number>
   extendIfEquals(key: string, expected: string, ttlMs: number): Promise<number>
+  incrementWithTtl(key: string, by: number, ttlMs: number): Promise<number>
   putEntriesIfNewer(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>
   reserveSlot(key: string, intervalUs: number, maxWaitUs: number): Promise<[number, number]>
   admitToWindow(key: string, limit: number, windowUs: number, member: string): Promise<[number, number]>
@@ -39,6 +41,7 @@ export class RedisStore implements SharedStore {
     const redis = createRedisConnection(options)
     redis.defineCommand('deleteIfEquals', { numberOfKeys: 1, lua: DELETE_IF_EQUALS })
     redis.defineCommand('extendIfEquals', { numberOfKeys: 1, lua: EXTEND_IF_EQUALS })
+    redis.defineCommand('incrementWithTtl', { numberOfKeys: 1, lua: INCREMENT })
     // The number of keys is given per call (it varies).
     redis.defineCommand('putEntriesIfNewer', { lua: PUT_ENTRIES_IF_NEWER })
     redis.defineCommand('reserveSlot', { numberOfKeys: 1, lua: RESERVE_SLOT })
@@ -120,6 +123,10 @@ export class RedisStore implements SharedStore {
         this.redis.putEntriesIfNewer(slice.length, ...slice.map((entry) => entry.key), ...args),
       )
     }
+  }
+
+  increment(key: string, by: number, ttlMs: number): Promise<number> {
+    return this.run(() => this.redis.incrementWithTtl(key, by, Math.max(1, Math.ceil(ttlMs))))
   }
 
   async ping(): Promise<void> {

@@ -139,6 +139,13 @@ export class ResilientStore implements SharedStore {
     )
   }
 
+  increment(key: string, by: number, ttlMs: number): Promise<number> {
+    return this.attempt(
+      () => this.shared.increment(key, by, ttlMs),
+      () => this.local.increment(key, by, ttlMs),
+    )
+  }
+
   /**
    * While Redis is away the cache counts as empty: every entry a miss, nothing written. Serving entries
    * from the fallback's memory instead would answer from whatever this one replica happened to keep.

@@ -65,6 +65,8 @@ export interface SharedStore {
    * one's, e.g. a refresh): older data never overwrites newer.
    */
   putEntries(entries: readonly CacheEntryWrite[]): Promise<void>
+  /** Adds `by` to a counter (created at 0) and gives it `ttlMs` to live; resolves to the new value. */
+  increment(key: string, by: number, ttlMs: number): Promise<number>
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>
   close(): Promise<void>

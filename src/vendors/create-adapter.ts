@@ -8,7 +8,7 @@ import type { ServiceMetrics } from '../metrics/service-metrics.js'
 import type { SharedStore } from '../store/shared-store.js'
 import { RateLimiter } from './common/rate-limiter.js'
 import { TokenProvider } from './common/token-provider.js'
-import { VendorCaller } from './common/vendor-caller.js'
+import { type CallAccountingHooks, VendorCaller } from './common/vendor-caller.js'
 import { VendorHttp } from './common/vendor-http.js'
 import { vendorOf } from './registry.js'
 
@@ -20,6 +20,8 @@ export interface AdapterDependencies {
   tokenSafetyMarginSeconds?: number
   /** Where the source's vendor calls, retries, token fetches and rate-limit waits are counted. */
   metrics?: ServiceMetrics
+  /** Calls per month, the budget and the vendor's spent quota, shared by the replicas. */
+  accounting?: CallAccountingHooks
 }
 
 export function createAdapter<C extends SourceConfig>(source: C, deps: AdapterDependencies): SourceAdapter {
@@ -44,7 +46,7 @@ export function createAdapter<C extends SourceConfig>(source: C, deps: AdapterDe
     ratePerSecond: source.rateLimitPerSecond,
     metrics,
   })
-  const caller = new VendorCaller(http, limiter, { metrics })
+  const caller = new VendorCaller(http, limiter, { metrics, accounting: deps.accounting })
   const tokens = new TokenProvider({
     store: deps.store,
     key: `token:${scope}`,
@@ -53,8 +55,9 @@ export function createAdapter<C extends SourceConfig>(source: C, deps: AdapterDe
     onRefreshError: (error) =>
       deps.log.warn({ source: source.id, err: error }, 'background token refresh failed'),
     // Paced like any call, but one exchange: the data call that needs the token owns the retries.
-    fetchToken: (signal, deadline) =>
-      caller.once(
+    fetchToken: async (signal, deadline) => {
+      await deps.accounting?.countTokenCall().catch(() => {})
+      return caller.once(
         vendor.tokenRequest(source),
         (response) => {
           const fetched = vendor.readToken(response)
@@ -62,7 +65,8 @@ export function createAdapter<C extends SourceConfig>(source: C, deps: AdapterDe
           return fetched
         },
         { signal, deadline },
-      ),
+      )
+    },
   })
   return {
     config: source,

@@ -54,6 +54,9 @@ class FakeSharedStore implements SharedStore {
   putEntries() {
     return this.respond('putEntries', undefined)
   }
+  increment() {
+    return this.respond('increment', 1)
+  }
   ping() {
     return this.respond('ping', undefined)
   }

@@ -31,7 +31,17 @@ export interface TokenSource {
   invalidate(token: string): Promise<void>
 }
 
+/** Counts calls per month and enforces the source's budget (budgets/call-accounting.ts). */
+export interface CallAccountingHooks {
+  /** Before each data call: throws a VendorError (budget or quota spent) to refuse it, counts it otherwise. */
+  takeDataCall(): Promise<void>
+  countTokenCall(): Promise<void>
+  /** The vendor answered that its monthly quota is spent. */
+  markQuotaSpent(): Promise<void>
+}
+
 export interface VendorCallerOptions {
+  accounting?: CallAccountingHooks
   policy?: RetryPolicy
   metrics?: SourceMetrics
   /** The clock, sleep and jitter of the retries (tests pass a virtual one). */
@@ -90,7 +100,7 @@ export class VendorCaller {
       async (attempt) => {
         const token = await tokens.get(context.signal, context.deadline)
         try {
-          return await this.once(build(token), read, context, attempt)
+          return await this.dataCall(build(token), read, context, attempt)
         } catch (error) {
           if (!(error instanceof VendorError) || !error.tokenRejected) throw error
           // Expired or revoked: replace it (once for everybody) and send again, within this attempt.
@@ -98,7 +108,7 @@ export class VendorCaller {
           await tokens.invalidate(token)
           const fresh = await tokens.get(context.signal, context.deadline)
           try {
-            return await this.once(build(fresh), read, context, attempt)
+            return await this.dataCall(build(fresh), read, context, attempt)
           } catch (retryError) {
             if (retryError instanceof VendorError && retryError.tokenRejected) {
               throw new VendorError(
@@ -119,6 +129,25 @@ export class VendorCaller {
         ...(this.options.timing ? { timing: this.options.timing } : {}),
       },
     )
+  }
+
+  /** One data exchange, counted against the month and refused past the budget or a spent quota. */
+  private async dataCall<T>(
+    request: RequestWithoutAttempt,
+    read: (response: VendorResponse) => T,
+    context: CallContext,
+    attempt: number,
+  ): Promise<T> {
+    const { accounting } = this.options
+    await accounting?.takeDataCall()
+    try {
+      return await this.once(request, read, context, attempt)
+    } catch (error) {
+      if (error instanceof VendorError && error.code === 'VENDOR_QUOTA_EXHAUSTED') {
+        await accounting?.markQuotaSpent().catch(() => {})
+      }
+      throw error
+    }
   }
 
   private onRetry(context: CallContext): ((error: VendorError) => void) | undefined {

@@ -25,7 +25,7 @@ interface Page {
 export const dingTalkVendor: VendorDefinition<DingTalkSourceConfig> = {
   vendor: 'dingtalk',
   // workDateFrom and workDateTo "at most 7 days apart": read strictly as 7 days inclusive.
-  limits: { maxUsersPerCall: 50, maxDaysPerCall: 7 },
+  limits: { maxUsersPerCall: 50, maxDaysPerCall: 7, rowsPerPage: PAGE_SIZE },
   appIdentity: (config) => config.appKey,
   vendorCodeOf: (body) => (body as { errcode?: unknown }).errcode,
 
@@ -100,6 +100,7 @@ export const dingTalkVendor: VendorDefinition<DingTalkSourceConfig> = {
       // DingTalk does not report unknown users: they simply have no rows.
       invalidUserIds: [],
       unauthorizedUserIds: [],
+      rows: rows.length,
       warnings:
         outcome.daysOffMidnight > 0 ? [{ code: 'TIMEZONE_MISMATCH', count: outcome.daysOffMidnight }] : [],
     }
