@@ -174,6 +174,9 @@ const validity = new Map<string, boolean>()
 /** Whether Intl knows the IANA zone (case-insensitively, as Intl does). Offsets like '+08:00' are not zones. */
 export function isValidTimeZone(name: string): boolean {
   let valid = validity.get(name)
+  // Node 24's Intl also takes UTC offsets ("+08:00") as zones; an offset has no DST rules and no name, so a
+  // source's zone must be an IANA name.
+  if (valid === undefined && /^[+-]/.test(name)) valid = false
   if (valid === undefined) {
     try {
       zoneOf(name)

@@ -2,6 +2,7 @@
 // `sources`, in the contract's order; strict answers are built whole. Both carry the same days.
 import t from 'tap'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
+import { comparableAnswer } from '../helpers/answers.js'
 import { buildTestApp } from '../helpers/test-app.js'
 
 // Named out of order, more than one chunk of 50 per source, so that the order has to be made.
@@ -28,7 +29,8 @@ t.test(
     const strict = await app.inject({
       method: 'POST',
       url: '/attendance/results',
-      payload: { ...payload, strict: true },
+      // maxAge=0: fetched again, not read from the cache the first query filled.
+      payload: { ...payload, strict: true, maxAge: 0 },
     })
     t.equal(strict.statusCode, 200)
     t.ok(
@@ -36,10 +38,15 @@ t.test(
       'strict: built whole, schema order',
     )
     const whole = strict.json<AttendanceResponse>()
-    t.same(body.results, whole.results, 'the same days, in the same order')
     t.same(
-      body.sources.map(({ source, status, vendorCalls }) => ({ source, status, vendorCalls })),
-      whole.sources.map(({ source, status, vendorCalls }) => ({ source, status, vendorCalls })),
+      comparableAnswer(body).results,
+      comparableAnswer(whole).results,
+      'the same days, in the same order',
+    )
+    // Not vendorCalls: on a loaded machine a call the simulator refuses for rate is retried in one run only.
+    t.same(
+      body.sources.map(({ source, status, missing }) => ({ source, status, missing })),
+      whole.sources.map(({ source, status, missing }) => ({ source, status, missing })),
     )
   },
 )
@@ -54,5 +61,5 @@ t.test('GET streams the same answer as POST', async (t) => {
     payload: { from: '2024-05-06', to: '2024-05-08', users: users.split(',') },
   })
   t.equal(get.statusCode, 200)
-  t.equal(get.payload, post.payload)
+  t.same(comparableAnswer(post.json()), comparableAnswer(get.json()))
 })

@@ -2,6 +2,7 @@
 // runs a bounded number of queries at once with a bounded queue behind them (503 beyond it).
 import t from 'tap'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
+import { comparableAnswer } from '../helpers/answers.js'
 import { sourcesFor, startReplica, startSimulators, userList } from '../helpers/integration.js'
 import { buildTestApp, testConfig } from '../helpers/test-app.js'
 
@@ -54,7 +55,11 @@ t.test('a source runs maxConcurrentQueries at once, queues maxQueuedQueries, ref
   const answerA = a.json<AttendanceResponse>()
   t.equal(answerA.complete, true)
   t.ok(answerA.results.length > 0)
-  t.same(b.json<AttendanceResponse>().results, answerA.results, 'the queued query got the same answer')
+  t.same(
+    comparableAnswer(b.json<AttendanceResponse>()).results,
+    comparableAnswer(answerA).results,
+    'the queued query got the same answer',
+  )
   t.same(load(), { running: 0, queued: 0 }, 'every place was given back')
 
   const feishu = await app.inject(`/attendance/results?from=2024-05-06&to=2024-05-08&users=feishu:u1`)

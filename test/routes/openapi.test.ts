@@ -26,6 +26,7 @@ t.test('it validates as OpenAPI 3.1 and documents the contract', async (t) => {
   t.same(get.parameters.map((parameter: { name: string }) => parameter.name).sort(), [
     'from',
     'includeRaw',
+    'maxAge',
     'overtime',
     'strict',
     'to',

@@ -39,6 +39,7 @@ t.test('readyz with Redis, and with a Redis that does not answer', async (t) => 
   t.equal(degraded.statusCode, 503)
   t.same(degraded.json(), {
     status: 'degraded',
+    underPressure: false,
     store: { kind: 'redis', reachable: false, mode: 'local-fallback' },
     sources: 2,
   })

@@ -25,6 +25,9 @@ async function query(t: Test, script: Script, users: string[], overrides: { maxC
       appKey: 'scripted-key',
       appSecret: 'scripted-secret',
       rateLimitPerSecond: 1000,
+      // The tests ask for fixed dates of 2024; the cache would answer a repeated block.
+      retentionDays: 0,
+      cacheTtlSeconds: 0,
     }),
     ...overrides,
   }
