@@ -82,6 +82,10 @@ t.test(
     )
     t.equal((await app.inject('/readyz')).statusCode, 200)
     const again = await query()
-    t.same(again.response.json<AttendanceResponse>(), baseline, 'and queries answer as before')
+    t.same(
+      withoutFetchTimes(again.response.json<AttendanceResponse>()),
+      withoutFetchTimes(baseline),
+      'and queries answer as before',
+    )
   },
 )
