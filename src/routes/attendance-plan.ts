@@ -4,14 +4,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { parseQuery, type QueryInput } from '../attendance/parse-query.js'
-import { mayReadSource } from '../auth/api-keys.js'
-import { ForbiddenSourceError } from '../errors.js'
+import type { QueryInput } from '../attendance/parse-query.js'
 import { accessErrorResponses, apiKeySecurity, forbiddenSourceResponse } from '../schemas/access.js'
 import { AttendanceBody, AttendanceQuerystring } from '../schemas/attendance-query.js'
 import { Budget } from '../schemas/budget.js'
 import { Vendor } from '../schemas/day-result.js'
 import { ErrorResponse } from '../schemas/error.js'
+import { readableQuery } from './readable-query.js'
 
 const SourcePlan = Type.Object(
   {
@@ -52,14 +51,8 @@ const responses = {
 
 const planRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const plan = async (request: FastifyRequest, input: QueryInput) => {
-    const { config, queryService } = fastify
-    const query = parseQuery(input, {
-      maxRangeDays: config.maxRangeDays,
-      maxUsers: config.maxUsers,
-      sourceIds: queryService.sourceIds,
-    })
-    const forbidden = [...query.usersBySource.keys()].filter((id) => !mayReadSource(request.apiKey, id))
-    if (forbidden.length > 0) throw new ForbiddenSourceError(request.apiKey?.name ?? '', forbidden.join(', '))
+    const { queryService } = fastify
+    const query = readableQuery(fastify, request, input)
     const previews = await queryService.preview(query)
     return {
       from: query.from,

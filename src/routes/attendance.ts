@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { parseQuery, type QueryInput } from '../attendance/parse-query.js'
+import type { QueryInput } from '../attendance/parse-query.js'
 import { type Admission, SourcesBusyError } from '../attendance/query-service.js'
-import { mayReadSource } from '../auth/api-keys.js'
-import { ForbiddenSourceError, IncompleteResultError, SourcesAtCapacityError } from '../errors.js'
+import { IncompleteResultError, SourcesAtCapacityError } from '../errors.js'
 import { accessErrorResponses, apiKeySecurity, forbiddenSourceResponse } from '../schemas/access.js'
 import { AttendanceBody, AttendanceQuerystring, AttendanceResponse } from '../schemas/attendance-query.js'
 import { ErrorResponse } from '../schemas/error.js'
 import { attendanceExamples } from './attendance-examples.js'
 import { streamAnswer } from './attendance-stream.js'
+import { readableQuery } from './readable-query.js'
 
 function errorExample(statusCode: number, code: string, error: string, message: string) {
   return { statusCode, code, error, message }
@@ -80,13 +80,7 @@ const description = [
 const attendanceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const answer = async (request: FastifyRequest, reply: FastifyReply, input: QueryInput) => {
     const { config, queryService } = fastify
-    const query = parseQuery(input, {
-      maxRangeDays: config.maxRangeDays,
-      maxUsers: config.maxUsers,
-      sourceIds: queryService.sourceIds,
-    })
-    const forbidden = [...query.usersBySource.keys()].filter((id) => !mayReadSource(request.apiKey, id))
-    if (forbidden.length > 0) throw new ForbiddenSourceError(request.apiKey?.name ?? '', forbidden.join(', '))
+    const query = readableQuery(fastify, request, input)
     // A place at every source's gate before anything is sent, so that a full queue is still a 503.
     let admission: Admission
     try {

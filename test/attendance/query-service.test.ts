@@ -7,8 +7,8 @@ import type { Block, BlockResult, SourceAdapter } from '../../src/attendance/sou
 import { resolveSource } from '../../src/config/source-config.js'
 import type { DayResult } from '../../src/schemas/day-result.js'
 import { formatWorkDate } from '../../src/time/work-date.js'
+import { silentLog } from '../helpers/silent-log.js'
 
-const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, fatal() {}, child: () => silent }
 const settled = () => new Promise((resolve) => setImmediate(resolve))
 
 /** A source whose blocks the test releases one at a time. */
@@ -59,7 +59,7 @@ function query(service: QueryService, users: string[]) {
 const context = () => ({
   signal: new AbortController().signal,
   deadline: Date.now() + 60_000,
-  log: silent as never,
+  log: silentLog as never,
 })
 
 t.test('a later source that finishes first is held until the earlier one is written', async (t) => {

@@ -6,17 +6,7 @@ import { SourceFailure } from '../../src/attendance/source-failure.js'
 import { resolveSource } from '../../src/config/source-config.js'
 import type { DayResult } from '../../src/schemas/day-result.js'
 import { formatWorkDate, parseWorkDate } from '../../src/time/work-date.js'
-
-const silent = {
-  info() {},
-  warn() {},
-  error() {},
-  debug() {},
-  trace() {},
-  fatal() {},
-  child: () => silent,
-  level: 'silent',
-}
+import { silentLog } from '../helpers/silent-log.js'
 
 function day(userId: string, epochDay: number): DayResult {
   return {
@@ -69,7 +59,7 @@ t.test('chunks come out in user order, each sorted by userId then workDate', asy
     includeRaw: false,
     signal: new AbortController().signal,
     deadline: Date.now() + 10_000,
-    log: silent as never,
+    log: silentLog as never,
     unitCalls: 1,
     onDays: (days) => {
       emitted.push(days)
@@ -109,7 +99,7 @@ t.test('a failed block still lets its chunk (and the ones after it) out', async 
     includeRaw: false,
     signal: new AbortController().signal,
     deadline: Date.now() + 10_000,
-    log: silent as never,
+    log: silentLog as never,
     unitCalls: 1,
     onDays: (days) => {
       emitted.push(days)
@@ -132,7 +122,7 @@ const baseRun = (userIds: string[], from: number, to: number) => ({
   includeRaw: false,
   signal: new AbortController().signal,
   deadline: Date.now() + 10_000,
-  log: silent as never,
+  log: silentLog as never,
   unitCalls: 1,
 })
 

@@ -9,9 +9,8 @@ import { VendorError } from '../../../src/vendors/common/vendor-error.js'
 import { VendorHttp } from '../../../src/vendors/common/vendor-http.js'
 import { dingTalkVerdict } from '../../../src/vendors/dingtalk/dingtalk-verdict.js'
 import { type Script, startScriptedVendor } from '../../helpers/scripted-vendor.js'
+import { silentLog } from '../../helpers/silent-log.js'
 import { virtualTime } from './virtual-time.js'
-
-const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, fatal() {}, child: () => silent }
 
 async function caller(t: Test, script: Script) {
   const vendor = await startScriptedVendor(t, script)
@@ -22,7 +21,7 @@ async function caller(t: Test, script: Script) {
     baseUrl: vendor.url,
     requestTimeoutMs: 5000,
     maxSockets: 4,
-    log: silent as never,
+    log: silentLog as never,
     vendorCodeOf: (body) => (body as { errcode?: unknown }).errcode,
   })
   t.teardown(() => http.close())
