@@ -1,14 +1,19 @@
 // `npm run bench`: builds the service, runs every scenario against the simulators on loopback, and rewrites
 // bench/RESULTS.md. `npm run bench -- large-query memory` runs only those scenarios and prints their
-// sections without touching RESULTS.md.
+// sections without touching RESULTS.md; `npm run bench -- --update cache-lookup` runs only those and
+// replaces their sections and target rows in RESULTS.md, keeping the rest.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { ROOT } from './lib/processes.js'
 import type { BenchContext, ScenarioReport, TargetLine } from './lib/report.js'
 import { table } from './lib/report.js'
+import { mergeResults } from './lib/results-file.js'
 import { fixed } from './lib/stats.js'
+import { cacheCoalescing } from './scenarios/cache-coalescing.js'
+import { cacheLookup } from './scenarios/cache-lookup.js'
+import { cacheRepeat } from './scenarios/cache-repeat.js'
 import { largeQuery } from './scenarios/large-query.js'
 import { memoryAtScale } from './scenarios/memory.js'
 import { naiveBaseline } from './scenarios/naive.js'
@@ -22,7 +27,12 @@ const context: BenchContext = {
   workDir: mkdtempSync(join(os.tmpdir(), 'attendance-bench-')),
   progress: (message) => console.log(`[${elapsed()}] ${message}`),
 }
-const selected = process.argv.slice(2)
+const update = process.argv.includes('--update')
+const selected = process.argv.slice(2).filter((arg) => arg !== '--update')
+if (update && selected.length === 0) {
+  console.error('--update needs the names of the scenarios to rerun')
+  process.exit(2)
+}
 const wanted = (name: string) => selected.length === 0 || selected.includes(name)
 const loadAtStart = os.loadavg()
 
@@ -34,10 +44,12 @@ execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '
 
 const reports: ScenarioReport[] = []
 const failures: string[] = []
+const known = new Set<string>()
 async function scenario<T extends ScenarioReport>(
   name: string,
   run: () => Promise<T>,
 ): Promise<T | undefined> {
+  known.add(name)
   if (!wanted(name)) return undefined
   context.progress(`${name}: starting`)
   try {
@@ -59,16 +71,40 @@ await scenario('naive', () => naiveBaseline(context, large?.wallS))
 await scenario('overhead', () => overhead(context))
 await scenario('normalization', () => normalization(context))
 await scenario('memory', () => memoryAtScale(context))
+// The result cache: the coalescing scenario compares with the cold query of cache-repeat when it ran.
+const repeat = await scenario('cache-repeat', () => cacheRepeat(context))
+await scenario('cache-coalescing', () => cacheCoalescing(context, repeat?.coldCalls))
+await scenario('cache-lookup', () => cacheLookup(context))
+for (const name of selected.filter((name) => !known.has(name))) {
+  failures.push(`${name}: no such scenario (there are ${[...known].join(', ')})`)
+}
 
 const totalS = (performance.now() - started) / 1000
 const markdown = render(reports, failures, totalS)
+const resultsPath = join(ROOT, 'bench/RESULTS.md')
 if (selected.length === 0) {
-  writeFileSync(join(ROOT, 'bench/RESULTS.md'), markdown)
+  writeFileSync(resultsPath, markdown)
   context.progress(`wrote bench/RESULTS.md in ${elapsed()}`)
+} else if (update && failures.length === 0) {
+  const load = os.loadavg()
+  writeFileSync(
+    resultsPath,
+    mergeResults(readFileSync(resultsPath, 'utf8'), reports, targetRow, {
+      names: selected,
+      detail: `on ${new Date().toISOString()}, in ${fixed(totalS, 0)} s (build included), commit ${git(['rev-parse', 'HEAD'])}${dirty()}, load average (1 min) ${fixed(loadAtStart[0] ?? 0)} / ${fixed(load[0] ?? 0)}: ${reports.map((report) => `"${report.title}"`).join(', ')}. The other sections are from the full run above.`,
+    }),
+  )
+  console.log(markdown)
+  context.progress(`updated ${reports.length} sections of bench/RESULTS.md in ${elapsed()}`)
 } else {
   console.log(markdown)
+  if (update) context.progress('bench/RESULTS.md left as it was: a scenario failed')
 }
 process.exit(failures.length > 0 ? 1 : 0)
+
+function targetRow(line: TargetLine): string[] {
+  return [line.figure, line.value, line.target, line.met === null ? '' : line.met ? 'met' : '**not met**']
+}
 
 function render(reports: ScenarioReport[], failures: string[], totalS: number): string {
   const targets: TargetLine[] = reports.flatMap((report) => report.targets)
@@ -102,15 +138,7 @@ function render(reports: ScenarioReport[], failures: string[], totalS: number): 
     '',
     '## Targets',
     '',
-    table(
-      ['figure', 'measured', 'target', ''],
-      targets.map((line) => [
-        line.figure,
-        line.value,
-        line.target,
-        line.met === null ? '' : line.met ? 'met' : '**not met**',
-      ]),
-    ),
+    table(['figure', 'measured', 'target', ''], targets.map(targetRow)),
     ...(failures.length > 0
       ? [
           '',
