@@ -2,6 +2,7 @@
 // vendor calls it cost counted at the simulators (data and token calls apart), and the cache's own counts
 // from the answer's reports.
 
+import type { Redis } from 'ioredis'
 import type { ServiceProcess, SimulatorsProcess } from './processes.js'
 import { postQuery } from './query.js'
 import { eventLoopLagMaxMs, storeOutages } from './service-health.js'
@@ -105,4 +106,16 @@ export async function cachedRun(
     lagMaxMs,
     storeOutages: storeOutages(service.logPath, since),
   }
+}
+
+/** Deletes the keys matching `pattern` (SCAN, not KEYS: the Redis is shared); returns how many. */
+export async function deleteMatching(redis: Redis, pattern: string): Promise<number> {
+  let deleted = 0
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000)
+    cursor = next
+    if (keys.length > 0) deleted += await redis.del(...keys)
+  } while (cursor !== '0')
+  return deleted
 }

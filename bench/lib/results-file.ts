@@ -39,9 +39,14 @@ export function mergeResults(
     else sections.push(section)
   }
 
-  // One line per set of scenarios rerun: the latest.
+  // A line per update whose sections are still in the file: one that reran only scenarios rerun now goes.
   const mark = `${UPDATE_MARK} ${update.names.join(' ')}\``
-  const head = parsed.head.filter((line) => !line.startsWith(mark))
+  const rerun = new Set(update.names)
+  const head = parsed.head.filter((line) => {
+    if (!line.startsWith(UPDATE_MARK)) return true
+    const names = line.slice(UPDATE_MARK.length).split('`')[0]?.trim().split(/\s+/) ?? []
+    return !names.every((name) => rerun.has(name))
+  })
   while (head.at(-1) === '') head.pop()
   return [
     ...head,

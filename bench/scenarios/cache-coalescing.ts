@@ -9,6 +9,7 @@ import {
   cachedRun,
   callCounts,
   callsBetween,
+  deleteMatching,
   totalCalls,
 } from '../lib/cache-queries.js'
 import { dingTalkMinimumCalls, expectedDays, feishuMinimumCalls } from '../lib/plan-minimum.js'
@@ -20,7 +21,6 @@ import { cachedSourcesEnv, freshPrefix, redisUrl } from '../lib/service-env.js'
 import { configure, counters } from '../lib/simulator-admin.js'
 import { fixed } from '../lib/stats.js'
 import { AT_THE_LIMITS, DINGTALK_USERS, FEISHU_USERS, FROM, TO, VENDOR_LIMIT } from '../lib/workload.js'
-import { deleteMatching } from './cache-repeat.js'
 
 const REPLICAS = 2
 

@@ -3,7 +3,13 @@
 // one day). The incremental runs reuse the cache the cold run filled, so the scenario pays one cold query.
 
 import { Redis } from 'ioredis'
-import { type CachedRun, type CallCounts, cachedRun, totalCalls } from '../lib/cache-queries.js'
+import {
+  type CachedRun,
+  type CallCounts,
+  cachedRun,
+  deleteMatching,
+  totalCalls,
+} from '../lib/cache-queries.js'
 import { dingTalkMinimumCalls, expectedDays, feishuMinimumCalls } from '../lib/plan-minimum.js'
 import { startService, startSimulators } from '../lib/processes.js'
 import { warmUp } from '../lib/query.js'
@@ -153,7 +159,7 @@ export async function cacheRepeat(context: BenchContext): Promise<CacheRepeatRep
           "longest event-loop stall in the service, ms (prom-client's maximum)",
           fixed(cold.lagMaxMs, 0),
           warm.map((run) => fixed(run.lagMaxMs, 0)).join(', '),
-          'a stall past 1,000 ms times out Redis commands',
+          'a Redis command in flight waits this long; past 1,000 ms it times out',
         ],
         [
           'Redis taken for away by the service (breaker openings, seconds open)',
@@ -254,7 +260,7 @@ function repeatNotes(cold: CachedRun, warm: CachedRun[], ratio: number): string[
     const outages = [cold, ...warm].filter((run) => run.storeOutages.count > 0)
     notes.push(
       outages.length > 0
-        ? `- **${withCalls.length} of ${warm.length} warm runs called the vendors.** The service took Redis for away ${outages.map((run) => `${run.storeOutages.count}× for ${fixed(run.storeOutages.totalMs / 1000, 1)} s`).join(', ')} (in the cold run: ${cold.storeOutages.count}×), with its event loop stalled up to ${fixed(Math.max(...outages.map((run) => run.lagMaxMs)), 0)} ms: a store command that waits past its 1 s timeout opens the circuit breaker (ResilientStore) for at least 5 s, and while it is open cache writes and lookups go to the process's memory. Entries written in that window are not in Redis, and a lookup in that window finds nothing, so those user-days were fetched again (data calls, and a token fetch when the token lived in Redis). The stalls are the service's own synchronous work, which the codec makes long: a lookup decodes (base64, inflate, JSON.parse) every entry of a 500-user unit in one go, and a block's entries are deflated in one go before they are written (see the CPU table of the lookup scenario); on this oversubscribed machine that holds the loop past the timeout.`
+        ? `- **${withCalls.length} of ${warm.length} warm runs called the vendors.** The service took Redis for away ${outages.map((run) => `${run.storeOutages.count}× for ${fixed(run.storeOutages.totalMs / 1000, 1)} s`).join(', ')} (in the cold run: ${cold.storeOutages.count}×), with its event loop stalled up to ${fixed(Math.max(...outages.map((run) => run.lagMaxMs)), 0)} ms: a store command that waits past its 1 s timeout (behind the service's own synchronous work, or a shared Redis slowed by the machine's load) opens the circuit breaker (ResilientStore) for at least 5 s, and while it is open cache writes and lookups go to the process's memory. Entries written in that window are not in Redis, and a lookup in that window finds nothing, so those user-days were fetched again (data calls, and a token fetch when the token lived in Redis). The codec makes the service's synchronous stretches long: a lookup decodes (base64, inflate, JSON.parse) every entry of a 500-user unit in one go, and a block's entries are deflated in one go before they are written (see the lookup scenario).`
         : `- **${withCalls.length} of ${warm.length} warm runs called the vendors**, with no breaker opening in the service's log: cache entries were missing for another reason (see the runs' hits and misses above).`,
     )
   }
@@ -274,16 +280,4 @@ function outage(run: CachedRun): string {
 
 function health(run: CachedRun): string {
   return `${run.bySource}; ${run.outcome}; event loop stalled up to ${fixed(run.lagMaxMs, 0)} ms; Redis taken for away ${run.storeOutages.count}× (${fixed(run.storeOutages.totalMs / 1000, 1)} s)`
-}
-
-/** Deletes the keys matching `pattern` (SCAN, not KEYS: the Redis is shared); returns how many. */
-export async function deleteMatching(redis: Redis, pattern: string): Promise<number> {
-  let deleted = 0
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000)
-    cursor = next
-    if (keys.length > 0) deleted += await redis.del(...keys)
-  } while (cursor !== '0')
-  return deleted
 }
