@@ -266,17 +266,25 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
    */
   const runBlock = async (block: Block, unit: Unit) => {
     if (!cache || maxAgeMs <= 0) return fetchBlock(block, unit)
+    // Whether another query has put every entry of the block in the cache since this one planned it.
+    const takeFromCache = async () => {
+      const found = await cache.lookup(block.userIds, block.from, block.to, lookupOptions)
+      if (found.size < block.userIds.length * (block.to - block.from + 1)) return false
+      for (const [key, entry] of found) {
+        if (!unit.cached.has(key)) hits++
+        unit.cached.set(key, entry)
+      }
+      return true
+    }
     let lease = await cache.lease(block, run.overtime, signal)
     if (lease.kind === 'waited') {
-      const found = await cache.lookup(block.userIds, block.from, block.to, lookupOptions)
-      if (found.size === block.userIds.length * (block.to - block.from + 1)) {
-        for (const [key, entry] of found) {
-          if (!unit.cached.has(key)) hits++
-          unit.cached.set(key, entry)
-        }
-        return
-      }
+      if (await takeFromCache()) return
       lease = await cache.lease(block, run.overtime, signal)
+    }
+    // Owner now, but another replica may have fetched and released the block in the meantime.
+    if (lease.kind === 'owner' && (await takeFromCache())) {
+      await lease.release()
+      return
     }
     try {
       await fetchBlock(block, unit)

@@ -1,19 +1,17 @@
 // The text of one cache entry: "<generation>|<payload>". The generation stays in plain digits so that the
-// store can compare it without decoding (see PUT_ENTRIES_IF_NEWER); the payload is the day as JSON, deflated
-// when that makes it smaller (DayResults with raw rows shrink to about a third, see bench/RESULTS.md).
-import { deflateRawSync, inflateRawSync } from 'node:zlib'
+// store can compare it without decoding (see PUT_ENTRIES_IF_NEWER); the payload is the day as JSON.
+//
+// Not compressed: deflate + base64 halved the bytes (794 against 1,539 B an entry with raw rows) but made
+// lookups 2.3-2.9× slower and writes 2-3× slower (bench/RESULTS.md, cache-lookup), and decoding a unit of
+// 500 users held the event loop for about a second. Payloads written deflated ("z:…") are still read.
+import { inflateRawSync } from 'node:zlib'
 import type { CachedDay } from '../attendance/day-cache.js'
 import type { DayResult } from '../schemas/day-result.js'
 
 const DEFLATED = 'z:'
-/** Below this many bytes deflating saves little and costs a call. */
-const DEFLATE_FROM = 256
 
 export function encodeEntry(entry: CachedDay, generation: number): string {
-  const json = JSON.stringify({ at: entry.fetchedAt, day: entry.day })
-  const payload =
-    json.length >= DEFLATE_FROM ? `${DEFLATED}${deflateRawSync(json, { level: 6 }).toString('base64')}` : json
-  return `${generation}|${payload}`
+  return `${generation}|${JSON.stringify({ at: entry.fetchedAt, day: entry.day })}`
 }
 
 /** The entry, or undefined when the text is not one (another shape, damaged): then it counts as a miss. */

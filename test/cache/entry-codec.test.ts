@@ -1,0 +1,33 @@
+// Cache entries: "<generation>|<json>", read back whole; a damaged or foreign text is a miss, not an error;
+// entries an earlier release wrote deflated ("z:…") are still read.
+import { deflateRawSync } from 'node:zlib'
+import t from 'tap'
+import { decodeEntry, encodeEntry } from '../../src/cache/entry-codec.js'
+
+const day = {
+  source: 'feishu',
+  vendor: 'feishu' as const,
+  userId: 'u1',
+  employeeName: '张三',
+  workDate: '2024-05-06',
+  timezone: 'Asia/Shanghai',
+  groupId: '6',
+  shiftId: '7',
+  segments: [],
+  raw: [{ day: 20240506 }],
+}
+
+t.test('an entry reads back as written, the generation in plain digits first', async (t) => {
+  const text = encodeEntry({ day, fetchedAt: 1_700_000_000_000 }, 1_700_000_000_123)
+  t.match(text, /^1700000000123\|\{/)
+  t.same(decodeEntry(text), { day, fetchedAt: 1_700_000_000_000 })
+  t.same(decodeEntry(encodeEntry({ day: null, fetchedAt: 5 }, 6)), { day: null, fetchedAt: 5 }, 'no day')
+})
+
+t.test('a deflated payload of an earlier release is read; damage is a miss', async (t) => {
+  const json = JSON.stringify({ at: 7, day })
+  t.same(decodeEntry(`8|z:${deflateRawSync(json).toString('base64')}`), { day, fetchedAt: 7 })
+  for (const text of ['no bar', '1|{not json', '1|{"at":"x","day":null}', '1|z:@@@', '1|{"at":1,"day":3}']) {
+    t.equal(decodeEntry(text), undefined, JSON.stringify(text))
+  }
+})
