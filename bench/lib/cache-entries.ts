@@ -124,7 +124,7 @@ export const JSON_ENCODING: Encoding = {
 }
 
 export const CODEC_ENCODING: Encoding = {
-  name: 'deflate + base64 (the codec today)',
+  name: 'the service codec (plain JSON since 6c18b34)',
   binary: false,
   encode: (entry, generation) => encodeEntry(entry, generation),
   decode: (value) => decodeEntry(String(value)),
