@@ -18,6 +18,7 @@ import rateLimit from './plugins/rate-limit.js'
 import securityHeaders from './plugins/security-headers.js'
 import store from './plugins/store.js'
 import swagger from './plugins/swagger.js'
+import tempFiles from './plugins/temp-files.js'
 import attendanceRoutes from './routes/attendance.js'
 import planRoutes from './routes/attendance-plan.js'
 import operationsRoutes from './routes/operations.js'
@@ -88,6 +89,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(loadShedding)
   await app.register(securityHeaders)
   await app.register(store)
+  await app.register(tempFiles)
   await app.register(metrics)
   await app.register(queryService, { redactor })
   await app.register(auth)

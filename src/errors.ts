@@ -38,7 +38,7 @@ export const UnknownSourceError = createError<[string, string]>(
 )
 export const IncompleteResultError = createError<[string]>(
   'ATT_INCOMPLETE_RESULT',
-  'the result is not complete and strict=true: %s',
+  'the result is not complete: %s',
   502,
 )
 export const UnauthorizedError = createError<[string]>('ATT_UNAUTHORIZED', '%s', 401)
@@ -61,4 +61,9 @@ export const OverloadedError = createError<[string, number]>(
   'ATT_OVERLOADED',
   'the service is overloaded (%s); retry in %d s',
   503,
+)
+export const NotAcceptableError = createError<[string, string]>(
+  'ATT_NOT_ACCEPTABLE',
+  'cannot answer in any type of Accept "%s"; this route serves %s (or pass format=)',
+  406,
 )

@@ -1,7 +1,8 @@
 // The answer of /attendance/results written as it completes, so that a query of thousands of users never
-// holds the whole answer in memory: `{"from","to","results":[` first, then each chunk of users' days as
-// soon as it is complete and its turn has come (the order is the contract's), and `],"complete","sources"}`
-// once every source is done. Days and reports go through the same schema serializers as a whole answer.
+// holds the whole answer in memory: the format's start (JSON: `{"from","to","results":[`), then each chunk
+// of users' days as soon as it is complete and its turn has come (the order is the contract's), and the
+// format's end (JSON: `],"complete","sources"}`; NDJSON: the summary line) once every source is done.
+// Days and reports go through the same schema serializers as a whole answer.
 //
 // Backpressure: when the client (or a proxy) reads slower than the vendors answer, `push()` says so and
 // the write waits until the stream asks for more; the query's workers take no new block meanwhile. What
@@ -11,6 +12,7 @@ import type { FastifyReply } from 'fastify'
 import { type TSchema, Type } from 'typebox'
 import type { AttendanceQuery } from '../attendance/parse-query.js'
 import type { Admission, QueryContext, QueryService } from '../attendance/query-service.js'
+import { textFraming } from '../formats/text-framing.js'
 import { DayResult } from '../schemas/day-result.js'
 import { SourceReport } from '../schemas/source-report.js'
 
@@ -26,10 +28,14 @@ export function streamAnswer(
   query: AttendanceQuery,
   context: QueryContext,
   admission: Admission,
+  format: 'json' | 'ndjson',
 ): Readable {
   // Compiled once per route and cached by Fastify: the same serializer the whole answer would use.
-  const serializeDay = serializer(reply, DayResult)
-  const serializeSources = serializer(reply, SourceReports)
+  const framing = textFraming(format, {
+    from: query.from,
+    to: query.to,
+    serializers: { day: serializer(reply, DayResult), sources: serializer(reply, SourceReports) },
+  })
   // One promise for every writer that found the buffer full, resolved when the stream asks for more (or is
   // gone: nobody will read, and the vendor calls stop anyway).
   let waiting: { promise: Promise<void>; resolve: () => void } | undefined
@@ -50,29 +56,29 @@ export function streamAnswer(
     }
     return waiting.promise
   }
-  stream.push(`{"from":${JSON.stringify(query.from)},"to":${JSON.stringify(query.to)},"results":[`)
+  if (framing.start !== '') stream.push(framing.start)
   let separator = ''
   void queryService
     .execute(
       query,
       context,
       {
-        encode: (days) => days.map((day) => serializeDay(day)).join(','),
+        encode: (days) => framing.encode(days),
         sizeOf: (text) => text.length,
         maxHeldBytes: MAX_HELD_BYTES,
         write: (text) => {
           if (text === '' || stream.destroyed) return
           const more = stream.push(separator + text)
-          separator = ','
+          separator = framing.separator
           return more ? undefined : drained()
         },
       },
       admission,
     )
     .then(
-      ({ complete, sources }) => {
+      (summary) => {
         if (stream.destroyed) return
-        stream.push(`],"complete":${complete},"sources":${serializeSources(sources)}}`)
+        stream.push(framing.end(summary))
         stream.push(null)
       },
       // Only a bug gets here (vendor failures are in the reports): the status is sent, so cut the answer

@@ -1,13 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
 import type { QueryInput } from '../attendance/parse-query.js'
 import { type Admission, SourcesBusyError } from '../attendance/query-service.js'
 import { IncompleteResultError, SourcesAtCapacityError } from '../errors.js'
+import { chooseFormat, MEDIA_TYPES } from '../formats/media-types.js'
 import { accessErrorResponses, apiKeySecurity, forbiddenSourceResponse } from '../schemas/access.js'
 import { AttendanceBody, AttendanceQuerystring, AttendanceResponse } from '../schemas/attendance-query.js'
 import { ErrorResponse } from '../schemas/error.js'
+import type { Format } from '../schemas/format.js'
 import { attendanceExamples } from './attendance-examples.js'
 import { streamAnswer } from './attendance-stream.js'
+import { incompleteReason, sendFileAnswer } from './file-answer.js'
 import { readableQuery } from './readable-query.js'
 
 function errorExample(statusCode: number, code: string, error: string, message: string) {
@@ -19,6 +23,18 @@ const errorResponses = {
     ...ErrorResponse,
     description:
       'Invalid input: bad or impossible date, reversed or too long range, unknown source, malformed user, too many users, wrong types.',
+  },
+  406: {
+    ...ErrorResponse,
+    description: 'The Accept header names no type this route serves (and no `format` was given).',
+    examples: [
+      errorExample(
+        406,
+        'ATT_NOT_ACCEPTABLE',
+        'Not Acceptable',
+        'cannot answer in any type of Accept "text/html"; this route serves application/json, application/x-ndjson, text/csv, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (or pass format=)',
+      ),
+    ],
   },
   413: {
     ...ErrorResponse,
@@ -36,13 +52,14 @@ const errorResponses = {
   },
   502: {
     ...ErrorResponse,
-    description: 'Only with `strict=true`: the result is not complete.',
+    description:
+      'The result is not complete, with `strict=true`, or for a CSV or XLSX answer (which has no place to say so: use an export job for a file that may be partial).',
     examples: [
       errorExample(
         502,
         'ATT_INCOMPLETE_RESULT',
         'Bad Gateway',
-        'the result is not complete and strict=true: sources not ok: dingtalk',
+        'the result is not complete: sources not ok: dingtalk (strict=true)',
       ),
     ],
   },
@@ -63,6 +80,34 @@ const errorResponses = {
   ...forbiddenSourceResponse,
 }
 
+/** The 200 answer in each format the route serves (the JSON one is validated and serialized by Fastify). */
+function answerContent(json: typeof AttendanceResponse, example?: unknown) {
+  return {
+    description: 'The answer, in the format `format` or the Accept header chose.',
+    content: {
+      'application/json': example === undefined ? { schema: json } : { schema: json, example },
+      'application/x-ndjson': {
+        schema: Type.String({
+          description:
+            'One DayResult (JSON) per line in the answer\'s order; the last line is `{"type":"summary","complete":…,"sources":[…]}`. A stream without that line was cut short.',
+        }),
+      },
+      'text/csv': {
+        schema: Type.String({
+          description:
+            'RFC 4180 CSV, one row per segment (see the README for the columns). Sent only when complete.',
+        }),
+      },
+      [MEDIA_TYPES.xlsx]: {
+        schema: Type.String({
+          format: 'binary',
+          description: 'A workbook with sheets `Days` and `Sources`. Sent only when complete.',
+        }),
+      },
+    },
+  }
+}
+
 /** What a refused query is told to wait: a queued query at the vendors' rates takes seconds, not minutes. */
 const BUSY_RETRY_AFTER_SECONDS = 5
 
@@ -78,8 +123,13 @@ const description = [
 ].join(' ')
 
 const attendanceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const answer = async (request: FastifyRequest, reply: FastifyReply, input: QueryInput) => {
+  const answer = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    input: QueryInput & { format?: Format; bom?: boolean },
+  ) => {
     const { config, queryService } = fastify
+    const format = chooseFormat(input.format, request.headers.accept)
     const query = readableQuery(fastify, request, input)
     // A place at every source's gate before anything is sent, so that a full queue is still a 503.
     let admission: Admission
@@ -97,19 +147,22 @@ const attendanceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     })
     const signal = AbortSignal.any([clientGone.signal, AbortSignal.timeout(config.queryTimeoutMs)])
     const context = { signal, deadline: Date.now() + config.queryTimeoutMs, log: request.log }
-    // Streamed, unless strict: its status depends on the whole answer, so that one is built first.
-    if (!query.strict) {
+    // JSON and NDJSON are streamed, unless strict: the status then depends on the whole answer. CSV and
+    // XLSX have no place for `complete`, so they are sent only when complete, as with strict.
+    if ((format === 'json' || format === 'ndjson') && !query.strict) {
       return reply
-        .type('application/json; charset=utf-8')
-        .send(streamAnswer(reply, queryService, query, context, admission))
+        .type(MEDIA_TYPES[format])
+        .send(streamAnswer(reply, queryService, query, context, admission, format))
+    }
+    if (format !== 'json') {
+      return sendFileAnswer(fastify, reply, query, context, admission, {
+        format,
+        bom: input.bom ?? false,
+        reason: query.strict ? 'strict=true' : `a ${format.toUpperCase()} answer is sent only when complete`,
+      })
     }
     const result = await queryService.run(query, context, admission)
-    if (!result.complete) {
-      const failing = result.sources.filter((source) => source.status !== 'ok').map((source) => source.source)
-      throw new IncompleteResultError(
-        failing.length ? `sources not ok: ${failing.join(', ')}` : 'some users were invalid or unauthorized',
-      )
-    }
+    if (!result.complete) throw new IncompleteResultError(`${incompleteReason(result.sources)} (strict=true)`)
     return result
   }
 
@@ -124,7 +177,7 @@ const attendanceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         description,
         querystring: AttendanceQuerystring,
         response: {
-          200: { ...AttendanceResponse, examples: [attendanceExamples.response] },
+          200: answerContent(AttendanceResponse, attendanceExamples.response),
           ...errorResponses,
         },
       },
@@ -142,7 +195,7 @@ const attendanceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         security: apiKeySecurity,
         description: `${description}\n\nPOST is a query here, not a create: it changes nothing and gives exactly the answer GET gives for the same fields. Use it when the user list is too long for a URL.`,
         body: { ...AttendanceBody, examples: [attendanceExamples.body] },
-        response: { 200: AttendanceResponse, ...errorResponses },
+        response: { 200: answerContent(AttendanceResponse), ...errorResponses },
       },
     },
     (request, reply) => answer(request, reply, request.body),

@@ -2,6 +2,7 @@
 // body; both describe the same query and give the same answer.
 import { type Static, Type } from 'typebox'
 import { DayResult } from './day-result.js'
+import { BomField, FormatField } from './format.js'
 import { SourceReport } from './source-report.js'
 
 // A user id as both vendors issue them; anything else is refused before a vendor is called.
@@ -30,6 +31,8 @@ const flags = {
       examples: [3600],
     }),
   ),
+  format: Type.Optional(FormatField),
+  bom: Type.Optional(BomField),
 }
 
 const range = {

@@ -24,6 +24,8 @@ t.test('it validates as OpenAPI 3.1 and documents the contract', async (t) => {
   const post = document.paths['/attendance/results'].post
   t.ok(get && post)
   t.same(get.parameters.map((parameter: { name: string }) => parameter.name).sort(), [
+    'bom',
+    'format',
     'from',
     'includeRaw',
     'maxAge',
@@ -33,7 +35,28 @@ t.test('it validates as OpenAPI 3.1 and documents the contract', async (t) => {
     'users',
   ])
   t.match(post.description, /a query here, not a create/)
-  t.same(Object.keys(get.responses).sort(), ['200', '400', '401', '403', '413', '415', '429', '502', '503'])
+  t.same(Object.keys(get.responses).sort(), [
+    '200',
+    '400',
+    '401',
+    '403',
+    '406',
+    '413',
+    '415',
+    '429',
+    '502',
+    '503',
+  ])
+  t.same(
+    Object.keys(get.responses['200'].content).sort(),
+    [
+      'application/json',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      'application/x-ndjson',
+      'text/csv',
+    ],
+    'the answer is documented in each format',
+  )
   const ok = get.responses['200'].content['application/json']
   t.match(ok.example, { complete: true, results: Array }, 'the answer has an example')
   t.match(post.requestBody.content['application/json'].example, { users: Array }, 'the body has an example')

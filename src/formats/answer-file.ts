@@ -1,0 +1,152 @@
+// A whole answer written to a file in any format, for the synchronous CSV/XLSX answers (sent only once
+// complete) and for export jobs. The query's days come in through `output` (QueryService.execute's
+// ResultOutput) in the answer's order; a full disk buffer makes the query's workers wait, as a slow client
+// does for the streamed answer. Size and SHA-256 are counted on the way, so the file is read only once.
+import { createHash } from 'node:crypto'
+import { once } from 'node:events'
+import { createWriteStream } from 'node:fs'
+import { Transform, type TransformCallback } from 'node:stream'
+import { finished } from 'node:stream/promises'
+import type { ResultOutput } from '../attendance/query-service.js'
+import type { DayResult } from '../schemas/day-result.js'
+import type { Format } from '../schemas/format.js'
+import { type AnswerSummary, textFraming } from './text-framing.js'
+import { XlsxAnswer } from './xlsx-workbook.js'
+
+export interface AnswerFileOptions {
+  format: Format
+  from: string
+  to: string
+  bom?: boolean
+  /** Past this many bytes the file stops growing and `onTooLarge` is called once (the caller aborts). */
+  maxBytes?: number
+  onTooLarge?: () => void
+}
+
+export interface WrittenFile {
+  bytes: number
+  sha256: string
+}
+
+export interface AnswerFile {
+  readonly output: ResultOutput<unknown>
+  /** Days written so far. */
+  readonly days: number
+  readonly tooLarge: boolean
+  /** Writes the end of the answer and closes the file. */
+  finish(summary: AnswerSummary): Promise<WrittenFile>
+  /** Stops writing and closes the file (the caller removes it). */
+  destroy(): Promise<void>
+}
+
+/** Encoded days of a source waiting for its turn, at most (as for the streamed answer). */
+const MAX_HELD_BYTES = 16 * 1024 * 1024
+/** A rough size of a day held as objects (XLSX), to bound what waits for its turn. */
+const HELD_DAY_BYTES = 1024
+
+class CountingHash extends Transform {
+  bytes = 0
+  private readonly hash = createHash('sha256')
+  constructor(
+    private readonly maxBytes: number,
+    private readonly onTooLarge: () => void,
+  ) {
+    super()
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length
+    if (this.bytes > this.maxBytes) {
+      this.onTooLarge()
+      done()
+      return
+    }
+    this.hash.update(chunk)
+    done(null, chunk)
+  }
+  digest(): string {
+    return this.hash.digest('hex')
+  }
+}
+
+export function openAnswerFile(path: string, options: AnswerFileOptions): AnswerFile {
+  const file = createWriteStream(path)
+  let tooLarge = false
+  const counter = new CountingHash(options.maxBytes ?? Number.POSITIVE_INFINITY, () => {
+    if (tooLarge) return
+    tooLarge = true
+    options.onTooLarge?.()
+  })
+  counter.pipe(file)
+  let days = 0
+  // The counter's buffer is full: the next block waits until the file has taken it.
+  const waitIfFull = (): Promise<void> | undefined =>
+    counter.writableNeedDrain ? once(counter, 'drain').then(() => undefined) : undefined
+  const closed = async (): Promise<void> => {
+    await finished(file)
+  }
+  const destroy = async (): Promise<void> => {
+    counter.unpipe(file)
+    counter.destroy()
+    file.destroy()
+    await finished(file).catch(() => {})
+  }
+
+  if (options.format === 'xlsx') {
+    const workbook = new XlsxAnswer(counter)
+    return {
+      output: {
+        encode: (chunk: DayResult[]) => chunk,
+        sizeOf: (chunk: DayResult[]) => chunk.length * HELD_DAY_BYTES,
+        maxHeldBytes: MAX_HELD_BYTES,
+        write: (chunk: DayResult[]) => {
+          if (tooLarge) return
+          days += chunk.length
+          workbook.addDays(chunk)
+          return waitIfFull()
+        },
+      } as ResultOutput<unknown>,
+      get days() {
+        return days
+      },
+      get tooLarge() {
+        return tooLarge
+      },
+      async finish(summary) {
+        await workbook.finish({ from: options.from, to: options.to, ...summary })
+        await closed()
+        return { bytes: counter.bytes, sha256: counter.digest() }
+      },
+      destroy,
+    }
+  }
+
+  const framing = textFraming(options.format, options)
+  let separator = ''
+  counter.write(framing.start)
+  return {
+    output: {
+      encode: (chunk: DayResult[]) => ({ text: framing.encode(chunk), count: chunk.length }),
+      sizeOf: (encoded: { text: string }) => encoded.text.length,
+      maxHeldBytes: MAX_HELD_BYTES,
+      write: (encoded: { text: string; count: number }) => {
+        days += encoded.count
+        if (encoded.text === '' || tooLarge) return
+        counter.write(separator + encoded.text)
+        separator = framing.separator
+        return waitIfFull()
+      },
+    } as ResultOutput<unknown>,
+    get days() {
+      return days
+    },
+    get tooLarge() {
+      return tooLarge
+    },
+    async finish(summary) {
+      counter.end(framing.end(summary))
+      await closed()
+      return { bytes: counter.bytes, sha256: counter.digest() }
+    },
+    destroy,
+  }
+}

@@ -1,0 +1,68 @@
+// A synchronous answer that has no place for `complete` (CSV, XLSX; NDJSON with strict=true): written to a
+// temporary file, and sent only when the result is complete; otherwise 502 ATT_INCOMPLETE_RESULT naming
+// the failing sources. The file is removed in every case: sent, client gone, failure, shutdown.
+import { createReadStream } from 'node:fs'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { AttendanceQuery } from '../attendance/parse-query.js'
+import type { Admission, QueryContext } from '../attendance/query-service.js'
+import { IncompleteResultError } from '../errors.js'
+import { openAnswerFile } from '../formats/answer-file.js'
+import { FILE_EXTENSIONS, MEDIA_TYPES } from '../formats/media-types.js'
+import type { Format } from '../schemas/format.js'
+import type { SourceReport } from '../schemas/source-report.js'
+
+/** What an incomplete answer lacks, in words: the failing sources, else the refused users. */
+export function incompleteReason(sources: readonly SourceReport[]): string {
+  const failing = sources.filter((source) => source.status !== 'ok').map((source) => source.source)
+  return failing.length ? `sources not ok: ${failing.join(', ')}` : 'some users were invalid or unauthorized'
+}
+
+/** `attendance_2024-05-01_2024-05-31.csv` */
+export function answerFileName(from: string, to: string, format: Format): string {
+  return `attendance_${from}_${to}.${FILE_EXTENSIONS[format]}`
+}
+
+export async function sendFileAnswer(
+  fastify: FastifyInstance,
+  reply: FastifyReply,
+  query: AttendanceQuery,
+  context: QueryContext,
+  admission: Admission,
+  options: { format: Format; bom: boolean; reason: string },
+): Promise<FastifyReply> {
+  const { tempFiles, queryService } = fastify
+  const path = tempFiles.create(FILE_EXTENSIONS[options.format])
+  const file = openAnswerFile(path, {
+    format: options.format,
+    from: query.from,
+    to: query.to,
+    bom: options.bom,
+  })
+  let sending = false
+  try {
+    const summary = await queryService.execute(query, context, file.output, admission)
+    if (!summary.complete) {
+      throw new IncompleteResultError(`${incompleteReason(summary.sources)} (${options.reason})`)
+    }
+    const written = await file.finish(summary)
+    const body = createReadStream(path)
+    // Removed once the answer is out or the client has gone, whichever comes first.
+    const removeFile = () => void tempFiles.remove(path)
+    reply.raw.once('close', removeFile)
+    body.once('error', removeFile)
+    sending = true
+    return reply
+      .type(MEDIA_TYPES[options.format])
+      .header('content-length', String(written.bytes))
+      .header(
+        'content-disposition',
+        `attachment; filename="${answerFileName(query.from, query.to, options.format)}"`,
+      )
+      .send(body)
+  } finally {
+    if (!sending) {
+      await file.destroy()
+      await tempFiles.remove(path)
+    }
+  }
+}

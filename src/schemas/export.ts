@@ -1,0 +1,98 @@
+// An export job as the API shows it: what was asked, how far it is, and the file once there is one.
+import { type Static, Type } from 'typebox'
+import { AttendanceBody } from './attendance-query.js'
+import { FormatField } from './format.js'
+import { SourceReport } from './source-report.js'
+
+export const EXPORT_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const
+export type ExportStatusName = (typeof EXPORT_STATUSES)[number]
+
+export const ExportRequest = Type.Object(
+  { ...AttendanceBody.properties },
+  {
+    additionalProperties: false,
+    title: 'ExportRequest',
+    description: 'The fields of `POST /attendance/results`, `format` and `bom` included.',
+  },
+)
+export type ExportRequest = Static<typeof ExportRequest>
+
+export const ExportFile = Type.Object(
+  {
+    name: Type.String({
+      description: 'The file name sent in `Content-Disposition`.',
+      examples: ['attendance_2024-05-01_2024-05-31.xlsx'],
+    }),
+    bytes: Type.Integer({ minimum: 0, description: 'Size of the file.' }),
+    sha256: Type.String({ description: 'SHA-256 of the file, hex: check the download against it.' }),
+    expiresAt: Type.String({
+      format: 'date-time',
+      description: 'When the file is deleted (`EXPORT_TTL_SECONDS` after it was written); then 410.',
+    }),
+  },
+  { title: 'ExportFile' },
+)
+export type ExportFile = Static<typeof ExportFile>
+
+export const ExportError = Type.Object(
+  {
+    code: Type.String({
+      description:
+        '`EXPORT_FAILED` (the job broke: the message says why), `EXPORT_FILE_TOO_LARGE` (past `EXPORT_MAX_FILE_BYTES`), `EXPORT_STOPPED` (every replica that ran it stopped before it finished), `EXPORT_INVALID` (the query is no longer valid: a source or key was removed).',
+    }),
+    message: Type.String(),
+  },
+  { title: 'ExportError' },
+)
+
+export const ExportProgress = Type.Object(
+  {
+    plannedCalls: Type.Integer({
+      minimum: 0,
+      description: 'Data calls the plan needed when the job started (see `/attendance/plan`).',
+    }),
+    vendorCalls: Type.Integer({ minimum: 0, description: 'Data calls made so far, retries included.' }),
+    days: Type.Integer({ minimum: 0, description: 'DayResults written to the file so far.' }),
+    percent: Type.Number({
+      minimum: 0,
+      maximum: 100,
+      description: 'vendorCalls / plannedCalls while running, 100 when finished. Never goes down.',
+    }),
+  },
+  { title: 'ExportProgress' },
+)
+
+export const ExportJob = Type.Object(
+  {
+    id: Type.String({ description: 'The job id.' }),
+    status: Type.Enum(EXPORT_STATUSES, {
+      description:
+        '`queued` → `running` → `succeeded` | `failed`; `cancelled` by DELETE. `succeeded` means the file is written: check `complete` for whether every source answered.',
+    }),
+    format: FormatField,
+    from: Type.String({ format: 'date' }),
+    to: Type.String({ format: 'date' }),
+    userCount: Type.Integer({ minimum: 0, description: 'Distinct users asked for.' }),
+    createdAt: Type.String({ format: 'date-time' }),
+    startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    progress: ExportProgress,
+    etaSeconds: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], {
+      description:
+        'Seconds left: the calls still planned at each source divided by its rate limit (sources run in parallel, so the slowest counts). Null before it starts and once it is finished.',
+    }),
+    complete: Type.Union([Type.Boolean(), Type.Null()], {
+      description: 'As in the query answer, once finished: false when any source missed something.',
+    }),
+    sources: Type.Array(SourceReport, { description: 'The source reports, once finished; empty before.' }),
+    file: Type.Union([ExportFile, Type.Null()], { description: 'The file once written, else null.' }),
+    error: Type.Union([ExportError, Type.Null()], { description: 'Why the job failed; null otherwise.' }),
+  },
+  { title: 'ExportJob' },
+)
+export type ExportJob = Static<typeof ExportJob>
+
+export const ExportList = Type.Object(
+  { exports: Type.Array(ExportJob, { description: "The caller's jobs, newest first." }) },
+  { title: 'ExportList' },
+)
