@@ -27,6 +27,7 @@ export class MemoryStore implements SharedStore {
   private readonly nextSlot = new Map<string, number>()
   private readonly sendLog = new Map<string, Map<string, number>>()
   private tickets = 0
+  private readonly indexes = new Map<string, { members: Map<string, number>; expiresAt: number }>()
   private readonly clock: Clock
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -118,6 +119,24 @@ export class MemoryStore implements SharedStore {
     }
   }
 
+  async indexAdd(key: string, member: string, score: number, ttlMs: number): Promise<void> {
+    const index = this.liveIndex(key) ?? { members: new Map<string, number>(), expiresAt: 0 }
+    index.members.set(member, score)
+    index.expiresAt = this.clock.now() + ttlMs
+    this.indexes.set(key, index)
+  }
+
+  async indexRange(key: string, limit: number): Promise<string[]> {
+    const members = [...(this.liveIndex(key)?.members ?? new Map<string, number>())]
+    // Redis orders equal scores by member, descending in ZREVRANGE: the same here.
+    members.sort(([a, x], [b, y]) => y - x || (a < b ? 1 : a > b ? -1 : 0))
+    return members.slice(0, limit).map(([member]) => member)
+  }
+
+  async indexRemove(key: string, member: string): Promise<void> {
+    this.liveIndex(key)?.members.delete(member)
+  }
+
   async increment(key: string, by: number, ttlMs: number): Promise<number> {
     const value = Number(this.live(key)?.value ?? 0) + by
     this.entries.set(key, { value: String(value), expiresAt: this.clock.now() + ttlMs })
@@ -131,6 +150,16 @@ export class MemoryStore implements SharedStore {
     this.cacheEntries.clear()
     this.nextSlot.clear()
     this.sendLog.clear()
+    this.indexes.clear()
+  }
+
+  private liveIndex(key: string) {
+    const index = this.indexes.get(key)
+    if (index && index.expiresAt <= this.clock.now()) {
+      this.indexes.delete(key)
+      return undefined
+    }
+    return index
   }
 
   private live(key: string): Entry | undefined {

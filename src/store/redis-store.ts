@@ -125,6 +125,24 @@ export class RedisStore implements SharedStore {
     }
   }
 
+  async indexAdd(key: string, member: string, score: number, ttlMs: number): Promise<void> {
+    await this.run(() =>
+      this.redis
+        .multi()
+        .zadd(key, score, member)
+        .pexpire(key, Math.max(1, Math.ceil(ttlMs)))
+        .exec(),
+    )
+  }
+
+  indexRange(key: string, limit: number): Promise<string[]> {
+    return this.run(() => this.redis.zrevrange(key, 0, Math.max(0, limit - 1)))
+  }
+
+  async indexRemove(key: string, member: string): Promise<void> {
+    await this.run(() => this.redis.zrem(key, member))
+  }
+
   increment(key: string, by: number, ttlMs: number): Promise<number> {
     return this.run(() => this.redis.incrementWithTtl(key, by, Math.max(1, Math.ceil(ttlMs))))
   }

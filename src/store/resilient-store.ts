@@ -139,6 +139,27 @@ export class ResilientStore implements SharedStore {
     )
   }
 
+  indexAdd(key: string, member: string, score: number, ttlMs: number): Promise<void> {
+    return this.attempt(
+      () => this.shared.indexAdd(key, member, score, ttlMs),
+      () => this.local.indexAdd(key, member, score, ttlMs),
+    )
+  }
+
+  indexRange(key: string, limit: number): Promise<string[]> {
+    return this.attempt(
+      () => this.shared.indexRange(key, limit),
+      () => this.local.indexRange(key, limit),
+    )
+  }
+
+  indexRemove(key: string, member: string): Promise<void> {
+    return this.attempt(
+      () => this.shared.indexRemove(key, member),
+      () => this.local.indexRemove(key, member),
+    )
+  }
+
   increment(key: string, by: number, ttlMs: number): Promise<number> {
     return this.attempt(
       () => this.shared.increment(key, by, ttlMs),

@@ -65,6 +65,14 @@ export interface SharedStore {
    * one's, e.g. a refresh): older data never overwrites newer.
    */
   putEntries(entries: readonly CacheEntryWrite[]): Promise<void>
+  /**
+   * A scored index (a Redis sorted set): adds or re-scores `member` and gives the whole index `ttlMs` to
+   * live. The export jobs of an API key, newest first.
+   */
+  indexAdd(key: string, member: string, score: number, ttlMs: number): Promise<void>
+  /** The members with the highest scores first, at most `limit`. */
+  indexRange(key: string, limit: number): Promise<string[]>
+  indexRemove(key: string, member: string): Promise<void>
   /** Adds `by` to a counter (created at 0) and gives it `ttlMs` to live; resolves to the new value. */
   increment(key: string, by: number, ttlMs: number): Promise<number>
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */

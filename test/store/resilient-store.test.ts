@@ -54,6 +54,15 @@ class FakeSharedStore implements SharedStore {
   putEntries() {
     return this.respond('putEntries', undefined)
   }
+  indexAdd() {
+    return this.respond('indexAdd', undefined)
+  }
+  indexRange() {
+    return this.respond('indexRange', [] as string[])
+  }
+  indexRemove() {
+    return this.respond('indexRemove', undefined)
+  }
   increment() {
     return this.respond('increment', 1)
   }

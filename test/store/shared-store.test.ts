@@ -75,6 +75,21 @@ for (const [name, create] of implementations) {
       t.equal(await store.get('long'), 'two', 'the value set at the same time with a long TTL is there')
     })
 
+    t.test('an index lists its members by score, highest first, and expires as a whole', async (t) => {
+      await store.indexAdd('jobs', 'old', 1, HOUR_MS)
+      await store.indexAdd('jobs', 'new', 3, HOUR_MS)
+      await store.indexAdd('jobs', 'middle', 2, HOUR_MS)
+      t.same(await store.indexRange('jobs', 10), ['new', 'middle', 'old'])
+      t.same(await store.indexRange('jobs', 2), ['new', 'middle'], 'at most `limit`')
+      await store.indexAdd('jobs', 'old', 4, HOUR_MS)
+      t.same(await store.indexRange('jobs', 10), ['old', 'new', 'middle'], 're-adding re-scores')
+      await store.indexRemove('jobs', 'new')
+      t.same(await store.indexRange('jobs', 10), ['old', 'middle'])
+      t.same(await store.indexRange('nothing', 10), [])
+      await store.indexAdd('brief', 'a', 1, 50)
+      await until(async () => (await store.indexRange('brief', 10)).length === 0, 'the index to expire')
+    })
+
     t.test('delete removes a value', async (t) => {
       await store.set('b', 'two', HOUR_MS)
       await store.delete('b')
