@@ -11,6 +11,7 @@ import { SecretRedactor } from './logging/secret-redactor.js'
 import auth from './plugins/auth.js'
 import { clientErrorHandler } from './plugins/client-error-handler.js'
 import errorHandler from './plugins/error-handler.js'
+import exportJobs from './plugins/exports.js'
 import loadShedding from './plugins/load-shedding.js'
 import metrics from './plugins/metrics.js'
 import queryService from './plugins/query-service.js'
@@ -20,6 +21,7 @@ import store from './plugins/store.js'
 import swagger from './plugins/swagger.js'
 import tempFiles from './plugins/temp-files.js'
 import attendanceRoutes from './routes/attendance.js'
+import exportRoutes from './routes/attendance-exports.js'
 import planRoutes from './routes/attendance-plan.js'
 import operationsRoutes from './routes/operations.js'
 import { typeBoxValidator } from './schemas/typebox-validator.js'
@@ -92,11 +94,13 @@ export async function buildApp(options: AppOptions) {
   await app.register(tempFiles)
   await app.register(metrics)
   await app.register(queryService, { redactor })
+  await app.register(exportJobs)
   await app.register(auth)
   await app.register(rateLimit)
   await app.register(swagger)
   await app.register(operationsRoutes)
   await app.register(attendanceRoutes)
   await app.register(planRoutes)
+  await app.register(exportRoutes)
   return app
 }

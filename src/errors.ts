@@ -67,3 +67,33 @@ export const NotAcceptableError = createError<[string, string]>(
   'cannot answer in any type of Accept "%s"; this route serves %s (or pass format=)',
   406,
 )
+export const ExportNotFoundError = createError<[string]>(
+  'ATT_EXPORT_NOT_FOUND',
+  'no export "%s" for this API key',
+  404,
+)
+export const ExportNotReadyError = createError<[string, string]>(
+  'ATT_EXPORT_NOT_READY',
+  'export %s is %s: its file is there once the status is succeeded',
+  409,
+)
+export const ExportHasNoFileError = createError<[string, string]>(
+  'ATT_EXPORT_NO_FILE',
+  'export %s is %s and has no file',
+  409,
+)
+export const ExportExpiredError = createError<[string]>(
+  'ATT_EXPORT_EXPIRED',
+  'the file of export %s has expired (EXPORT_TTL_SECONDS); start a new export',
+  410,
+)
+export const TooManyExportsError = createError<[number]>(
+  'ATT_TOO_MANY_EXPORTS',
+  'this API key already has %d queued or running exports (EXPORT_MAX_ACTIVE_PER_KEY); wait for one to finish',
+  429,
+)
+export const IdempotencyKeyReusedError = createError(
+  'ATT_IDEMPOTENCY_KEY_REUSED',
+  'this Idempotency-Key was used with a different body; use a new key for a different export',
+  422,
+)

@@ -19,6 +19,8 @@ export interface QueryContext {
   signal: AbortSignal
   deadline: number
   log: FastifyBaseLogger
+  /** Told of each data call as it is made, with its source (an export job's progress). */
+  onVendorCall?: (sourceId: string) => void
 }
 
 /**
@@ -245,6 +247,7 @@ export class QueryService {
           signal: context.signal,
           deadline: context.deadline,
           log: context.log,
+          onVendorCall: context.onVendorCall ? () => context.onVendorCall?.(sourceId) : undefined,
           onDays: (days) => {
             results += days.length
             const encoded = output.encode(days)

@@ -53,6 +53,8 @@ export interface SourceRun {
    * returned promise holds the workers back (no new block starts) until it resolves: backpressure.
    */
   onDays: (days: DayResult[]) => void | Promise<void>
+  /** Told of each data call as it is made (an export job's progress). */
+  onVendorCall?: () => void
 }
 
 /**
@@ -240,6 +242,7 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
       deadline: run.deadline,
       countCall: () => {
         vendorCalls++
+        run.onVendorCall?.()
       },
       log: run.log,
     })

@@ -49,6 +49,22 @@ export interface Config {
     maxHeapUsedBytes: number
     retryAfterSeconds: number
   }
+  exports: ExportConfig
+}
+
+export interface ExportConfig {
+  /** How long a finished job's file is kept (and served); the job record is kept a week longer. */
+  ttlSeconds: number
+  /** Queued or running jobs per API key; past it, 429. */
+  maxActivePerKey: number
+  /** Jobs this replica runs at once. */
+  concurrency: number
+  /** A job whose file would pass this fails with EXPORT_FILE_TOO_LARGE. */
+  maxFileBytes: number
+  /** A job claimed by a replica that stopped renewing its lock is taken over after this long. */
+  lockSeconds: number
+  /** Deadline of one run of a job, vendor calls included. */
+  timeoutSeconds: number
 }
 
 export class ConfigError extends Error {
@@ -97,6 +113,14 @@ export function loadConfig(env: Env = process.env): Config {
         Number.MAX_SAFE_INTEGER,
       ),
       retryAfterSeconds: integer(env, 'PRESSURE_RETRY_AFTER_SECONDS', 10, 1, 3600),
+    },
+    exports: {
+      ttlSeconds: integer(env, 'EXPORT_TTL_SECONDS', 86_400, 1, 31_536_000),
+      maxActivePerKey: integer(env, 'EXPORT_MAX_ACTIVE_PER_KEY', 3, 1, 1000),
+      concurrency: integer(env, 'EXPORT_CONCURRENCY', 2, 1, 64),
+      maxFileBytes: integer(env, 'EXPORT_MAX_FILE_BYTES', 512 * 1024 * 1024, 1024, 16 * 1024 ** 3),
+      lockSeconds: integer(env, 'EXPORT_LOCK_SECONDS', 30, 1, 3600),
+      timeoutSeconds: integer(env, 'EXPORT_TIMEOUT_SECONDS', 3600, 10, 86_400),
     },
   }
   checkAccess(config)

@@ -128,6 +128,52 @@ export class ServiceMetrics implements QueryMetrics {
 
   private readonly bySource = new Map<string, SourceMetrics>()
 
+  private readonly exportTransitions = new Counter({
+    name: 'attendance_export_jobs_total',
+    help: 'Export jobs entering each state on this replica: queued (created), running (a run started), succeeded, failed, cancelled',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  })
+
+  private readonly exportDurationSeconds = new Histogram({
+    name: 'attendance_export_duration_seconds',
+    help: 'Duration of one run of an export job on this replica, from start to its final state',
+    labelNames: ['status'] as const,
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600],
+    registers: [this.registry],
+  })
+
+  private readonly exportBytes = new Counter({
+    name: 'attendance_export_bytes_total',
+    help: 'Bytes of export files written by this replica',
+    registers: [this.registry],
+  })
+
+  exportState(state: string): void {
+    this.exportTransitions.inc({ state })
+  }
+
+  exportFinished(status: string, seconds: number, bytes: number): void {
+    this.exportTransitions.inc({ state: status })
+    this.exportDurationSeconds.observe({ status }, seconds)
+    if (bytes > 0) this.exportBytes.inc(bytes)
+  }
+
+  /** Export jobs by queue state, all replicas together (BullMQ's counts, or this process's queue). */
+  watchExports(counts: () => Promise<Record<string, number>>): void {
+    new Gauge({
+      name: 'attendance_export_jobs',
+      help: 'Export jobs now in each queue state: waiting, active, and so on',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const byState = await counts().catch(() => undefined)
+        this.reset()
+        for (const [state, count] of Object.entries(byState ?? {})) this.set({ state }, count)
+      },
+    })
+  }
+
   forSource(source: string): SourceMetrics {
     let bound = this.bySource.get(source)
     if (!bound) {

@@ -1,0 +1,109 @@
+// Export jobs on BullMQ: any replica's worker takes the next job, renews its lock while it runs, and a job
+// whose replica died (its lock expired) is found by another worker's stalled-job check and run again
+// there. BullMQ holds only the job id; the record the API shows is in the shared store (export-store.ts).
+import { Queue, WaitingError, Worker } from 'bullmq'
+import { Redis } from 'ioredis'
+import type { ExportProcessor, ExportQueue } from './export-queue.js'
+
+const QUEUE_NAME = 'exports'
+/** Runs a job may lose to dead replicas before BullMQ gives up on it (it is then failed as stopped). */
+const MAX_STALLED_RUNS = 2
+
+export interface BullMqQueueOptions {
+  redisUrl: string
+  /** Key prefix, hash-tagged so that a Redis Cluster keeps the queue's keys in one slot. */
+  prefix: string
+  concurrency: number
+  lockMs: number
+  /** How long finished jobs stay in BullMQ's lists (the records keep their own TTL). */
+  keepMs: number
+}
+
+export class BullMqExportQueue implements ExportQueue {
+  readonly kind = 'bullmq' as const
+  private readonly connection: Redis
+  private readonly queue: Queue
+  private worker: Worker | undefined
+  private readonly running = new Map<string, AbortController>()
+
+  constructor(private readonly options: BullMqQueueOptions) {
+    // BullMQ's workers block on Redis and must retry forever while it is away (its documented setting).
+    this.connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null })
+    this.connection.on('error', () => {})
+    this.queue = new Queue(QUEUE_NAME, { connection: this.connection, prefix: options.prefix })
+    this.queue.on('error', () => {})
+  }
+
+  async enqueue(id: string): Promise<void> {
+    const keep = { age: Math.ceil(this.options.keepMs / 1000) }
+    await this.queue.add(
+      'export',
+      { id },
+      { jobId: id, attempts: 1, removeOnComplete: keep, removeOnFail: keep },
+    )
+  }
+
+  async removeQueued(id: string): Promise<boolean> {
+    const job = await this.queue.getJob(id)
+    if (!job) return false
+    const state = await job.getState()
+    if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return false
+    try {
+      await job.remove()
+      return true
+    } catch {
+      // Taken by a worker between the two calls: it runs now, and the cancel flag stops it.
+      return false
+    }
+  }
+
+  start(processor: ExportProcessor, onLost: (id: string, reason: string) => void): void {
+    this.worker = new Worker(
+      QUEUE_NAME,
+      async (job, token) => {
+        const stop = new AbortController()
+        const id = String(job.data.id)
+        this.running.set(id, stop)
+        try {
+          const outcome = await processor(id, stop.signal, true)
+          if (outcome === 'handed-back') {
+            // Back to the waiting list for another replica, without counting as a failure.
+            await job.moveToWait(token)
+            throw new WaitingError()
+          }
+        } finally {
+          this.running.delete(id)
+        }
+      },
+      {
+        connection: this.connection,
+        prefix: this.options.prefix,
+        concurrency: this.options.concurrency,
+        lockDuration: this.options.lockMs,
+        stalledInterval: this.options.lockMs,
+        maxStalledCount: MAX_STALLED_RUNS,
+      },
+    )
+    this.worker.on('error', () => {})
+    this.worker.on('failed', (job, error) => {
+      if (job) onLost(String(job.data.id), error.message)
+    })
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed')
+  }
+
+  async close(graceMs: number): Promise<void> {
+    const timer = setTimeout(() => {
+      for (const stop of this.running.values()) stop.abort(new Error('the service is stopping'))
+    }, graceMs)
+    try {
+      await this.worker?.close()
+    } finally {
+      clearTimeout(timer)
+      await this.queue.close().catch(() => {})
+      await this.connection.quit().catch(() => {})
+    }
+  }
+}

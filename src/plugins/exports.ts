@@ -1,0 +1,77 @@
+// Export jobs as `fastify.exports`: records in the shared store, files in Redis (or a local directory),
+// jobs on BullMQ (or a queue in this process) and the runner every replica's worker uses. Without
+// REDIS_URL everything runs in this process, with the same API and states.
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { BullMqExportQueue } from '../exports/bullmq-queue.js'
+import { DirectoryExportFiles } from '../exports/directory-export-files.js'
+import type { ExportFiles } from '../exports/export-files.js'
+import type { ExportQueue } from '../exports/export-queue.js'
+import { ExportRunner } from '../exports/export-runner.js'
+import { ExportStore } from '../exports/export-store.js'
+import { InProcessExportQueue } from '../exports/in-process-queue.js'
+import { RedisExportFiles } from '../exports/redis-export-files.js'
+import { createRedisConnection } from '../store/redis-connection.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    exports: { store: ExportStore; files: ExportFiles; queue: ExportQueue; runner: ExportRunner }
+  }
+}
+
+/** How long a running job may go on when the replica stops, before it is handed back (or stopped). */
+const SHUTDOWN_GRACE_MS = 10_000
+/** Storing a chunk of a file: bigger than a store command, far below a hung Redis. */
+const FILE_COMMAND_TIMEOUT_MS = 10_000
+
+async function exportsPlugin(fastify: FastifyInstance) {
+  const { config, store, queryService, tempFiles, metrics, log } = fastify
+  const settings = config.exports
+  const ttlMs = settings.ttlSeconds * 1000
+  const records = new ExportStore(store, ttlMs)
+  const files: ExportFiles = config.redisUrl
+    ? new RedisExportFiles(
+        createRedisConnection({
+          url: config.redisUrl,
+          keyPrefix: config.redisKeyPrefix,
+          commandTimeoutMs: FILE_COMMAND_TIMEOUT_MS,
+        }),
+      )
+    : new DirectoryExportFiles(join(tempFiles.directory, 'exports'))
+  const queue: ExportQueue = config.redisUrl
+    ? new BullMqExportQueue({
+        redisUrl: config.redisUrl,
+        // Hash-tagged: on a Redis Cluster all of BullMQ's keys of this queue land in one slot.
+        prefix: `${config.redisKeyPrefix}{exports}`,
+        concurrency: settings.concurrency,
+        lockMs: settings.lockSeconds * 1000,
+        keepMs: records.recordTtlMs,
+      })
+    : new InProcessExportQueue(settings.concurrency)
+  const runner = new ExportRunner({
+    store: records,
+    files,
+    queryService,
+    tempFiles,
+    limits: { maxRangeDays: config.maxRangeDays, maxUsers: config.maxUsers },
+    config: settings,
+    log,
+    metrics,
+  })
+  queue.start(runner.process, (id, reason) => void runner.lost(id, reason))
+  metrics.watchExports(() => queue.counts())
+  fastify.decorate('exports', { store: records, files, queue, runner })
+  // Before the server stops: running jobs get the grace to finish, then go back to the queue.
+  fastify.addHook('preClose', async () => {
+    await queue.close(SHUTDOWN_GRACE_MS)
+  })
+  fastify.addHook('onClose', async () => {
+    await files.close()
+  })
+}
+
+export default fp(exportsPlugin, {
+  name: 'exports',
+  dependencies: ['store', 'metrics', 'query-service', 'temp-files'],
+})
