@@ -23,6 +23,11 @@ async function swaggerPlugin(fastify: FastifyInstance) {
       info: OPENAPI_INFO,
       tags: [
         { name: 'attendance', description: 'Attendance results from every configured source' },
+        {
+          name: 'exports',
+          description:
+            'Background export jobs: start one, watch its progress, download its file (CSV, XLSX, NDJSON or JSON)',
+        },
         { name: 'operations', description: 'Health, readiness and configured sources' },
       ],
       components: {
