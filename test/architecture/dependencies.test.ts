@@ -37,4 +37,12 @@ t.test('the rules do catch what they forbid', async (t) => {
     found.some((line) => line.startsWith('no-cycle')),
     'a cycle is refused',
   )
+  t.ok(
+    found.some((line) => line.startsWith('formats-and-exports-import-no-app')),
+    'exports → routes is refused',
+  )
+  t.ok(
+    found.some((line) => line.startsWith('cli-is-an-http-client')),
+    'cli → exports is refused',
+  )
 })
