@@ -7,6 +7,9 @@ import { type Cell, DAY_COLUMNS, dayRows } from './day-rows.js'
 
 const OPTIONS = {
   record_delimiter: 'windows',
+  // With a record delimiter given, csv-stringify quotes only cells holding that CRLF; a bare LF or CR in a
+  // vendor text (a location name) would then end the record early for every reader.
+  quote_record_delimiter: true,
   escape_formulas: true,
   // OWASP also wraps a neutralized cell in double quotes.
   quoted_match: /^[=+\-@\t\r]/,
