@@ -10,6 +10,12 @@ import type { Redis } from 'ioredis'
 import type { ExportFiles } from './export-files.js'
 
 const CHUNK_BYTES = 1024 * 1024
+/**
+ * Chunks outlive their count: written first with the same TTL they would expire a few ms before it, and a
+ * file opened in that gap would fail half-way instead of being gone (410). The margin also lets a download
+ * begun just before the count expired finish.
+ */
+const CHUNK_GRACE_MS = 60_000
 
 export class RedisExportFiles implements ExportFiles {
   readonly kind = 'redis' as const
@@ -23,7 +29,7 @@ export class RedisExportFiles implements ExportFiles {
     let pendingBytes = 0
     const flush = async () => {
       if (pendingBytes === 0) return
-      await this.redis.set(chunkKey(id, index++), Buffer.concat(pending), 'PX', ttl)
+      await this.redis.set(chunkKey(id, index++), Buffer.concat(pending), 'PX', ttl + CHUNK_GRACE_MS)
       pending = []
       pendingBytes = 0
     }

@@ -108,7 +108,9 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           id = earlier.jobId
         }
       }
-      const active = (await jobs.store.list(owner)).filter((record) => !isFinal(record)).length
+      // As shown: a job cancelled while it runs no longer counts, though its worker may take a second to stop.
+      const listed = await Promise.all((await jobs.store.list(owner)).map(shown))
+      const active = listed.filter((record) => !isFinal(record)).length
       if (active >= fastify.config.exports.maxActivePerKey) {
         throw new TooManyExportsError(fastify.config.exports.maxActivePerKey)
       }
