@@ -163,13 +163,13 @@ export class ExportRunner {
       await saving
       record.days = file.days
       if (stop.signal.aborted || stopping.aborted || (await store.cancelRequested(record.id))) {
-        return await this.stopped(
-          record,
-          started,
-          stop.signal.aborted ? stop.signal.reason : CANCELLED,
-          stopping,
-          canHandBack,
-        )
+        // Stopped by this replica's shutdown is not a cancel: the job is handed back (or stopped).
+        const reason = stop.signal.aborted
+          ? stop.signal.reason
+          : stopping.aborted
+            ? stopping.reason
+            : CANCELLED
+        return await this.stopped(record, started, reason, stopping, canHandBack)
       }
       const written = await file.finish(summary)
       finished = true

@@ -22,6 +22,8 @@ declare module 'fastify' {
 
 /** How long a running job may go on when the replica stops, before it is handed back (or stopped). */
 const SHUTDOWN_GRACE_MS = 10_000
+/** What the hand-back (stop the run, save the record, moveToWait, close the worker) may take. */
+const HAND_BACK_MS = 2000
 /** Storing a chunk of a file: bigger than a store command, far below a hung Redis. */
 const FILE_COMMAND_TIMEOUT_MS = 10_000
 
@@ -62,9 +64,16 @@ async function exportsPlugin(fastify: FastifyInstance) {
   queue.start(runner.process, (id, reason) => void runner.lost(id, reason))
   metrics.watchExports(() => queue.counts())
   fastify.decorate('exports', { store: records, files, queue, runner })
-  // Before the server stops: running jobs get the grace to finish, then go back to the queue.
+  // Before the server stops: running jobs get the grace to finish, then go back to the queue. Fastify fails
+  // a close whose hook outlasts pluginTimeout (10 s by default; 0: no limit), and the process would exit 1
+  // before the job is handed back: the grace ends early enough for the hand-back to fit in it.
+  const hookTimeoutMs = fastify.initialConfig.pluginTimeout ?? 0
+  const graceMs =
+    hookTimeoutMs > 0
+      ? Math.min(SHUTDOWN_GRACE_MS, Math.max(0, hookTimeoutMs - HAND_BACK_MS))
+      : SHUTDOWN_GRACE_MS
   fastify.addHook('preClose', async () => {
-    await queue.close(SHUTDOWN_GRACE_MS)
+    await queue.close(graceMs)
   })
   fastify.addHook('onClose', async () => {
     await files.close()
