@@ -15,6 +15,8 @@ export class ApiError extends CliError {
     /** HTTP status; 0 when the service could not be reached. */
     readonly status: number,
     readonly code: string,
+    /** The service's Retry-After, in ms, when it sent one. */
+    readonly retryAfterMs?: number,
   ) {
     super(message, EXIT.http)
     this.name = 'ApiError'
@@ -138,5 +140,11 @@ async function refusal(response: Response): Promise<ApiError> {
   }
   const code = body.code ?? `HTTP_${response.status}`
   const message = body.message ?? (response.statusText || 'the service refused the request')
-  return new ApiError(`${code}: ${message}`, response.status, code)
+  const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN)
+  return new ApiError(
+    `${code}: ${message}`,
+    response.status,
+    code,
+    Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined,
+  )
 }

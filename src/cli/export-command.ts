@@ -1,10 +1,11 @@
 // `attendance export`: submit an export job, follow it on stderr, download the file and check its
 // sha256, and say by the exit status whether the file is the whole answer (see exit-codes.ts).
 import { extname } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { type Command, Option } from 'commander'
 import type { ExportJob } from '../schemas/export.js'
 import type { Format } from '../schemas/format.js'
-import { ApiClient } from './api-client.js'
+import { ApiClient, ApiError } from './api-client.js'
 import type { ExportFields } from './api-types.js'
 import { saveVerified } from './download.js'
 import { CliError, EXIT } from './exit-codes.js'
@@ -126,12 +127,29 @@ async function runExport(options: ExportOptions): Promise<void> {
 
 const users = (count: number) => `${count} user${count === 1 ? '' : 's'}`
 
+// A lost cancel leaves the job running and spending the vendors' quota, so a passing refusal (503 while
+// the service sheds load, 429, a dropped connection) is tried again for a while; a second Ctrl-C stops
+// waiting (interrupt.ts).
+const CANCEL_ATTEMPTS = 5
+const CANCEL_RETRY_MS = 2000
+
 async function cancel(client: ApiClient, id: string): Promise<void> {
-  try {
-    await client.cancelExport(id)
-    say(`export ${id} cancelled`)
-  } catch (error) {
-    say(`export ${id} could not be cancelled: ${(error as Error).message}`)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.cancelExport(id)
+      say(`export ${id} cancelled`)
+      return
+    } catch (error) {
+      const message = (error as Error).message
+      if (error instanceof ApiError && error.transient && attempt < CANCEL_ATTEMPTS) {
+        const waitMs = Math.min(Math.max(CANCEL_RETRY_MS, error.retryAfterMs ?? 0), 10_000)
+        say(`cancelling export ${id}: ${message}; trying again in ${waitMs / 1000} s (Ctrl-C: stop trying)`)
+        await sleep(waitMs)
+        continue
+      }
+      say(`export ${id} could not be cancelled (${message}); DELETE /attendance/exports/${id} cancels it`)
+      return
+    }
   }
 }
 

@@ -280,3 +280,24 @@ t.test('Ctrl-C during the download: no file left, the finished job not cancelled
   t.notOk(existsSync(out))
   t.notOk(existsSync(`${out}.part`))
 })
+
+t.test('a cancel refused while the service sheds load is tried again', async (t) => {
+  const busy = {
+    statusCode: 503,
+    code: 'ATT_OVERLOADED',
+    message: 'the service is overloaded',
+    retryAfter: 0,
+  }
+  const service = await startFakeService(t, { polls: [running(25, 60)], cancels: [busy] })
+  const cli = startCli(exportArgs(service.url, await outPath('a.csv')))
+  await cli.stderrLine(/running 25%/)
+  cli.child.kill('SIGINT')
+  const run = await cli.done
+  t.equal(run.code, 130)
+  t.equal(service.requests.filter((request) => request.method === 'DELETE').length, 2)
+  t.match(
+    run.stderr,
+    `cancelling export ${JOB_ID}: ATT_OVERLOADED: the service is overloaded; trying again in 2 s`,
+  )
+  t.match(run.stderr, `export ${JOB_ID} cancelled`)
+})

@@ -18,6 +18,8 @@ export interface ErrorAnswer {
   statusCode: number
   code: string
   message: string
+  /** Sent as Retry-After, in seconds. */
+  retryAfter?: number
 }
 
 export interface FakeScript {
@@ -31,6 +33,8 @@ export interface FakeScript {
   announcedSha256?: string
   /** Send the file's first half, then nothing more: a download still under way. */
   holdFile?: boolean
+  /** What the first DELETEs answer, in turn; the ones after them cancel the job. */
+  cancels?: ErrorAnswer[]
 }
 
 export const JOB_ID = '3f2a9c1b-5d7e-4f60-9a1b-2c3d4e5f6a7b'
@@ -73,7 +77,12 @@ export async function startFakeService(t: Test, script: FakeScript) {
       response.writeHead(statusCode, { 'content-type': 'application/json', ...headers })
       response.end(JSON.stringify(body))
     }
-    const refuse = (error: ErrorAnswer) => send(error.statusCode, { ...error, error: 'Refused' })
+    const refuse = ({ retryAfter, ...error }: ErrorAnswer) =>
+      send(
+        error.statusCode,
+        { ...error, error: 'Refused' },
+        retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) },
+      )
     const path = `/attendance/exports/${JOB_ID}`
     if (method === 'POST' && url === '/attendance/exports') {
       if (script.refuseSubmit) return refuse(script.refuseSubmit)
@@ -96,7 +105,10 @@ export async function startFakeService(t: Test, script: FakeScript) {
       if (script.holdFile) return response.write(file.subarray(0, file.length / 2))
       return response.end(file)
     }
-    if (method === 'DELETE' && url === path) return send(200, job({ status: 'cancelled' }))
+    if (method === 'DELETE' && url === path) {
+      const refusal = script.cancels?.shift()
+      return refusal ? refuse(refusal) : send(202, job({ status: 'cancelled' }))
+    }
     send(404, { statusCode: 404, code: 'FST_ERR_NOT_FOUND', error: 'Not Found', message: `${method} ${url}` })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
