@@ -63,6 +63,10 @@ export async function buildApp(options: AppOptions) {
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: 1_048_576,
     clientErrorHandler,
+    // Fastify fails a close whose hook outlasts pluginTimeout (10 s by default) and the process exits 1:
+    // a shutdown waits for queries in flight (QUERY_TIMEOUT_MS) and for export jobs' grace, so it may take
+    // that long. Start-up hooks do not get near it: each of them bounds its own waits (Redis: 3 s).
+    pluginTimeout: config.queryTimeoutMs + 30_000,
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(typeBoxValidator)
 

@@ -261,6 +261,8 @@ export class ExportRunner {
     fields: Partial<Pick<ExportRecord, 'complete' | 'sources' | 'file' | 'error'>>,
   ): Promise<void> {
     const finishedAt = this.now()
+    // The calls made up to the end, not only up to the last progress save (100 once succeeded).
+    record.percent = progressPercent({ ...record, status: 'running' })
     Object.assign(record, { status, finishedAt, ...fields })
     record.percent = progressPercent(record)
     await this.options.store.save(record)

@@ -7,6 +7,7 @@ import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { Transform, type TransformCallback } from 'node:stream'
 import { finished } from 'node:stream/promises'
+import { setImmediate } from 'node:timers/promises'
 import type { ResultOutput } from '../attendance/query-service.js'
 import type { DayResult } from '../schemas/day-result.js'
 import type { Format } from '../schemas/format.js'
@@ -41,6 +42,8 @@ export interface AnswerFile {
 
 /** Encoded days of a source waiting for its turn, at most (as for the streamed answer). */
 const MAX_HELD_BYTES = 16 * 1024 * 1024
+/** Days turned into XLSX rows between two turns of the event loop. */
+const XLSX_SLICE_DAYS = 200
 /** A rough size of a day held as objects (XLSX), to bound what waits for its turn. */
 const HELD_DAY_BYTES = 1024
 
@@ -93,16 +96,26 @@ export function openAnswerFile(path: string, options: AnswerFileOptions): Answer
 
   if (options.format === 'xlsx') {
     const workbook = new XlsxAnswer(counter)
+    let writing: Promise<void> = Promise.resolve()
     return {
       output: {
         encode: (chunk: DayResult[]) => chunk,
         sizeOf: (chunk: DayResult[]) => chunk.length * HELD_DAY_BYTES,
         maxHeldBytes: MAX_HELD_BYTES,
+        // Rows are built a slice at a time with a turn of the event loop between slices: a unit of thousands
+        // of days built in one go would hold up every other request of the replica for seconds. Writes are
+        // chained, so that slices of two chunks never interleave.
         write: (chunk: DayResult[]) => {
-          if (tooLarge) return
-          days += chunk.length
-          workbook.addDays(chunk)
-          return waitIfFull()
+          writing = writing.then(async () => {
+            for (let start = 0; start < chunk.length && !tooLarge; start += XLSX_SLICE_DAYS) {
+              if (start > 0) await setImmediate()
+              const slice = chunk.slice(start, start + XLSX_SLICE_DAYS)
+              days += slice.length
+              workbook.addDays(slice)
+            }
+            await waitIfFull()
+          })
+          return writing
         },
       } as ResultOutput<unknown>,
       get days() {
@@ -112,6 +125,7 @@ export function openAnswerFile(path: string, options: AnswerFileOptions): Answer
         return tooLarge
       },
       async finish(summary) {
+        await writing
         await workbook.finish({ from: options.from, to: options.to, ...summary })
         await closed()
         return { bytes: counter.bytes, sha256: counter.digest() }
