@@ -14,6 +14,7 @@ import { fixed } from './lib/stats.js'
 import { cacheCoalescing } from './scenarios/cache-coalescing.js'
 import { cacheLookup } from './scenarios/cache-lookup.js'
 import { cacheRepeat } from './scenarios/cache-repeat.js'
+import { exportsScenario } from './scenarios/exports.js'
 import { largeQuery } from './scenarios/large-query.js'
 import { memoryAtScale } from './scenarios/memory.js'
 import { naiveBaseline } from './scenarios/naive.js'
@@ -71,6 +72,7 @@ await scenario('naive', () => naiveBaseline(context, large?.wallS))
 await scenario('overhead', () => overhead(context))
 await scenario('normalization', () => normalization(context))
 await scenario('memory', () => memoryAtScale(context))
+await scenario('exports', () => exportsScenario(context))
 // The result cache: the coalescing scenario compares with the cold query of cache-repeat when it ran.
 const repeat = await scenario('cache-repeat', () => cacheRepeat(context))
 await scenario('cache-coalescing', () => cacheCoalescing(context, repeat?.coldCalls))
