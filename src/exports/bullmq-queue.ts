@@ -8,6 +8,8 @@ import type { ExportProcessor, ExportQueue } from './export-queue.js'
 const QUEUE_NAME = 'exports'
 /** Runs a job may lose to dead replicas before BullMQ gives up on it (it is then failed as stopped). */
 const MAX_STALLED_RUNS = 2
+/** What a hand-back (moveToWait) and BullMQ's own close take once the running jobs have stopped. */
+const CLOSE_MARGIN_MS = 2000
 
 export interface BullMqQueueOptions {
   redisUrl: string
@@ -98,12 +100,21 @@ export class BullMqExportQueue implements ExportQueue {
     const timer = setTimeout(() => {
       for (const stop of this.running.values()) stop.abort(new Error('the service is stopping'))
     }, graceMs)
+    // A graceful close waits for Redis (hand-backs, lock releases); with Redis away it would wait for good,
+    // so then the worker is closed by force and a job it held is taken over once its lock expires.
+    const force = this.connection.status !== 'ready'
+    let giveUp: NodeJS.Timeout | undefined
+    const deadline = new Promise<void>((resolve) => {
+      giveUp = setTimeout(resolve, graceMs + CLOSE_MARGIN_MS)
+    })
     try {
-      await this.worker?.close()
+      await Promise.race([this.worker?.close(force).catch(() => {}), deadline])
+      await Promise.race([this.queue.close().catch(() => {}), deadline])
     } finally {
       clearTimeout(timer)
-      await this.queue.close().catch(() => {})
-      await this.connection.quit().catch(() => {})
+      clearTimeout(giveUp)
+      if (this.connection.status === 'ready') await this.connection.quit().catch(() => {})
+      this.connection.disconnect()
     }
   }
 }

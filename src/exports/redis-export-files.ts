@@ -70,7 +70,9 @@ export class RedisExportFiles implements ExportFiles {
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => {})
+    // quit() waits for a Redis that may be away; disconnect() also stops the reconnecting.
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => {})
+    this.redis.disconnect()
   }
 }
 
