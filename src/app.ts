@@ -14,6 +14,7 @@ import errorHandler from './plugins/error-handler.js'
 import exportJobs from './plugins/exports.js'
 import loadShedding from './plugins/load-shedding.js'
 import metrics from './plugins/metrics.js'
+import people from './plugins/people.js'
 import queryService from './plugins/query-service.js'
 import rateLimit from './plugins/rate-limit.js'
 import securityHeaders from './plugins/security-headers.js'
@@ -23,7 +24,9 @@ import tempFiles from './plugins/temp-files.js'
 import attendanceRoutes from './routes/attendance.js'
 import exportRoutes from './routes/attendance-exports.js'
 import planRoutes from './routes/attendance-plan.js'
+import summariesRoutes from './routes/attendance-summaries.js'
 import operationsRoutes from './routes/operations.js'
+import peopleRoutes from './routes/people.js'
 import { typeBoxValidator } from './schemas/typebox-validator.js'
 
 declare module 'fastify' {
@@ -97,6 +100,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(store)
   await app.register(tempFiles)
   await app.register(metrics)
+  await app.register(people)
   await app.register(queryService, { redactor })
   await app.register(exportJobs)
   await app.register(auth)
@@ -106,5 +110,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(attendanceRoutes)
   await app.register(planRoutes)
   await app.register(exportRoutes)
+  await app.register(summariesRoutes)
+  await app.register(peopleRoutes)
   return app
 }

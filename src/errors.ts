@@ -97,3 +97,9 @@ export const IdempotencyKeyReusedError = createError(
   'this Idempotency-Key was used with a different body; use a new key for a different export',
   422,
 )
+export const UnknownPersonError = createError<[string]>(
+  'ATT_UNKNOWN_PERSON',
+  'person "%s" is not in PEOPLE_FILE',
+  400,
+)
+export const MonthAndRangeError = createError<[string]>('ATT_INVALID_RANGE', '%s', 400)

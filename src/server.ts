@@ -18,9 +18,30 @@ try {
 }
 
 const demo = config.sources.length === 0 ? await startDemoSources() : undefined
-const app = await buildApp({
-  config: demo ? { ...config, sources: demo.sources } : config,
-  demoMode: demo !== undefined,
+let app: Awaited<ReturnType<typeof buildApp>>
+try {
+  app = await buildApp({
+    config: demo ? { ...config, sources: demo.sources } : config,
+    demoMode: demo !== undefined,
+  })
+} catch (error) {
+  // What can only be checked against the sources in use (PEOPLE_FILE in demo mode) fails here.
+  if (error instanceof ConfigError) {
+    console.error(`configuration error: ${error.message}`)
+    await demo?.close()
+    process.exit(1)
+  }
+  throw error
+}
+
+// SIGHUP rereads PEOPLE_FILE; a file that does not check out is refused and the people in use stay.
+process.on('SIGHUP', () => {
+  if (!config.peopleFile) return
+  try {
+    app.log.info({ people: app.people.reload() }, 'PEOPLE_FILE reloaded')
+  } catch (error) {
+    app.log.error({ reason: (error as Error).message }, 'PEOPLE_FILE not reloaded: keeping the people in use')
+  }
 })
 
 closeWithGrace({ delay: config.queryTimeoutMs + 5000 }, async ({ signal, err }) => {

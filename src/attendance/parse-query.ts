@@ -8,6 +8,7 @@ import {
   RangeReversedError,
   RangeTooLongError,
   TooManyUsersError,
+  UnknownPersonError,
   UnknownSourceError,
 } from '../errors.js'
 import { USER_ID_PATTERN } from '../schemas/attendance-query.js'
@@ -29,7 +30,12 @@ export interface QueryLimits {
   maxRangeDays: number
   maxUsers: number
   sourceIds: readonly string[]
+  /** The people `person:<id>` names (PEOPLE_FILE); without them such a user is an unknown person. */
+  people?: { accountsOf(personId: string): readonly { source: string; userId: string }[] | undefined }
 }
+
+/** The prefix of a user reference that names a person instead of a source. */
+export const PERSON_PREFIX = 'person'
 
 export interface AttendanceQuery {
   from: string
@@ -73,8 +79,7 @@ function parseUsers(users: QueryInput['users'], limits: QueryLimits): Map<string
   const refs = typeof users === 'string' ? splitUserList(users) : users
   const bySource = new Map<string, Set<string>>()
   let distinct = 0
-  for (const ref of refs) {
-    const { source, userId } = typeof ref === 'string' ? splitUserRef(ref) : ref
+  const add = (source: string, userId: string) => {
     if (!limits.sourceIds.includes(source)) {
       throw new UnknownSourceError(printable(source), limits.sourceIds.join(', ') || 'none')
     }
@@ -91,6 +96,17 @@ function parseUsers(users: QueryInput['users'], limits: QueryLimits): Map<string
       // Counted as we go so that a huge list is refused without being read to the end.
       if (++distinct > limits.maxUsers) throw new TooManyUsersError(limits.maxUsers)
     }
+  }
+  for (const ref of refs) {
+    const { source, userId } = typeof ref === 'string' ? splitUserRef(ref) : ref
+    if (source !== PERSON_PREFIX) {
+      add(source, userId)
+      continue
+    }
+    // person:<id> stands for every account of that person.
+    const accounts = limits.people?.accountsOf(userId)
+    if (!accounts) throw new UnknownPersonError(printable(userId))
+    for (const account of accounts) add(account.source, account.userId)
   }
   if (distinct === 0) throw new NoUsersError()
   return new Map([...bySource].map(([source, ids]) => [source, [...ids]]))

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { QueryMetrics } from '../metrics/service-metrics.js'
 import type { AttendanceResponse } from '../schemas/attendance-query.js'
 import type { DayResult } from '../schemas/day-result.js'
+import type { SourceReport } from '../schemas/source-report.js'
 import { parseWorkDate } from '../time/work-date.js'
 import { workDateInZone } from '../time/zoned-time.js'
 import type { SourceDayCache } from './day-cache.js'
@@ -34,6 +35,12 @@ export interface ResultOutput<T> {
   write(encoded: T): void | Promise<void>
   sizeOf?(encoded: T): number
   maxHeldBytes?: number
+  /**
+   * Called once per source, in the answer's order, after the last `write` of that source's days, with
+   * its final report (a summary of the source's users can be written then). Like `write`, it must keep
+   * the order of what it writes itself.
+   */
+  endSource?(report: SourceReport): void | Promise<void>
 }
 
 /** The places a query holds at its sources' gates, taken before the answer starts. */
@@ -61,6 +68,8 @@ export interface QueryServiceOptions {
   budgets?: ReadonlyMap<string, SourceBudget>
   /** Wall clock, epoch ms: "today" in each source's zone (retention). */
   now?: () => number
+  /** The person an account belongs to (PEOPLE_FILE), set on each day as `person`; null when none. */
+  personOf?: (sourceId: string, userId: string) => string | null
 }
 
 export class QueryService {
@@ -219,7 +228,7 @@ export class QueryService {
     // Resolved when source `index` becomes the one being written (its held days are out).
     const turns = sourceIds.map(() => deferred())
     turns[0]?.resolve()
-    const finished = sourceIds.map(() => false)
+    const finished: (SourceReport | undefined)[] = sourceIds.map(() => undefined)
     const maxHeldBytes = output.maxHeldBytes ?? Number.POSITIVE_INFINITY
     let writing = 0
     let lastWrite: void | Promise<void>
@@ -250,6 +259,7 @@ export class QueryService {
           onVendorCall: context.onVendorCall ? () => context.onVendorCall?.(sourceId) : undefined,
           onDays: (days) => {
             results += days.length
+            for (const day of days) day.person = this.options.personOf?.(sourceId, day.userId) ?? null
             const encoded = output.encode(days)
             if (index === writing) {
               lastWrite = output.write(encoded)
@@ -265,9 +275,12 @@ export class QueryService {
           },
         })
         this.metrics?.cacheUse(sourceId, report.cache.hits, report.cache.misses)
-        finished[index] = true
+        finished[index] = report
         // The source being written is done: write what the next ones hold, up to one still running.
         while (writing < sourceIds.length && finished[writing]) {
+          const done = finished[writing]
+          // Outputs keep their own order (text is pushed at once, a workbook chains its writes).
+          if (done && output.endSource) lastWrite = output.endSource(done)
           writing++
           for (const encoded of held[writing] ?? []) lastWrite = output.write(encoded)
           held[writing] = []

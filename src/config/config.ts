@@ -2,12 +2,12 @@
 // message naming the field; values are never echoed, so a secret in the wrong field is never printed.
 import { readFileSync } from 'node:fs'
 import { getHeapStatistics } from 'node:v8'
-import type { TSchema } from 'typebox'
-import { Value } from 'typebox/value'
 import type { ApiKey } from '../auth/api-keys.js'
 import { DEFAULT_MAX_CACHE_ENTRIES } from '../store/memory-store.js'
 import { isValidTimeZone } from '../time/zoned-time.js'
 import { ApiKeysError, loadApiKeys } from './api-keys-config.js'
+import { ConfigError } from './config-error.js'
+import { type Person, readPeopleFile } from './people-config.js'
 import {
   CACHE_DEFAULTS,
   type CacheDefaults,
@@ -17,6 +17,7 @@ import {
   type SourceConfig,
   type SourceInput,
 } from './source-config.js'
+import { validated } from './validated.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -50,6 +51,10 @@ export interface Config {
     retryAfterSeconds: number
   }
   exports: ExportConfig
+  /** PEOPLE_FILE, reread on SIGHUP; undefined without one. */
+  peopleFile: string | undefined
+  /** The people of PEOPLE_FILE (empty without one). */
+  people: Person[]
 }
 
 export interface ExportConfig {
@@ -67,12 +72,7 @@ export interface ExportConfig {
   timeoutSeconds: number
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'ConfigError'
-  }
-}
+export { ConfigError }
 
 type Env = Record<string, string | undefined>
 
@@ -114,6 +114,9 @@ export function loadConfig(env: Env = process.env): Config {
       ),
       retryAfterSeconds: integer(env, 'PRESSURE_RETRY_AFTER_SECONDS', 10, 1, 3600),
     },
+    peopleFile: env.PEOPLE_FILE?.trim() || undefined,
+    // The accounts' sources are checked here when sources are configured, and by the app in demo mode.
+    people: [],
     exports: {
       ttlSeconds: integer(env, 'EXPORT_TTL_SECONDS', 86_400, 1, 31_536_000),
       maxActivePerKey: integer(env, 'EXPORT_MAX_ACTIVE_PER_KEY', 3, 1, 1000),
@@ -122,6 +125,13 @@ export function loadConfig(env: Env = process.env): Config {
       lockSeconds: integer(env, 'EXPORT_LOCK_SECONDS', 30, 1, 3600),
       timeoutSeconds: integer(env, 'EXPORT_TIMEOUT_SECONDS', 3600, 10, 86_400),
     },
+  }
+  if (config.peopleFile) {
+    const sourceIds = config.sources.map((source) => source.id)
+    config.people = readPeopleFile(config.peopleFile, sourceIds.length > 0 ? sourceIds : undefined)
+  }
+  if (config.sources.some((source) => source.id === 'person')) {
+    throw new ConfigError('source id "person" is reserved: users "person:<id>" name people (PEOPLE_FILE)')
   }
   checkAccess(config)
   return config
@@ -254,20 +264,4 @@ function sourcesFromShortcuts(env: Env): SourceInput[] {
 
 function withBaseUrl(input: Record<string, unknown>, baseUrl: string | undefined) {
   return baseUrl?.trim() ? { ...input, baseUrl: baseUrl.trim() } : input
-}
-
-function validated<T extends TSchema>(schema: T, value: unknown, where: string) {
-  if (Value.Check(schema, value)) return value as never
-  // Name the field and the rule, never the value: the value may be a secret typed into the wrong field.
-  const errors = Value.Errors(schema, value)
-  // TypeBox reports an unknown field twice; the 'boolean' form ("schema is false") says less.
-  const first = errors.find((error) => error.keyword !== 'boolean') ?? errors[0]
-  const field = first?.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : ''
-  const extra = first?.keyword === 'additionalProperties' ? ` (${describeExtra(first.params)})` : ''
-  throw new ConfigError(`${where}${field ? `.${field}` : ''}: ${first?.message ?? 'is invalid'}${extra}`)
-}
-
-function describeExtra(params: unknown): string {
-  const names = (params as { additionalProperties?: string[] }).additionalProperties ?? []
-  return `unknown field ${names.join(', ')}`
 }

@@ -26,6 +26,9 @@ export interface ExportRecord {
   owner: string
   format: Format
   bom: boolean
+  /** Days (the default) or the users' summaries; records from before summaries have none. */
+  report?: 'days' | 'summary'
+  groupBy?: 'person'
   query: ExportQueryInput
   userCount: number
   status: ExportStatusName
@@ -90,6 +93,7 @@ export function exportJobView(record: ExportRecord): ExportJob {
     id: record.id,
     status: record.status,
     format: record.format,
+    report: record.report ?? 'days',
     from: record.query.from,
     to: record.query.to,
     userCount: record.userCount,

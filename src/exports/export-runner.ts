@@ -4,12 +4,13 @@
 // calls within that second. A job taken over after its replica died runs again from the start: the result
 // cache holds what the first run fetched, so only the rest is fetched, and the new file has each day once.
 import type { FastifyBaseLogger } from 'fastify'
-import { type AttendanceQuery, parseQuery } from '../attendance/parse-query.js'
+import { type AttendanceQuery, parseQuery, type QueryLimits } from '../attendance/parse-query.js'
 import { type Admission, type QueryService, SourcesBusyError } from '../attendance/query-service.js'
 import type { ExportConfig } from '../config/config.js'
 import { openAnswerFile } from '../formats/answer-file.js'
 import { FILE_EXTENSIONS } from '../formats/media-types.js'
 import type { TempFiles } from '../formats/temp-files.js'
+import { type PeopleLookup, SummaryCollector } from '../summaries/summary-collector.js'
 import type { ExportFiles } from './export-files.js'
 import { type ExportRecord, isFinal, progressPercent } from './export-record.js'
 import type { ExportStore } from './export-store.js'
@@ -24,18 +25,21 @@ export interface ExportRunnerOptions {
   files: ExportFiles
   queryService: QueryService
   tempFiles: TempFiles
-  limits: { maxRangeDays: number; maxUsers: number }
+  limits: Omit<QueryLimits, 'sourceIds'>
   config: ExportConfig
   log: FastifyBaseLogger
   metrics?: ExportRunnerMetrics
+  /** The people of PEOPLE_FILE, for the summaries' `person` and groupBy=person. */
+  people?: PeopleLookup
   now?: () => number
   /** How often progress is saved and the cancel flag read. */
   tickMs?: number
 }
 
-/** `attendance_2024-05-01_2024-05-31.xlsx` */
-export function exportFileName(record: Pick<ExportRecord, 'query' | 'format'>): string {
-  return `attendance_${record.query.from}_${record.query.to}.${FILE_EXTENSIONS[record.format]}`
+/** `attendance_2024-05-01_2024-05-31.xlsx`, `attendance_summary_2024-05-01_2024-05-31.csv` */
+export function exportFileName(record: Pick<ExportRecord, 'query' | 'format' | 'report'>): string {
+  const kind = record.report === 'summary' ? 'attendance_summary' : 'attendance'
+  return `${kind}_${record.query.from}_${record.query.to}.${FILE_EXTENSIONS[record.format]}`
 }
 
 const TOO_LARGE = 'too-large'
@@ -128,6 +132,15 @@ export class ExportRunner {
       bom: record.bom,
       maxBytes: config.maxFileBytes,
       onTooLarge: () => stop.abort(TOO_LARGE),
+      report: record.report ?? 'days',
+      // Summaries for a summary report, and for the Summary sheet of a workbook of days.
+      summaries:
+        record.report === 'summary' || record.format === 'xlsx'
+          ? {
+              collector: new SummaryCollector(query.usersBySource, this.options.people),
+              groupBy: record.groupBy,
+            }
+          : undefined,
     })
     let saving = Promise.resolve()
     const tick = () => {

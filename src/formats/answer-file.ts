@@ -11,6 +11,10 @@ import { setImmediate } from 'node:timers/promises'
 import type { ResultOutput } from '../attendance/query-service.js'
 import type { DayResult } from '../schemas/day-result.js'
 import type { Format } from '../schemas/format.js'
+import type { SourceReport } from '../schemas/source-report.js'
+import type { UserSummary } from '../schemas/user-summary.js'
+import type { SummaryCollector } from '../summaries/summary-collector.js'
+import { summaryFraming } from './summary-framing.js'
 import { type AnswerSummary, textFraming } from './text-framing.js'
 import { XlsxAnswer } from './xlsx-workbook.js'
 
@@ -22,6 +26,12 @@ export interface AnswerFileOptions {
   /** Past this many bytes the file stops growing and `onTooLarge` is called once (the caller aborts). */
   maxBytes?: number
   onTooLarge?: () => void
+  /**
+   * `summary`: the file holds the users' summaries instead of their days. Given with `days` (the default),
+   * an XLSX also gets the `Summary` sheet.
+   */
+  report?: 'days' | 'summary'
+  summaries?: { collector: SummaryCollector; groupBy?: 'person' }
 }
 
 export interface WrittenFile {
@@ -94,12 +104,30 @@ export function openAnswerFile(path: string, options: AnswerFileOptions): Answer
     await finished(file).catch(() => {})
   }
 
+  const collector = options.summaries?.collector
+  const summaryReport = options.report === 'summary'
+  if (summaryReport && !collector) throw new Error('a summary report needs a summary collector')
+
   if (options.format === 'xlsx') {
-    const workbook = new XlsxAnswer(counter)
+    const workbook = new XlsxAnswer(counter, !summaryReport)
     let writing: Promise<void> = Promise.resolve()
+    // Summaries are small (one row per user) and kept for their sheet, written after `Days`.
+    const summaries: UserSummary[] = []
     return {
       output: {
-        encode: (chunk: DayResult[]) => chunk,
+        endSource: collector
+          ? (report: SourceReport) => {
+              writing = writing.then(() => {
+                summaries.push(...collector.finishSource(report))
+              })
+              return writing
+            }
+          : undefined,
+        encode: (chunk: DayResult[]) => {
+          collector?.add(chunk)
+          // Counted as written either way; a summaries workbook has no Days sheet to add them to.
+          return chunk
+        },
         sizeOf: (chunk: DayResult[]) => chunk.length * HELD_DAY_BYTES,
         maxHeldBytes: MAX_HELD_BYTES,
         // Rows are built a slice at a time with a turn of the event loop between slices: a unit of thousands
@@ -126,7 +154,15 @@ export function openAnswerFile(path: string, options: AnswerFileOptions): Answer
       },
       async finish(summary) {
         await writing
-        await workbook.finish({ from: options.from, to: options.to, ...summary })
+        await workbook.finish(
+          { from: options.from, to: options.to, ...summary },
+          collector
+            ? {
+                summaries,
+                people: options.summaries?.groupBy === 'person' ? collector.personSummaries() : undefined,
+              }
+            : undefined,
+        )
         await closed()
         return { bytes: counter.bytes, sha256: counter.digest() }
       },
@@ -134,9 +170,18 @@ export function openAnswerFile(path: string, options: AnswerFileOptions): Answer
     }
   }
 
-  const framing = textFraming(options.format, options)
+  const framing =
+    summaryReport && collector
+      ? summaryFraming(options.format, { ...options, collector, groupBy: options.summaries?.groupBy })
+      : textFraming(options.format, options)
   let separator = ''
   counter.write(framing.start)
+  const writeText = (text: string) => {
+    if (text === '' || tooLarge) return
+    counter.write(separator + text)
+    separator = framing.separator
+    return waitIfFull()
+  }
   return {
     output: {
       encode: (chunk: DayResult[]) => ({ text: framing.encode(chunk), count: chunk.length }),
@@ -144,11 +189,11 @@ export function openAnswerFile(path: string, options: AnswerFileOptions): Answer
       maxHeldBytes: MAX_HELD_BYTES,
       write: (encoded: { text: string; count: number }) => {
         days += encoded.count
-        if (encoded.text === '' || tooLarge) return
-        counter.write(separator + encoded.text)
-        separator = framing.separator
-        return waitIfFull()
+        return writeText(encoded.text)
       },
+      endSource: framing.endSource
+        ? (report: SourceReport) => writeText(framing.endSource?.(report) ?? '')
+        : undefined,
     } as ResultOutput<unknown>,
     get days() {
       return days

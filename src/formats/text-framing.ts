@@ -17,6 +17,8 @@ export interface TextFraming {
   encode(days: readonly DayResult[]): string
   /** Put between two non-empty encoded chunks. */
   separator: string
+  /** Text written once a source is done (its users' summaries), joined to the rest like a chunk. */
+  endSource?(report: SourceReport): string
   end(summary: AnswerSummary): string
 }
 

@@ -5,7 +5,9 @@ import type { Writable } from 'node:stream'
 import ExcelJS from 'exceljs'
 import type { DayResult } from '../schemas/day-result.js'
 import type { SourceReport } from '../schemas/source-report.js'
+import type { PersonSummary, UserSummary } from '../schemas/user-summary.js'
 import { type Cell, DAY_COLUMNS, type DayColumn, dayRows, TIME_COLUMNS } from './day-rows.js'
+import { PERSON_COLUMNS, personRow, SUMMARY_COLUMNS, summaryRow } from './summary-rows.js'
 
 const DATE_TIME_FORMAT = 'yyyy-mm-dd hh:mm:ss'
 const DATE_FORMAT = 'yyyy-mm-dd'
@@ -82,35 +84,46 @@ export interface XlsxSummary {
   sources: SourceReport[]
 }
 
+export interface XlsxSummaries {
+  /** Sheet `Summary`: a row per user. */
+  summaries: readonly UserSummary[]
+  /** Sheet `People` (groupBy=person): a row per person. */
+  people?: readonly PersonSummary[]
+}
+
 export class XlsxAnswer {
   private readonly workbook: ExcelJS.stream.xlsx.WorkbookWriter
-  private readonly days: ExcelJS.Worksheet
+  private readonly days: ExcelJS.Worksheet | undefined
   private readonly timeColumns: number[]
   private readonly workDateColumn = DAY_COLUMNS.indexOf('workDate')
 
-  constructor(stream: Writable) {
+  /** `withDays: false` for a summaries workbook: no `Days` sheet. */
+  constructor(stream: Writable, withDays = true) {
     this.workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
       stream,
       useStyles: true,
       useSharedStrings: false,
     })
-    this.days = this.workbook.addWorksheet('Days', { views: [{ state: 'frozen', ySplit: 1 }] })
-    this.days.columns = DAY_COLUMNS.map((column) => ({
-      header: column,
-      key: column,
-      width: widthOf(column),
-      style: TIME_COLUMNS.has(column)
-        ? { numFmt: DATE_TIME_FORMAT }
-        : column === 'workDate'
-          ? { numFmt: DATE_FORMAT }
-          : {},
-    }))
-    this.days.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: DAY_COLUMNS.length } }
-    this.days.getRow(1).font = { bold: true }
     this.timeColumns = DAY_COLUMNS.flatMap((column, index) => (TIME_COLUMNS.has(column) ? [index] : []))
+    if (!withDays) return
+    this.days = this.table(
+      'Days',
+      DAY_COLUMNS.map((column) => ({
+        header: column,
+        key: column,
+        width: widthOf(column),
+        style: TIME_COLUMNS.has(column)
+          ? { numFmt: DATE_TIME_FORMAT }
+          : column === 'workDate'
+            ? { numFmt: DATE_FORMAT }
+            : {},
+      })),
+    )
   }
 
   addDays(days: readonly DayResult[]): void {
+    const sheet = this.days
+    if (!sheet) return
     for (const day of days) {
       for (const row of dayRows(day)) {
         const values: unknown[] = row
@@ -119,14 +132,28 @@ export class XlsxAnswer {
           if (typeof value === 'string') values[index] = wallClockDate(value)
         }
         values[this.workDateColumn] = wallClockDate(day.workDate)
-        this.days.addRow(values).commit()
+        sheet.addRow(values).commit()
       }
     }
   }
 
-  /** Ends `Days`, writes `Sources` and the rest of the workbook; resolves once the zip is written out. */
-  async finish(summary: XlsxSummary): Promise<void> {
-    this.days.commit()
+  /**
+   * Ends `Days`, writes `Summary` (and `People`) when given, then `Sources` and the rest of the workbook;
+   * resolves once the zip is written out. Sheets are written one after the other: a streamed workbook
+   * cannot go back to an earlier sheet.
+   */
+  async finish(summary: XlsxSummary, summaries?: XlsxSummaries): Promise<void> {
+    this.days?.commit()
+    if (summaries) {
+      const sheet = this.table('Summary', summaryColumns(SUMMARY_COLUMNS))
+      for (const row of summaries.summaries) sheet.addRow(summaryRow(row)).commit()
+      sheet.commit()
+      if (summaries.people) {
+        const people = this.table('People', summaryColumns(PERSON_COLUMNS))
+        for (const row of summaries.people) people.addRow(personRow(row)).commit()
+        people.commit()
+      }
+    }
     const sources = this.workbook.addWorksheet('Sources', { views: [{ state: 'frozen', ySplit: 1 }] })
     sources.columns = SOURCE_COLUMNS.map((column) => ({
       header: column,
@@ -142,4 +169,22 @@ export class XlsxAnswer {
     sources.commit()
     await this.workbook.commit()
   }
+
+  /** A sheet with a frozen, bold, filtered header row. */
+  private table(name: string, columns: Partial<ExcelJS.Column>[]): ExcelJS.Worksheet {
+    const sheet = this.workbook.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] })
+    sheet.columns = columns
+    sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: columns.length } }
+    sheet.getRow(1).font = { bold: true }
+    return sheet
+  }
+}
+
+function summaryColumns(names: readonly string[]): Partial<ExcelJS.Column>[] {
+  const wide: Record<string, number> = { userId: 26, employeeName: 16, name: 16, accounts: 40 }
+  return names.map((name) => ({
+    header: name,
+    key: name,
+    width: Math.max(name.length + 2, wide[name] ?? 10),
+  }))
 }

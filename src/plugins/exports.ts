@@ -60,6 +60,7 @@ async function exportsPlugin(fastify: FastifyInstance) {
     config: settings,
     log,
     metrics,
+    people: fastify.people,
   })
   queue.start(runner.process, (id, reason) => void runner.lost(id, reason))
   metrics.watchExports(() => queue.counts())
@@ -82,5 +83,5 @@ async function exportsPlugin(fastify: FastifyInstance) {
 
 export default fp(exportsPlugin, {
   name: 'exports',
-  dependencies: ['store', 'metrics', 'query-service', 'temp-files'],
+  dependencies: ['store', 'metrics', 'query-service', 'temp-files', 'people'],
 })

@@ -68,11 +68,16 @@ async function queryServicePlugin(fastify: FastifyInstance, options: QueryServic
       }),
     )
   }
-  const queryService = new QueryService(adapters, metrics, { caches, budgets: accounting })
+  const { people } = fastify
+  const queryService = new QueryService(adapters, metrics, {
+    caches,
+    budgets: accounting,
+    personOf: (sourceId, userId) => people.personOf(sourceId, userId),
+  })
   fastify.decorate('queryService', queryService)
   fastify.decorate('callAccounting', accounting)
   metrics.watchAccounting(accounting)
   fastify.addHook('onClose', () => queryService.close())
 }
 
-export default fp(queryServicePlugin, { name: 'query-service', dependencies: ['store', 'metrics'] })
+export default fp(queryServicePlugin, { name: 'query-service', dependencies: ['store', 'metrics', 'people'] })

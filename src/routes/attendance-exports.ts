@@ -91,10 +91,12 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       }
       const format = body.format ?? 'json'
       const bom = body.bom ?? false
+      const report = body.report ?? 'days'
+      const groupBy = body.groupBy
       let id: string = randomUUID()
       const idempotencyKey = request.headers['idempotency-key']
       if (idempotencyKey !== undefined) {
-        const bodyHash = sha256(JSON.stringify({ input, format, bom }))
+        const bodyHash = sha256(JSON.stringify({ input, format, bom, report, groupBy }))
         const earlier = await jobs.store.claimIdempotencyKey(owner, sha256(idempotencyKey), {
           jobId: id,
           bodyHash,
@@ -119,6 +121,8 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         owner,
         format,
         bom,
+        report,
+        ...(groupBy ? { groupBy } : {}),
         query: input,
         userCount: input.users.length,
         status: 'queued',

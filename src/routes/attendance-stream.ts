@@ -12,7 +12,7 @@ import type { FastifyReply } from 'fastify'
 import { type TSchema, Type } from 'typebox'
 import type { AttendanceQuery } from '../attendance/parse-query.js'
 import type { Admission, QueryContext, QueryService } from '../attendance/query-service.js'
-import { textFraming } from '../formats/text-framing.js'
+import type { Serializers, TextFraming } from '../formats/text-framing.js'
 import { DayResult } from '../schemas/day-result.js'
 import { SourceReport } from '../schemas/source-report.js'
 
@@ -23,19 +23,12 @@ const HIGH_WATER_MARK = 1024 * 1024
 const MAX_HELD_BYTES = 16 * 1024 * 1024
 
 export function streamAnswer(
-  reply: FastifyReply,
   queryService: QueryService,
   query: AttendanceQuery,
   context: QueryContext,
   admission: Admission,
-  format: 'json' | 'ndjson',
+  framing: TextFraming,
 ): Readable {
-  // Compiled once per route and cached by Fastify: the same serializer the whole answer would use.
-  const framing = textFraming(format, {
-    from: query.from,
-    to: query.to,
-    serializers: { day: serializer(reply, DayResult), sources: serializer(reply, SourceReports) },
-  })
   // One promise for every writer that found the buffer full, resolved when the stream asks for more (or is
   // gone: nobody will read, and the vendor calls stop anyway).
   let waiting: { promise: Promise<void>; resolve: () => void } | undefined
@@ -58,6 +51,12 @@ export function streamAnswer(
   }
   if (framing.start !== '') stream.push(framing.start)
   let separator = ''
+  const write = (text: string): Promise<void> | undefined => {
+    if (text === '' || stream.destroyed) return
+    const more = stream.push(separator + text)
+    separator = framing.separator
+    return more ? undefined : drained()
+  }
   void queryService
     .execute(
       query,
@@ -66,12 +65,8 @@ export function streamAnswer(
         encode: (days) => framing.encode(days),
         sizeOf: (text) => text.length,
         maxHeldBytes: MAX_HELD_BYTES,
-        write: (text) => {
-          if (text === '' || stream.destroyed) return
-          const more = stream.push(separator + text)
-          separator = framing.separator
-          return more ? undefined : drained()
-        },
+        write,
+        endSource: framing.endSource ? (report) => write(framing.endSource?.(report) ?? '') : undefined,
       },
       admission,
     )
@@ -88,8 +83,13 @@ export function streamAnswer(
   return stream
 }
 
+/** The route's compiled serializers of days and source reports (the ones a whole answer would use). */
+export function answerSerializers(reply: FastifyReply): Serializers {
+  return { day: serializer(reply, DayResult), sources: serializer(reply, SourceReports) }
+}
+
 /** Fastify types serializers as taking plain objects; these take the schema's own type. */
-function serializer(reply: FastifyReply, schema: TSchema): (value: unknown) => string {
+export function serializer(reply: FastifyReply, schema: TSchema): (value: unknown) => string {
   return reply.compileSerializationSchema(schema as unknown as Record<string, unknown>) as (
     value: unknown,
   ) => string

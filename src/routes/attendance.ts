@@ -5,12 +5,14 @@ import type { QueryInput } from '../attendance/parse-query.js'
 import { type Admission, SourcesBusyError } from '../attendance/query-service.js'
 import { IncompleteResultError, SourcesAtCapacityError } from '../errors.js'
 import { chooseFormat, MEDIA_TYPES } from '../formats/media-types.js'
+import { textFraming } from '../formats/text-framing.js'
 import { accessErrorResponses, apiKeySecurity, forbiddenSourceResponse } from '../schemas/access.js'
 import { AttendanceBody, AttendanceQuerystring, AttendanceResponse } from '../schemas/attendance-query.js'
 import { ErrorResponse } from '../schemas/error.js'
 import type { Format } from '../schemas/format.js'
+import { SummaryCollector } from '../summaries/summary-collector.js'
 import { attendanceExamples } from './attendance-examples.js'
-import { streamAnswer } from './attendance-stream.js'
+import { answerSerializers, streamAnswer } from './attendance-stream.js'
 import { incompleteReason, sendFileAnswer } from './file-answer.js'
 import { readableQuery } from './readable-query.js'
 
@@ -152,12 +154,25 @@ const attendanceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if ((format === 'json' || format === 'ndjson') && !query.strict) {
       return reply
         .type(MEDIA_TYPES[format])
-        .send(streamAnswer(reply, queryService, query, context, admission, format))
+        .send(
+          streamAnswer(
+            queryService,
+            query,
+            context,
+            admission,
+            textFraming(format, { from: query.from, to: query.to, serializers: answerSerializers(reply) }),
+          ),
+        )
     }
     if (format !== 'json') {
       return sendFileAnswer(fastify, reply, query, context, admission, {
         format,
         bom: input.bom ?? false,
+        // A workbook of days also gets the users' Summary sheet.
+        summaries:
+          format === 'xlsx'
+            ? { collector: new SummaryCollector(query.usersBySource, fastify.people) }
+            : undefined,
         reason: query.strict ? 'strict=true' : `a ${format.toUpperCase()} answer is sent only when complete`,
       })
     }

@@ -10,6 +10,7 @@ import { openAnswerFile } from '../formats/answer-file.js'
 import { FILE_EXTENSIONS, MEDIA_TYPES } from '../formats/media-types.js'
 import type { Format } from '../schemas/format.js'
 import type { SourceReport } from '../schemas/source-report.js'
+import type { SummaryCollector } from '../summaries/summary-collector.js'
 
 /** What an incomplete answer lacks, in words: the failing sources, else the refused users. */
 export function incompleteReason(sources: readonly SourceReport[]): string {
@@ -17,10 +18,12 @@ export function incompleteReason(sources: readonly SourceReport[]): string {
   return failing.length ? `sources not ok: ${failing.join(', ')}` : 'some users were invalid or unauthorized'
 }
 
-/** `attendance_2024-05-01_2024-05-31.csv` */
-export function answerFileName(from: string, to: string, format: Format): string {
-  return `attendance_${from}_${to}.${FILE_EXTENSIONS[format]}`
+/** `attendance_2024-05-01_2024-05-31.csv`, `attendance_summary_2024-05-01_2024-05-31.csv` */
+export function answerFileName(from: string, to: string, format: Format, report: Report = 'days'): string {
+  return `attendance${report === 'summary' ? '_summary' : ''}_${from}_${to}.${FILE_EXTENSIONS[format]}`
 }
+
+type Report = 'days' | 'summary'
 
 export async function sendFileAnswer(
   fastify: FastifyInstance,
@@ -28,7 +31,13 @@ export async function sendFileAnswer(
   query: AttendanceQuery,
   context: QueryContext,
   admission: Admission,
-  options: { format: Format; bom: boolean; reason: string },
+  options: {
+    format: Format
+    bom: boolean
+    reason: string
+    report?: Report
+    summaries?: { collector: SummaryCollector; groupBy?: 'person' }
+  },
 ): Promise<FastifyReply> {
   const { tempFiles, queryService } = fastify
   const path = tempFiles.create(FILE_EXTENSIONS[options.format])
@@ -37,6 +46,8 @@ export async function sendFileAnswer(
     from: query.from,
     to: query.to,
     bom: options.bom,
+    report: options.report,
+    summaries: options.summaries,
   })
   let sending = false
   try {
@@ -56,7 +67,7 @@ export async function sendFileAnswer(
       .header('content-length', String(written.bytes))
       .header(
         'content-disposition',
-        `attachment; filename="${answerFileName(query.from, query.to, options.format)}"`,
+        `attachment; filename="${answerFileName(query.from, query.to, options.format, options.report)}"`,
       )
       .send(body)
   } finally {

@@ -14,6 +14,7 @@ export function readableQuery(
     maxRangeDays: fastify.config.maxRangeDays,
     maxUsers: fastify.config.maxUsers,
     sourceIds: fastify.queryService.sourceIds,
+    people: fastify.people,
   })
   const forbidden = [...query.usersBySource.keys()].filter((id) => !mayReadSource(request.apiKey, id))
   if (forbidden.length > 0) throw new ForbiddenSourceError(request.apiKey?.name ?? '', forbidden.join(', '))

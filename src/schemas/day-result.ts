@@ -182,6 +182,12 @@ export const DayResult = Type.Object(
       Type.String(),
       'Feishu `employee_name`; null for DingTalk, which does not report it.',
     ),
+    person: Type.Optional(
+      Nullable(
+        Type.String(),
+        "The person (PEOPLE_FILE) this account belongs to, by the caller's own id; null when it is in none. Always present in answers.",
+      ),
+    ),
     workDate: Type.String({
       format: 'date',
       description:

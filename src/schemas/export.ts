@@ -8,11 +8,27 @@ export const EXPORT_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'can
 export type ExportStatusName = (typeof EXPORT_STATUSES)[number]
 
 export const ExportRequest = Type.Object(
-  { ...AttendanceBody.properties },
+  {
+    ...AttendanceBody.properties,
+    report: Type.Optional(
+      Type.Union([Type.Literal('days'), Type.Literal('summary')], {
+        default: 'days',
+        description:
+          "`days` (default): the days, as /attendance/results gives them (an XLSX also gets the `Summary` sheet). `summary`: the users' summaries, as /attendance/summaries gives them.",
+      }),
+    ),
+    groupBy: Type.Optional(
+      Type.Literal('person', {
+        description:
+          'With `report: "summary"`: also the totals per person (PEOPLE_FILE), as /attendance/summaries.',
+      }),
+    ),
+  },
   {
     additionalProperties: false,
     title: 'ExportRequest',
-    description: 'The fields of `POST /attendance/results`, `format` and `bom` included.',
+    description:
+      'The fields of `POST /attendance/results` (`format` and `bom` included), and `report` / `groupBy`.',
   },
 )
 export type ExportRequest = Static<typeof ExportRequest>
@@ -70,6 +86,9 @@ export const ExportJob = Type.Object(
         '`queued` → `running` → `succeeded` | `failed`; `cancelled` by DELETE. `succeeded` means the file is written: check `complete` for whether every source answered.',
     }),
     format: FormatField,
+    report: Type.Union([Type.Literal('days'), Type.Literal('summary')], {
+      description: 'What the file holds.',
+    }),
     from: Type.String({ format: 'date' }),
     to: Type.String({ format: 'date' }),
     userCount: Type.Integer({ minimum: 0, description: 'Distinct users asked for.' }),

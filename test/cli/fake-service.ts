@@ -46,6 +46,7 @@ export function job(patch: Partial<ExportJob>): ExportJob {
     id: JOB_ID,
     status: 'queued',
     format: 'csv',
+    report: 'days',
     from: '2024-05-01',
     to: '2024-05-02',
     userCount: 1,
