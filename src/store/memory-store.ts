@@ -1,5 +1,11 @@
 import { type Clock, systemClock } from '../time/clock.js'
-import type { CacheEntryWrite, SharedStore, SlotReservation, WindowAdmission } from './shared-store.js'
+import type {
+  CacheEntryWrite,
+  LogEntry,
+  SharedStore,
+  SlotReservation,
+  WindowAdmission,
+} from './shared-store.js'
 
 export interface MemoryStoreOptions {
   /** TTLs run on its wall time, slot and window schedules on its monotonic time. */
@@ -27,6 +33,7 @@ export class MemoryStore implements SharedStore {
   private readonly nextSlot = new Map<string, number>()
   private readonly sendLog = new Map<string, Map<string, number>>()
   private tickets = 0
+  private readonly logs = new Map<string, { entries: LogEntry[]; lastMs: number; seq: number }>()
   private readonly indexes = new Map<string, { members: Map<string, number>; expiresAt: number }>()
   private readonly clock: Clock
 
@@ -119,6 +126,33 @@ export class MemoryStore implements SharedStore {
     }
   }
 
+  async logAppend(key: string, fields: Readonly<Record<string, string>>, keepMs: number): Promise<string> {
+    const now = Math.floor(this.clock.now())
+    const log = this.logs.get(key) ?? { entries: [], lastMs: 0, seq: 0 }
+    this.logs.set(key, log)
+    // Ids as Redis makes them: milliseconds, then a sequence within the same (or an earlier) millisecond.
+    if (now > log.lastMs) {
+      log.lastMs = now
+      log.seq = 0
+    } else {
+      log.seq++
+    }
+    const id = `${log.lastMs}-${log.seq}`
+    log.entries.push({ id, fields: { ...fields } })
+    const oldest = now - keepMs
+    while ((log.entries[0] && idMs(log.entries[0].id) < oldest) === true) log.entries.shift()
+    return id
+  }
+
+  async logRead(key: string, afterId: string | null, limit: number): Promise<LogEntry[]> {
+    const entries = this.logs.get(key)?.entries ?? []
+    const after = afterId === null ? null : parseId(afterId)
+    return entries
+      .filter((entry) => after === null || compareIds(parseId(entry.id), after) > 0)
+      .slice(0, limit)
+      .map((entry) => ({ id: entry.id, fields: { ...entry.fields } }))
+  }
+
   async indexAdd(key: string, member: string, score: number, ttlMs: number): Promise<void> {
     const index = this.liveIndex(key) ?? { members: new Map<string, number>(), expiresAt: 0 }
     index.members.set(member, score)
@@ -151,6 +185,7 @@ export class MemoryStore implements SharedStore {
     this.nextSlot.clear()
     this.sendLog.clear()
     this.indexes.clear()
+    this.logs.clear()
   }
 
   private liveIndex(key: string) {
@@ -170,4 +205,15 @@ export class MemoryStore implements SharedStore {
     }
     return entry
   }
+}
+
+const idMs = (id: string) => Number(id.split('-')[0])
+
+function parseId(id: string): [number, number] {
+  const [ms = '0', seq = '0'] = id.split('-')
+  return [Number(ms), Number(seq)]
+}
+
+function compareIds(a: [number, number], b: [number, number]): number {
+  return a[0] - b[0] || a[1] - b[1]
 }

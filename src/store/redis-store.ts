@@ -12,6 +12,7 @@ import {
 } from './redis-scripts.js'
 import {
   type CacheEntryWrite,
+  type LogEntry,
   type SharedStore,
   type SlotReservation,
   StoreUnavailableError,
@@ -123,6 +124,27 @@ export class RedisStore implements SharedStore {
         this.redis.putEntriesIfNewer(slice.length, ...slice.map((entry) => entry.key), ...args),
       )
     }
+  }
+
+  async logAppend(key: string, fields: Readonly<Record<string, string>>, keepMs: number): Promise<string> {
+    // MINID with '~' lets Redis trim whole nodes (cheap); entries a little older than keepMs may stay.
+    const [time] = await this.run(() => this.redis.time())
+    const oldest = Math.max(0, Number(time) * 1000 - keepMs)
+    const id = await this.run(() =>
+      this.redis.xadd(key, 'MINID', '~', String(oldest), '*', ...Object.entries(fields).flat()),
+    )
+    return id as string
+  }
+
+  async logRead(key: string, afterId: string | null, limit: number): Promise<LogEntry[]> {
+    const start = afterId === null ? '-' : `(${afterId}`
+    const entries = await this.run(() => this.redis.xrange(key, start, '+', 'COUNT', limit))
+    return entries.map(([id, flat]) => {
+      const fields: Record<string, string> = {}
+      for (let index = 0; index + 1 < flat.length; index += 2)
+        fields[flat[index] as string] = flat[index + 1] as string
+      return { id, fields }
+    })
   }
 
   async indexAdd(key: string, member: string, score: number, ttlMs: number): Promise<void> {

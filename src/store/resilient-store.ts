@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../time/clock.js'
 import { MemoryStore } from './memory-store.js'
 import {
   type CacheEntryWrite,
+  type LogEntry,
   type SharedStore,
   type SlotReservation,
   StoreUnavailableError,
@@ -136,6 +137,20 @@ export class ResilientStore implements SharedStore {
     return this.attempt(
       () => this.shared.confirmSend(key, ticket),
       () => this.local.confirmSend(key, ticket),
+    )
+  }
+
+  logAppend(key: string, fields: Readonly<Record<string, string>>, keepMs: number): Promise<string> {
+    return this.attempt(
+      () => this.shared.logAppend(key, fields, keepMs),
+      () => this.local.logAppend(key, fields, keepMs),
+    )
+  }
+
+  logRead(key: string, afterId: string | null, limit: number): Promise<LogEntry[]> {
+    return this.attempt(
+      () => this.shared.logRead(key, afterId, limit),
+      () => this.local.logRead(key, afterId, limit),
     )
   }
 

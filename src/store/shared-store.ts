@@ -14,6 +14,11 @@ export interface WindowAdmission extends SlotReservation {
   ticket?: string
 }
 
+export interface LogEntry {
+  id: string
+  fields: Record<string, string>
+}
+
 export interface CacheEntryWrite {
   key: string
   value: string
@@ -73,6 +78,13 @@ export interface SharedStore {
   /** The members with the highest scores first, at most `limit`. */
   indexRange(key: string, limit: number): Promise<string[]>
   indexRemove(key: string, member: string): Promise<void>
+  /**
+   * Appends an entry to a log (a Redis Stream: the change feed) and drops entries older than `keepMs`;
+   * resolves to the entry's id, `<ms>-<seq>`, which orders the log.
+   */
+  logAppend(key: string, fields: Readonly<Record<string, string>>, keepMs: number): Promise<string>
+  /** Entries after `afterId` (exclusive; null: from the oldest kept), oldest first, at most `limit`. */
+  logRead(key: string, afterId: string | null, limit: number): Promise<LogEntry[]>
   /** Adds `by` to a counter (created at 0) and gives it `ttlMs` to live; resolves to the new value. */
   increment(key: string, by: number, ttlMs: number): Promise<number>
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */

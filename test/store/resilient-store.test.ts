@@ -54,6 +54,12 @@ class FakeSharedStore implements SharedStore {
   putEntries() {
     return this.respond('putEntries', undefined)
   }
+  logAppend() {
+    return this.respond('logAppend', '1-0')
+  }
+  logRead() {
+    return this.respond('logRead', [] as { id: string; fields: Record<string, string> }[])
+  }
   indexAdd() {
     return this.respond('indexAdd', undefined)
   }

@@ -90,6 +90,35 @@ for (const [name, create] of implementations) {
       await until(async () => (await store.indexRange('brief', 10)).length === 0, 'the index to expire')
     })
 
+    t.test(
+      'a log keeps entries in order, reads after a cursor, and drops what is older than keepMs',
+      async (t) => {
+        const first = await store.logAppend('changes', { userId: 'u1', workDate: '2024-05-06' }, HOUR_MS)
+        const second = await store.logAppend('changes', { userId: 'u2', workDate: '2024-05-07' }, HOUR_MS)
+        const third = await store.logAppend('changes', { userId: 'u3', workDate: '2024-05-08' }, HOUR_MS)
+        t.match(first, /^\d+-\d+$/)
+        const all = await store.logRead('changes', null, 10)
+        t.same(
+          all.map((entry) => entry.id),
+          [first, second, third],
+          'oldest first, ids in order',
+        )
+        t.same(all[0]?.fields, { userId: 'u1', workDate: '2024-05-06' })
+        t.same(
+          (await store.logRead('changes', first, 10)).map((entry) => entry.fields.userId),
+          ['u2', 'u3'],
+          'after a cursor, exclusive',
+        )
+        t.same(
+          (await store.logRead('changes', null, 2)).map((entry) => entry.id),
+          [first, second],
+          'at most limit',
+        )
+        t.same(await store.logRead('changes', third, 10), [])
+        t.same(await store.logRead('none', null, 10), [])
+      },
+    )
+
     t.test('delete removes a value', async (t) => {
       await store.set('b', 'two', HOUR_MS)
       await store.delete('b')
