@@ -11,6 +11,7 @@ import { SecretRedactor } from './logging/secret-redactor.js'
 import auth from './plugins/auth.js'
 import { clientErrorHandler } from './plugins/client-error-handler.js'
 import errorHandler from './plugins/error-handler.js'
+import events from './plugins/events.js'
 import exportJobs from './plugins/exports.js'
 import loadShedding from './plugins/load-shedding.js'
 import metrics from './plugins/metrics.js'
@@ -22,9 +23,11 @@ import store from './plugins/store.js'
 import swagger from './plugins/swagger.js'
 import tempFiles from './plugins/temp-files.js'
 import attendanceRoutes from './routes/attendance.js'
+import changesRoutes from './routes/attendance-changes.js'
 import exportRoutes from './routes/attendance-exports.js'
 import planRoutes from './routes/attendance-plan.js'
 import summariesRoutes from './routes/attendance-summaries.js'
+import eventRoutes from './routes/events-webhooks.js'
 import operationsRoutes from './routes/operations.js'
 import peopleRoutes from './routes/people.js'
 import { typeBoxValidator } from './schemas/typebox-validator.js'
@@ -52,7 +55,19 @@ export async function buildApp(options: AppOptions) {
   const { config } = options
   const redactor = options.redactor ?? new SecretRedactor()
   const logger = options.logger ?? createLogger({ level: config.logLevel, redactor })
-  for (const source of config.sources) redactor.add(source.appSecret)
+  for (const source of config.sources) {
+    redactor.add(source.appSecret)
+    // The event secrets too: an Encrypt Key or AES key in a log would let anyone forge events.
+    const events = source.events as {
+      verificationToken?: string
+      encryptKey?: string
+      token?: string
+      aesKey?: string
+    }
+    for (const secret of [events.verificationToken, events.encryptKey, events.token, events.aesKey]) {
+      if (secret) redactor.add(secret)
+    }
+  }
 
   const app = Fastify({
     loggerInstance: logger,
@@ -103,6 +118,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(people)
   await app.register(queryService, { redactor })
   await app.register(exportJobs)
+  await app.register(events)
   await app.register(auth)
   await app.register(rateLimit)
   await app.register(swagger)
@@ -112,5 +128,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(exportRoutes)
   await app.register(summariesRoutes)
   await app.register(peopleRoutes)
+  await app.register(changesRoutes)
+  await app.register(eventRoutes)
   return app
 }

@@ -103,3 +103,25 @@ export const UnknownPersonError = createError<[string]>(
   400,
 )
 export const MonthAndRangeError = createError<[string]>('ATT_INVALID_RANGE', '%s', 400)
+export const CursorExpiredHttpError = createError<[string, number]>(
+  'ATT_CURSOR_EXPIRED',
+  'cursor %s is older than the change feed keeps (CHANGES_RETENTION_DAYS = %d): pull the range in full, then continue from the new cursor',
+  410,
+)
+export const EventsNotEnabledError = createError<[string, string]>(
+  'ATT_EVENTS_NOT_ENABLED',
+  'source "%s" does not take %s events (its events.mode)',
+  404,
+)
+export const EventRefusedError = createError<[string]>('ATT_EVENT_REFUSED', 'event refused: %s', 401)
+export const EventMalformedError = createError<[string]>('ATT_EVENT_MALFORMED', 'event refused: %s', 400)
+export const EventReplayedError = createError(
+  'ATT_EVENT_REPLAYED',
+  'event refused: this request was seen before',
+  409,
+)
+export const EventsRateLimitedError = createError<[string]>(
+  'ATT_EVENTS_RATE_LIMITED',
+  'more events a minute for source "%s" than EVENTS_RATE_LIMIT_PER_MINUTE',
+  429,
+)

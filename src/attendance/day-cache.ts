@@ -41,6 +41,11 @@ export interface SourceDayCache {
   ): Promise<void>
   /** Waits while another query (on any replica) fetches the same block, or makes this one the fetcher. */
   lease(block: Block, overtime: boolean, signal: AbortSignal): Promise<BlockLease>
+  /**
+   * Makes the named days misses at once (the vendor said they changed), so that the next query fetches
+   * them; a fetch that started before cannot put the old day back. Resolves to the days invalidated.
+   */
+  invalidate(days: readonly { userId: string; workDate: string }[]): Promise<number>
   /** The cache's clock, epoch ms. */
   now(): number
 }

@@ -14,6 +14,15 @@ export function encodeEntry(entry: CachedDay, generation: number): string {
   return `${generation}|${JSON.stringify({ at: entry.fetchedAt, day: entry.day })}`
 }
 
+/**
+ * What a vendor change event leaves in place of an entry: a miss for every lookup, with the event's
+ * generation, so that a fetch that started before the event (and may hold the old day) cannot write its
+ * answer over it; a fetch that starts after it can.
+ */
+export function encodeTombstone(generation: number): string {
+  return `${generation}|{"stale":true}`
+}
+
 /** The entry, or undefined when the text is not one (another shape, damaged): then it counts as a miss. */
 export function decodeEntry(text: string): CachedDay | undefined {
   const bar = text.indexOf('|')

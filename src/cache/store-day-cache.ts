@@ -12,7 +12,7 @@ import { type Clock, systemClock } from '../time/clock.js'
 import { formatWorkDate, parseWorkDate } from '../time/work-date.js'
 import { workDateInZone } from '../time/zoned-time.js'
 import { entryKey, leaseKey } from './cache-keys.js'
-import { decodeEntry, encodeEntry } from './entry-codec.js'
+import { decodeEntry, encodeEntry, encodeTombstone } from './entry-codec.js'
 import { entryTtlMs, type FreshnessPolicy } from './freshness.js'
 
 export interface StoreDayCacheOptions {
@@ -30,6 +30,9 @@ export interface StoreDayCacheOptions {
   /** Counts queries that waited for another's fetch (metrics). */
   onCoalescedWait?: () => void
 }
+
+/** A tombstone outlives any fetch that could still be under way when the event came. */
+const MIN_TOMBSTONE_MS = 60_000
 
 export class StoreDayCache implements SourceDayCache {
   private readonly clock: Clock
@@ -103,6 +106,29 @@ export class StoreDayCache implements SourceDayCache {
     }
     // Not kept is only a later miss; the answer does not depend on it.
     await this.options.store.putEntries(writes).catch(() => {})
+  }
+
+  /**
+   * Makes the named days misses at once, on every replica, for both the overtime and the plain variant:
+   * each entry becomes a tombstone of generation now (entry-codec.ts), which no fetch that started earlier
+   * can overwrite. Kept as long as a fresh entry of that day would be, and at least a minute.
+   */
+  async invalidate(days: readonly { userId: string; workDate: string }[]): Promise<number> {
+    const generation = this.clock.now()
+    const today = parseWorkDate(workDateInZone(generation, this.options.timezone)) as number
+    const writes = days.flatMap(({ userId, workDate }) => {
+      const day = parseWorkDate(workDate)
+      if (day === null) return []
+      const ttlMs = Math.max(MIN_TOMBSTONE_MS, entryTtlMs(day, today, this.options.policy))
+      return [true, false].map((overtime) => ({
+        key: entryKey(this.options.tag, overtime, userId, workDate),
+        value: encodeTombstone(generation),
+        generation,
+        ttlMs,
+      }))
+    })
+    await this.options.store.putEntries(writes)
+    return writes.length / 2
   }
 
   async lease(block: Block, overtime: boolean, signal: AbortSignal): Promise<BlockLease> {

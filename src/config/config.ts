@@ -12,6 +12,7 @@ import {
   CACHE_DEFAULTS,
   type CacheDefaults,
   DingTalkSourceInput,
+  eventsProblem,
   FeishuSourceInput,
   resolveSource,
   type SourceConfig,
@@ -51,6 +52,10 @@ export interface Config {
     retryAfterSeconds: number
   }
   exports: ExportConfig
+  /** How long the change feed keeps what changed (CHANGES_RETENTION_DAYS). */
+  changesRetentionDays: number
+  /** Vendor events a minute per source (all replicas); past it, 429. */
+  eventsPerMinute: number
   /** PEOPLE_FILE, reread on SIGHUP; undefined without one. */
   peopleFile: string | undefined
   /** The people of PEOPLE_FILE (empty without one). */
@@ -114,6 +119,8 @@ export function loadConfig(env: Env = process.env): Config {
       ),
       retryAfterSeconds: integer(env, 'PRESSURE_RETRY_AFTER_SECONDS', 10, 1, 3600),
     },
+    changesRetentionDays: integer(env, 'CHANGES_RETENTION_DAYS', 35, 1, 3660),
+    eventsPerMinute: integer(env, 'EVENTS_RATE_LIMIT_PER_MINUTE', 6000, 1, 1_000_000),
     peopleFile: env.PEOPLE_FILE?.trim() || undefined,
     // The accounts' sources are checked here when sources are configured, and by the app in demo mode.
     people: [],
@@ -210,7 +217,10 @@ function loadSources(env: Env, cacheDefaults: CacheDefaults): SourceConfig[] {
     if (input.timezone !== undefined && !isValidTimeZone(input.timezone)) {
       throw new ConfigError(`sources[${index}].timezone is not an IANA time zone`)
     }
-    return resolveSource(input, cacheDefaults)
+    const source = resolveSource(input, cacheDefaults)
+    const problem = eventsProblem(source)
+    if (problem) throw new ConfigError(`sources[${index}].${problem}`)
+    return source
   })
 }
 

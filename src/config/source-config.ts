@@ -18,6 +18,24 @@ const common = {
   monthlyCallBudget: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
 }
 
+const FeishuEvents = Type.Object(
+  {
+    mode: Type.Union([Type.Literal('webhook'), Type.Literal('long-connection'), Type.Literal('off')]),
+    verificationToken: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    encryptKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+)
+
+const DingTalkEvents = Type.Object(
+  {
+    mode: Type.Union([Type.Literal('stream'), Type.Literal('webhook'), Type.Literal('off')]),
+    token: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{3,32}$' })),
+    aesKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}$' })),
+  },
+  { additionalProperties: false },
+)
+
 export const FeishuSourceInput = Type.Object(
   {
     ...common,
@@ -26,6 +44,7 @@ export const FeishuSourceInput = Type.Object(
     appSecret: Type.String({ minLength: 1 }),
     employeeType: Type.Optional(Type.Union([Type.Literal('employee_id'), Type.Literal('employee_no')])),
     includeTerminatedUser: Type.Optional(Type.Boolean()),
+    events: Type.Optional(FeishuEvents),
   },
   { additionalProperties: false },
 )
@@ -37,6 +56,7 @@ export const DingTalkSourceInput = Type.Object(
     appKey: Type.String({ minLength: 1 }),
     appSecret: Type.String({ minLength: 1 }),
     isI18n: Type.Optional(Type.Boolean()),
+    events: Type.Optional(DingTalkEvents),
   },
   { additionalProperties: false },
 )
@@ -73,6 +93,8 @@ export interface FeishuSourceConfig extends ResolvedCommon {
   appSecret: string
   employeeType: 'employee_id' | 'employee_no'
   includeTerminatedUser: boolean
+  /** Change events: the webhook checks the Verification Token, and with an Encrypt Key decrypts and verifies. */
+  events: { mode: 'webhook' | 'long-connection' | 'off'; verificationToken?: string; encryptKey?: string }
 }
 
 export interface DingTalkSourceConfig extends ResolvedCommon {
@@ -80,6 +102,8 @@ export interface DingTalkSourceConfig extends ResolvedCommon {
   appKey: string
   appSecret: string
   isI18n: boolean
+  /** Change events: the webhook needs the console's token and EncodingAESKey. */
+  events: { mode: 'stream' | 'webhook' | 'off'; token?: string; aesKey?: string }
 }
 
 export type SourceConfig = FeishuSourceConfig | DingTalkSourceConfig
@@ -137,6 +161,7 @@ export function resolveSource(
       appSecret: input.appSecret,
       employeeType: input.employeeType ?? 'employee_id',
       includeTerminatedUser: input.includeTerminatedUser ?? false,
+      events: input.events ?? { mode: 'off' },
     }
   }
   return {
@@ -145,5 +170,22 @@ export function resolveSource(
     appKey: input.appKey,
     appSecret: input.appSecret,
     isI18n: input.isI18n ?? false,
+    events: input.events ?? { mode: 'off' },
   }
+}
+
+/** What an events setting lacks or cannot do yet, in words naming the field; undefined when it is fine. */
+export function eventsProblem(source: SourceConfig): string | undefined {
+  const { events } = source
+  if (events.mode === 'off') return undefined
+  if (events.mode === 'long-connection' || events.mode === 'stream') {
+    return `events.mode "${events.mode}" is not supported yet: use "webhook" (see the README, Change events)`
+  }
+  if (source.vendor === 'feishu' && !source.events.verificationToken) {
+    return 'events.verificationToken is required for the webhook (the Verification Token of the app)'
+  }
+  if (source.vendor === 'dingtalk' && (!source.events.token || !source.events.aesKey)) {
+    return "events.token and events.aesKey are required for the webhook (the app's token and EncodingAESKey)"
+  }
+  return undefined
 }

@@ -149,6 +149,17 @@ export class ServiceMetrics implements QueryMetrics {
     registers: [this.registry],
   })
 
+  private readonly events = new Counter({
+    name: 'attendance_events_total',
+    help: 'Vendor change events received by this replica, by source, event type and outcome (applied, duplicate, ignored, or the reason it was refused)',
+    labelNames: ['source', 'type', 'outcome'] as const,
+    registers: [this.registry],
+  })
+
+  event(source: string, type: string, outcome: string): void {
+    this.events.inc({ source, type, outcome })
+  }
+
   exportState(state: string): void {
     this.exportTransitions.inc({ state })
   }

@@ -28,6 +28,10 @@ async function swaggerPlugin(fastify: FastifyInstance) {
           description:
             'Background export jobs: start one, watch its progress, download its file (CSV, XLSX, NDJSON or JSON)',
         },
+        {
+          name: 'events',
+          description: "The vendors' event subscriptions (called by Feishu and DingTalk, not by you): no API key",
+        },
         { name: 'operations', description: 'Health, readiness and configured sources' },
       ],
       components: {

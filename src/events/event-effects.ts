@@ -1,0 +1,65 @@
+// What a vendor change event does, whichever mode brought it: once per event id across replicas (the
+// vendors redeliver), the named days become misses in the shared cache at once and are listed in the
+// change feed. The next query refetches them.
+import type { SharedStore } from '../store/shared-store.js'
+import type { ChangeFeed } from './change-feed.js'
+
+/** Longer than Feishu's last redelivery (about 6 h after the first push). */
+export const DEDUP_TTL_MS = 8 * 3600 * 1000
+
+export interface ChangedDay {
+  userId: string
+  workDate: string
+}
+
+export interface SourceEvent {
+  source: string
+  eventId: string
+  type: string
+  days: ChangedDay[]
+}
+
+export type EventOutcome = 'applied' | 'duplicate' | 'ignored'
+
+export interface DayInvalidator {
+  invalidate(days: readonly ChangedDay[]): Promise<number>
+}
+
+export interface EventEffectsOptions {
+  store: SharedStore
+  feed: ChangeFeed
+  /** The result cache of each source that has one. */
+  caches: ReadonlyMap<string, DayInvalidator>
+  onOutcome?: (event: SourceEvent, outcome: EventOutcome) => void
+}
+
+export class EventEffects {
+  /** When each source last had an event applied (this replica), epoch ms. */
+  readonly lastEventAt = new Map<string, number>()
+
+  constructor(private readonly options: EventEffectsOptions) {}
+
+  async apply(event: SourceEvent): Promise<EventOutcome> {
+    const outcome = await this.applyOnce(event)
+    this.options.onOutcome?.(event, outcome)
+    return outcome
+  }
+
+  private async applyOnce(event: SourceEvent): Promise<EventOutcome> {
+    if (event.days.length === 0) return 'ignored'
+    const first = await this.options.store.setIfAbsent(dedupKey(event), '1', DEDUP_TTL_MS)
+    if (!first) return 'duplicate'
+    try {
+      await this.options.caches.get(event.source)?.invalidate(event.days)
+      await this.options.feed.record(event.source, event.days, 'event')
+    } catch (error) {
+      // Not applied: forget the id, so that the vendor's redelivery applies it.
+      await this.options.store.delete(dedupKey(event)).catch(() => {})
+      throw error
+    }
+    this.lastEventAt.set(event.source, Date.now())
+    return 'applied'
+  }
+}
+
+const dedupKey = (event: SourceEvent) => `event:{${event.source}}:${event.eventId}`

@@ -1,0 +1,279 @@
+// The vendors' webhooks: POST /events/feishu/{sourceId} and POST /events/dingtalk/{sourceId}. No API key:
+// the vendor's crypto authenticates each request (Verification Token, and with an Encrypt Key the
+// signature over the raw body; DingTalk's signature and AES envelope with the appKey as owner). Forged,
+// unsigned, wrongly encrypted, stale and replayed requests are refused with a 4xx and change nothing. An
+// accepted event is answered at once and applied after (deduplicated on its event id across replicas).
+import { randomBytes } from 'node:crypto'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import type { DingTalkSourceConfig, FeishuSourceConfig } from '../config/source-config.js'
+import {
+  EventMalformedError,
+  EventRefusedError,
+  EventReplayedError,
+  EventsNotEnabledError,
+  EventsRateLimitedError,
+} from '../errors.js'
+import { decryptDingtalk, dingtalkReply, verifyDingtalkSignature } from '../events/dingtalk-crypto.js'
+import { dingtalkEventDays } from '../events/dingtalk-events.js'
+import { EventCryptoError, sameSignature } from '../events/event-crypto-error.js'
+import type { SourceEvent } from '../events/event-effects.js'
+import { decryptFeishu, verifyFeishuSignature } from '../events/feishu-crypto.js'
+import { type FeishuEnvelope, feishuEventDays } from '../events/feishu-events.js'
+import { ErrorResponse } from '../schemas/error.js'
+
+/** Event bodies are small; a vendor never sends more. */
+const EVENT_BODY_LIMIT = 256 * 1024
+/** A request timestamp further than this from now is stale (the vendors sign each push afresh). */
+const MAX_SKEW_MS = 5 * 60 * 1000
+/** A signed request seen again within this long is a replay. */
+const REPLAY_WINDOW_MS = 2 * MAX_SKEW_MS
+
+const Params = Type.Object({ sourceId: Type.String({ maxLength: 32 }) })
+
+const refusals = {
+  400: { ...ErrorResponse, description: 'Not an event this service can read (`ATT_EVENT_MALFORMED`).' },
+  401: {
+    ...ErrorResponse,
+    description:
+      'Not from the vendor: a wrong token or signature, or a stale timestamp (`ATT_EVENT_REFUSED`).',
+  },
+  404: {
+    ...ErrorResponse,
+    description: 'The source does not take webhook events (`ATT_EVENTS_NOT_ENABLED`).',
+  },
+  409: { ...ErrorResponse, description: 'A replay of a request already received (`ATT_EVENT_REPLAYED`).' },
+  429: { ...ErrorResponse, description: 'More events a minute than EVENTS_RATE_LIMIT_PER_MINUTE.' },
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name]
+  return typeof value === 'string' ? value : undefined
+}
+
+function parseJson(bytes: Buffer | string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8')) as unknown
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>
+  } catch {}
+  throw new EventMalformedError('the body is not a JSON object')
+}
+
+function isFresh(timestampMs: number): boolean {
+  return Number.isFinite(timestampMs) && Math.abs(Date.now() - timestampMs) <= MAX_SKEW_MS
+}
+
+const eventRoutes: FastifyPluginAsync = async (fastify) => {
+  // The raw bytes: Feishu signs the body as sent, and a re-serialised body would not verify.
+  fastify.addContentTypeParser(
+    ['application/json', 'text/plain'],
+    { parseAs: 'buffer', bodyLimit: EVENT_BODY_LIMIT },
+    (_request, body, done) => done(null, body),
+  )
+
+  const sourceOf = <V extends 'feishu' | 'dingtalk'>(vendor: V, id: string) => {
+    const source = fastify.queryService.adapterOf(id)?.config
+    if (!source || source.vendor !== vendor || source.events.mode !== 'webhook') {
+      throw new EventsNotEnabledError(id, `${vendor} webhook`)
+    }
+    return source as V extends 'feishu' ? FeishuSourceConfig : DingTalkSourceConfig
+  }
+
+  const admit = async (sourceId: string) => {
+    if (!(await fastify.events.admit(sourceId))) throw new EventsRateLimitedError(sourceId)
+  }
+
+  /** A signed request is used once: its signature (over timestamp and nonce) is remembered a while. */
+  const firstSight = async (sourceId: string, signature: string) => {
+    const fresh = await fastify.store.setIfAbsent(
+      `event-request:{${sourceId}}:${signature}`,
+      '1',
+      REPLAY_WINDOW_MS,
+    )
+    if (!fresh) throw new EventReplayedError()
+  }
+
+  const applyLater = (event: SourceEvent, reply: FastifyReply) => {
+    // After the answer is out: the vendor waits at most 3 s (Feishu) or 1.5 s (DingTalk) for it.
+    reply.raw.once('finish', () => {
+      fastify.events.effects.apply(event).catch((error: unknown) => {
+        fastify.log.error(
+          { err: error, source: event.source, eventId: event.eventId },
+          'vendor event not applied',
+        )
+        fastify.metrics.event(event.source, event.type, 'failed')
+      })
+    })
+  }
+
+  const refused = (source: string, type: string, error: Error): never => {
+    fastify.metrics.event(source, type, 'refused')
+    throw error
+  }
+
+  fastify.post(
+    '/events/feishu/:sourceId',
+    {
+      bodyLimit: EVENT_BODY_LIMIT,
+      schema: {
+        tags: ['events'],
+        summary: 'Feishu / Lark event subscription (request URL)',
+        description:
+          "The request URL of the app's event subscription: answers the URL verification, checks the Verification Token, and with an Encrypt Key decrypts the body and checks `X-Lark-Signature`. No API key.",
+        params: Params,
+        response: { 200: Type.Object({ challenge: Type.Optional(Type.String()) }), ...refusals },
+      },
+    },
+    async (request, reply) => {
+      const { sourceId } = request.params as { sourceId: string }
+      const source = sourceOf('feishu', sourceId)
+      await admit(source.id)
+      const raw = request.body as Buffer
+      const { encryptKey, verificationToken = '' } = source.events
+      let payload = parseJson(raw)
+      let signature: string | undefined
+      if (encryptKey) {
+        if (typeof payload.encrypt !== 'string') {
+          refused(
+            source.id,
+            'unknown',
+            new EventRefusedError('an encrypted body was expected (the app has an Encrypt Key)'),
+          )
+        }
+        const timestamp = header(request, 'x-lark-request-timestamp')
+        const nonce = header(request, 'x-lark-request-nonce')
+        signature = header(request, 'x-lark-signature')
+        let plain: string
+        try {
+          plain = decryptFeishu(payload.encrypt as string, encryptKey)
+        } catch (error) {
+          if (!(error instanceof EventCryptoError)) throw error
+          return refused(
+            source.id,
+            'unknown',
+            new EventRefusedError('the body does not decrypt with the Encrypt Key'),
+          )
+        }
+        payload = parseJson(plain)
+        // The URL verification is signed by some deployments and not by others: its token decides.
+        if (payload.type !== 'url_verification' || signature !== undefined) {
+          if (!verifyFeishuSignature(timestamp, nonce, encryptKey, raw, signature)) {
+            return refused(source.id, 'unknown', new EventRefusedError('X-Lark-Signature does not match'))
+          }
+          if (!isFresh(Number(timestamp) * 1000)) {
+            return refused(source.id, 'unknown', new EventRefusedError('X-Lark-Request-Timestamp is stale'))
+          }
+        }
+      } else if (typeof payload.encrypt === 'string') {
+        return refused(
+          source.id,
+          'unknown',
+          new EventRefusedError('the body is encrypted but no events.encryptKey is set'),
+        )
+      }
+
+      if (payload.type === 'url_verification') {
+        if (
+          !sameSignature(verificationToken, typeof payload.token === 'string' ? payload.token : undefined)
+        ) {
+          return refused(
+            source.id,
+            'url_verification',
+            new EventRefusedError('the Verification Token does not match'),
+          )
+        }
+        return { challenge: String(payload.challenge ?? '') }
+      }
+      const envelope = payload as FeishuEnvelope
+      const type = typeof envelope.header?.event_type === 'string' ? envelope.header.event_type : 'unknown'
+      if (envelope.schema !== '2.0' || !envelope.header) {
+        return refused(source.id, type, new EventMalformedError('not a schema 2.0 event'))
+      }
+      const token = typeof envelope.header.token === 'string' ? envelope.header.token : undefined
+      if (!sameSignature(verificationToken, token)) {
+        return refused(source.id, type, new EventRefusedError('the Verification Token does not match'))
+      }
+      const eventId = envelope.header.event_id
+      if (typeof eventId !== 'string' || eventId === '') {
+        return refused(source.id, type, new EventMalformedError('header.event_id is missing'))
+      }
+      if (signature) await firstSight(source.id, signature)
+      applyLater({ source: source.id, eventId, type, days: feishuEventDays(envelope, source) }, reply)
+      return {}
+    },
+  )
+
+  fastify.post(
+    '/events/dingtalk/:sourceId',
+    {
+      bodyLimit: EVENT_BODY_LIMIT,
+      schema: {
+        tags: ['events'],
+        summary: 'DingTalk event subscription (HTTP push)',
+        description:
+          "The HTTP push URL of the app's event subscription: checks the signature of the query's timestamp and nonce, decrypts the body with the EncodingAESKey (owner: the appKey), and answers `check_url` and every event with the encrypted `success`. No API key.",
+        params: Params,
+        querystring: Type.Object({
+          signature: Type.Optional(Type.String({ maxLength: 128 })),
+          msg_signature: Type.Optional(Type.String({ maxLength: 128 })),
+          timestamp: Type.Optional(Type.String({ maxLength: 32 })),
+          timeStamp: Type.Optional(Type.String({ maxLength: 32 })),
+          nonce: Type.Optional(Type.String({ maxLength: 64 })),
+        }),
+        response: {
+          200: Type.Object({
+            msg_signature: Type.String(),
+            timeStamp: Type.String(),
+            nonce: Type.String(),
+            encrypt: Type.String(),
+          }),
+          ...refusals,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { sourceId } = request.params as { sourceId: string }
+      const source = sourceOf('dingtalk', sourceId)
+      await admit(source.id)
+      const query = request.query as Record<string, string | undefined>
+      const signature = query.signature ?? query.msg_signature
+      const timestamp = query.timestamp ?? query.timeStamp
+      const nonce = query.nonce
+      const body = parseJson(request.body as Buffer)
+      const encrypt = typeof body.encrypt === 'string' ? body.encrypt : undefined
+      const { token = '', aesKey = '' } = source.events
+      if (!verifyDingtalkSignature(token, timestamp, nonce, encrypt, signature)) {
+        return refused(source.id, 'unknown', new EventRefusedError('the signature does not match'))
+      }
+      if (!isFresh(Number(timestamp))) {
+        return refused(source.id, 'unknown', new EventRefusedError('the timestamp is stale'))
+      }
+      let payload: Record<string, unknown>
+      try {
+        payload = parseJson(decryptDingtalk(encrypt as string, aesKey, source.appKey))
+      } catch (error) {
+        if (!(error instanceof EventCryptoError)) throw error
+        return refused(source.id, 'unknown', new EventRefusedError('the body does not decrypt for this app'))
+      }
+      await firstSight(source.id, signature as string)
+      const success = dingtalkReply(
+        'success',
+        token,
+        aesKey,
+        source.appKey,
+        String(Date.now()),
+        randomBytes(8).toString('hex'),
+      )
+      const type = typeof payload.EventType === 'string' ? payload.EventType : 'unknown'
+      if (type === 'check_url') return success
+      const eventId = payload.eventId ?? payload.EventId
+      if (typeof eventId !== 'string' || eventId === '') {
+        return refused(source.id, type, new EventMalformedError('eventId is missing'))
+      }
+      applyLater({ source: source.id, eventId, type, days: dingtalkEventDays(type, payload, source) }, reply)
+      return success
+    },
+  )
+}
+
+export default eventRoutes
