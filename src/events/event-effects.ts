@@ -34,10 +34,13 @@ export interface EventEffectsOptions {
 }
 
 export class EventEffects {
-  /** When each source last had an event applied (this replica), epoch ms. */
-  readonly lastEventAt = new Map<string, number>()
-
   constructor(private readonly options: EventEffectsOptions) {}
+
+  /** When the source last had an event applied, on any replica (epoch ms), or null. */
+  async lastEventAt(source: string): Promise<number | null> {
+    const value = await this.options.store.get(lastEventKey(source)).catch(() => null)
+    return value === null ? null : Number(value)
+  }
 
   async apply(event: SourceEvent): Promise<EventOutcome> {
     const outcome = await this.applyOnce(event)
@@ -57,9 +60,14 @@ export class EventEffects {
       await this.options.store.delete(dedupKey(event)).catch(() => {})
       throw error
     }
-    this.lastEventAt.set(event.source, Date.now())
+    await this.options.store
+      .set(lastEventKey(event.source), String(Date.now()), LAST_EVENT_TTL_MS)
+      .catch(() => {})
     return 'applied'
   }
 }
 
+/** How long /sources remembers the last event of a source. */
+const LAST_EVENT_TTL_MS = 90 * 24 * 3600 * 1000
+const lastEventKey = (source: string) => `events:last:{${source}}`
 const dedupKey = (event: SourceEvent) => `event:{${event.source}}:${event.eventId}`

@@ -61,6 +61,20 @@ const SourceInfo = Type.Object({
   retentionDays: Type.Integer({
     description: 'Days back from today the vendor still serves (DingTalk 180); 0: no limit.',
   }),
+  events: Type.Object(
+    {
+      mode: Type.String({
+        description: 'How change events arrive: `webhook`, `long-connection`, `stream` or `off`.',
+      }),
+      connected: Type.Union([Type.Boolean(), Type.Null()], {
+        description: 'For a connection mode, whether this replica is connected; null for a webhook or off.',
+      }),
+      lastEventAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+        description: 'When the last event of this source was applied, on any replica; null when none yet.',
+      }),
+    },
+    { description: "The source's change events." },
+  ),
   usage: MonthUsage,
   budget: Budget,
   maxUsersPerCall: Type.Integer({ description: 'Vendor limit: users per call.' }),
@@ -151,6 +165,13 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
                 settleDays: config.settleDays,
               },
               retentionDays: config.retentionDays,
+              events: {
+                mode: config.events.mode,
+                connected: null,
+                lastEventAt: await fastify.events.effects
+                  .lastEventAt(config.id)
+                  .then((at) => (at === null ? null : new Date(at).toISOString())),
+              },
               usage,
               budget: (await accounting?.budget().catch(() => null)) ?? null,
               maxUsersPerCall: limits.maxUsersPerCall,
