@@ -28,8 +28,8 @@ export interface DayInvalidator {
 export interface EventEffectsOptions {
   store: SharedStore
   feed: ChangeFeed
-  /** The result cache of each source that has one. */
-  caches: ReadonlyMap<string, DayInvalidator>
+  /** The result cache of a source, when it has one (looked up when an event comes). */
+  cacheOf: (sourceId: string) => DayInvalidator | undefined
   onOutcome?: (event: SourceEvent, outcome: EventOutcome) => void
 }
 
@@ -53,7 +53,7 @@ export class EventEffects {
     const first = await this.options.store.setIfAbsent(dedupKey(event), '1', DEDUP_TTL_MS)
     if (!first) return 'duplicate'
     try {
-      await this.options.caches.get(event.source)?.invalidate(event.days)
+      await this.options.cacheOf(event.source)?.invalidate(event.days)
       await this.options.feed.record(event.source, event.days, 'event')
     } catch (error) {
       // Not applied: forget the id, so that the vendor's redelivery applies it.

@@ -3,7 +3,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { ChangeFeed } from '../events/change-feed.js'
-import type { DayInvalidator } from '../events/event-effects.js'
 import { EventEffects } from '../events/event-effects.js'
 
 declare module 'fastify' {
@@ -18,17 +17,14 @@ declare module 'fastify' {
 }
 
 async function eventsPlugin(fastify: FastifyInstance) {
-  const { config, store, queryService, metrics, log } = fastify
+  const { config, store, metrics, log } = fastify
   const feed = new ChangeFeed(store, config.changesRetentionDays)
-  const caches = new Map<string, DayInvalidator>()
-  for (const id of queryService.sourceIds) {
-    const cache = queryService.cacheOf(id)
-    if (cache) caches.set(id, cache)
-  }
+  // Registered before the query service (whose caches record refetched changes in the feed), so the
+  // caches are looked up when an event comes.
   const effects = new EventEffects({
     store,
     feed,
-    caches,
+    cacheOf: (sourceId) => fastify.queryService.cacheOf(sourceId),
     onOutcome: (event, outcome) => {
       metrics.event(event.source, event.type, outcome)
       log.info(
@@ -51,4 +47,4 @@ async function eventsPlugin(fastify: FastifyInstance) {
   fastify.decorate('events', { feed, effects, admit })
 }
 
-export default fp(eventsPlugin, { name: 'events', dependencies: ['store', 'metrics', 'query-service'] })
+export default fp(eventsPlugin, { name: 'events', dependencies: ['store', 'metrics'] })

@@ -59,6 +59,9 @@ function parseJson(bytes: Buffer | string): Record<string, unknown> {
   throw new EventMalformedError('the body is not a JSON object')
 }
 
+/** The one answer to a request that is not a readable event of this source, whatever the reason. */
+const notForThisSource = () => new EventRefusedError('not a signed event of this source')
+
 function isFresh(timestampMs: number): boolean {
   return Number.isFinite(timestampMs) && Math.abs(Date.now() - timestampMs) <= MAX_SKEW_MS
 }
@@ -133,36 +136,31 @@ const eventRoutes: FastifyPluginAsync = async (fastify) => {
       let payload = parseJson(raw)
       let signature: string | undefined
       if (encryptKey) {
-        if (typeof payload.encrypt !== 'string') {
-          refused(
-            source.id,
-            'unknown',
-            new EventRefusedError('an encrypted body was expected (the app has an Encrypt Key)'),
-          )
-        }
+        // The signature is checked before anything is decrypted, and every failure up to a readable event
+        // gets the same answer: CBC has no integrity of its own, and telling a bad padding from a bad
+        // signature would let a captured body be decrypted by trial.
         const timestamp = header(request, 'x-lark-request-timestamp')
         const nonce = header(request, 'x-lark-request-nonce')
         signature = header(request, 'x-lark-signature')
-        let plain: string
-        try {
-          plain = decryptFeishu(payload.encrypt as string, encryptKey)
-        } catch (error) {
-          if (!(error instanceof EventCryptoError)) throw error
-          return refused(
-            source.id,
-            'unknown',
-            new EventRefusedError('the body does not decrypt with the Encrypt Key'),
-          )
-        }
-        payload = parseJson(plain)
-        // The URL verification is signed by some deployments and not by others: its token decides.
-        if (payload.type !== 'url_verification' || signature !== undefined) {
+        if (typeof payload.encrypt !== 'string') return refused(source.id, 'unknown', notForThisSource())
+        if (signature !== undefined) {
           if (!verifyFeishuSignature(timestamp, nonce, encryptKey, raw, signature)) {
-            return refused(source.id, 'unknown', new EventRefusedError('X-Lark-Signature does not match'))
+            return refused(source.id, 'unknown', notForThisSource())
           }
           if (!isFresh(Number(timestamp) * 1000)) {
             return refused(source.id, 'unknown', new EventRefusedError('X-Lark-Request-Timestamp is stale'))
           }
+        }
+        try {
+          payload = parseJson(decryptFeishu(payload.encrypt, encryptKey))
+        } catch (error) {
+          if (!(error instanceof EventCryptoError) && !(error instanceof EventMalformedError)) throw error
+          return refused(source.id, 'unknown', notForThisSource())
+        }
+        // Only the URL verification may come unsigned (some deployments sign it, others not): its
+        // Verification Token decides below.
+        if (signature === undefined && payload.type !== 'url_verification') {
+          return refused(source.id, 'unknown', notForThisSource())
         }
       } else if (typeof payload.encrypt === 'string') {
         return refused(
