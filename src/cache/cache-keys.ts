@@ -15,6 +15,11 @@ export function entryKey(tag: string, overtime: boolean, userId: string, workDat
   return `day:v${CACHE_SCHEMA_VERSION}:{${tag}}:${overtime ? 'ot' : 'no'}:${userId}:${workDate}`
 }
 
+/** The content hash of a day's last fetch (change detection), beside its entry in the same slot. */
+export function hashKey(tag: string, overtime: boolean, userId: string, workDate: string): string {
+  return `dayhash:v${CACHE_SCHEMA_VERSION}:{${tag}}:${overtime ? 'ot' : 'no'}:${userId}:${workDate}`
+}
+
 export function leaseKey(tag: string, blockId: string): string {
   return `fetching:v${CACHE_SCHEMA_VERSION}:{${tag}}:${blockId}`
 }

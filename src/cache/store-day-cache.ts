@@ -11,7 +11,7 @@ import type { SharedStore } from '../store/shared-store.js'
 import { type Clock, systemClock } from '../time/clock.js'
 import { formatWorkDate, parseWorkDate } from '../time/work-date.js'
 import { workDateInZone } from '../time/zoned-time.js'
-import { entryKey, leaseKey } from './cache-keys.js'
+import { entryKey, hashKey, leaseKey } from './cache-keys.js'
 import { decodeEntry, encodeEntry, encodeTombstone } from './entry-codec.js'
 import { entryTtlMs, type FreshnessPolicy } from './freshness.js'
 
@@ -29,6 +29,23 @@ export interface StoreDayCacheOptions {
   pollMs?: number
   /** Counts queries that waited for another's fetch (metrics). */
   onCoalescedWait?: () => void
+  /**
+   * Told of the days a fetch found different from what an earlier fetch of them returned (by content
+   * hash; the change feed's `refetch`). Without it no hashes are kept.
+   */
+  onChanged?: (days: { userId: string; workDate: string }[]) => Promise<void> | void
+  /** How long a day's content hash is remembered to compare the next fetch with (the feed's retention). */
+  hashTtlMs?: number
+}
+
+/** A day's content hash is kept this long by default (the change feed's default retention). */
+const DEFAULT_HASH_TTL_MS = 35 * 24 * 3600 * 1000
+
+/** What the vendor said of a day, without when it was fetched: a day or its absence. */
+function contentHash(day: DayResult | undefined): string {
+  if (!day) return 'none'
+  const { fetchedAt: _fetchedAt, person: _person, ...content } = day
+  return createHash('sha1').update(JSON.stringify(content)).digest('hex')
 }
 
 /** A tombstone outlives any fetch that could still be under way when the event came. */
@@ -104,8 +121,50 @@ export class StoreDayCache implements SourceDayCache {
         })
       }
     }
+    const hashes = this.options.onChanged ? await this.changedDays(block, byKey, meta) : []
     // Not kept is only a later miss; the answer does not depend on it.
-    await this.options.store.putEntries(writes).catch(() => {})
+    await this.options.store.putEntries([...writes, ...hashes]).catch(() => {})
+  }
+
+  /**
+   * The content hash of every (user, date) of the block, compared with the hash an earlier fetch left:
+   * the days whose content differs are reported (onChanged), and the new hashes returned to be written. A
+   * fetch older than the hash it finds reports nothing (it may hold the older content).
+   */
+  private async changedDays(
+    block: Block,
+    byKey: ReadonlyMap<string, DayResult>,
+    meta: { overtime: boolean; generation: number },
+  ) {
+    const { store, tag, onChanged } = this.options
+    const refs: { userId: string; workDate: string; hash: string }[] = []
+    for (const userId of block.userIds) {
+      for (let day = block.from; day <= block.to; day++) {
+        const workDate = formatWorkDate(day)
+        const found = byKey.get(dayKey(userId, workDate))
+        refs.push({ userId, workDate, hash: contentHash(found) })
+      }
+    }
+    const keys = refs.map((ref) => hashKey(tag, meta.overtime, ref.userId, ref.workDate))
+    const held = await store.getEntries(keys).catch(() => keys.map(() => null))
+    const changed = refs.filter((ref, index) => {
+      const value = held[index]
+      if (!value) return false
+      const bar = value.indexOf('|')
+      return Number(value.slice(0, bar)) < meta.generation && value.slice(bar + 1) !== ref.hash
+    })
+    if (changed.length > 0) {
+      await Promise.resolve(onChanged?.(changed.map(({ userId, workDate }) => ({ userId, workDate })))).catch(
+        () => {},
+      )
+    }
+    const ttlMs = this.options.hashTtlMs ?? DEFAULT_HASH_TTL_MS
+    return refs.map((ref, index) => ({
+      key: keys[index] as string,
+      value: `${meta.generation}|${ref.hash}`,
+      generation: meta.generation,
+      ttlMs,
+    }))
   }
 
   /**

@@ -65,6 +65,9 @@ async function queryServicePlugin(fastify: FastifyInstance, options: QueryServic
           settleDays: source.settleDays,
         },
         onCoalescedWait: () => sourceMetrics.coalescedWait(),
+        // A refetch that finds a day changed (no event told of it) goes in the change feed.
+        onChanged: (days) => fastify.events.feed.record(source.id, days, 'refetch'),
+        hashTtlMs: config.changesRetentionDays * 24 * 3600 * 1000,
       }),
     )
   }
@@ -80,4 +83,7 @@ async function queryServicePlugin(fastify: FastifyInstance, options: QueryServic
   fastify.addHook('onClose', () => queryService.close())
 }
 
-export default fp(queryServicePlugin, { name: 'query-service', dependencies: ['store', 'metrics', 'people'] })
+export default fp(queryServicePlugin, {
+  name: 'query-service',
+  dependencies: ['store', 'metrics', 'people', 'events'],
+})
