@@ -160,6 +160,16 @@ export class MemoryStore implements SharedStore {
     this.indexes.set(key, index)
   }
 
+  async indexAddMany(key: string, members: readonly string[], score: number, ttlMs: number): Promise<void> {
+    for (const member of members) await this.indexAdd(key, member, score, ttlMs)
+  }
+
+  async indexTrim(key: string, minScore: number): Promise<void> {
+    const index = this.liveIndex(key)
+    if (!index) return
+    for (const [member, score] of index.members) if (score < minScore) index.members.delete(member)
+  }
+
   async indexRange(key: string, limit: number): Promise<string[]> {
     const members = [...(this.liveIndex(key)?.members ?? new Map<string, number>())]
     // Redis orders equal scores by member, descending in ZREVRANGE: the same here.

@@ -157,6 +157,24 @@ export class RedisStore implements SharedStore {
     )
   }
 
+  async indexAddMany(key: string, members: readonly string[], score: number, ttlMs: number): Promise<void> {
+    // In slices: one ZADD of thousands of members would hold up every other command.
+    for (let start = 0; start < members.length; start += ENTRY_BATCH) {
+      const slice = members.slice(start, start + ENTRY_BATCH).flatMap((member) => [score, member])
+      await this.run(() =>
+        this.redis
+          .multi()
+          .zadd(key, ...slice)
+          .pexpire(key, Math.max(1, Math.ceil(ttlMs)))
+          .exec(),
+      )
+    }
+  }
+
+  async indexTrim(key: string, minScore: number): Promise<void> {
+    await this.run(() => this.redis.zremrangebyscore(key, '-inf', `(${minScore}`))
+  }
+
   indexRange(key: string, limit: number): Promise<string[]> {
     return this.run(() => this.redis.zrevrange(key, 0, Math.max(0, limit - 1)))
   }

@@ -161,6 +161,20 @@ export class ResilientStore implements SharedStore {
     )
   }
 
+  indexAddMany(key: string, members: readonly string[], score: number, ttlMs: number): Promise<void> {
+    return this.attempt(
+      () => this.shared.indexAddMany(key, members, score, ttlMs),
+      () => this.local.indexAddMany(key, members, score, ttlMs),
+    )
+  }
+
+  indexTrim(key: string, minScore: number): Promise<void> {
+    return this.attempt(
+      () => this.shared.indexTrim(key, minScore),
+      () => this.local.indexTrim(key, minScore),
+    )
+  }
+
   indexRange(key: string, limit: number): Promise<string[]> {
     return this.attempt(
       () => this.shared.indexRange(key, limit),

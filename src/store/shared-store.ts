@@ -75,6 +75,10 @@ export interface SharedStore {
    * live. The export jobs of an API key, newest first.
    */
   indexAdd(key: string, member: string, score: number, ttlMs: number): Promise<void>
+  /** indexAdd for many members at once, all with the same score. */
+  indexAddMany(key: string, members: readonly string[], score: number, ttlMs: number): Promise<void>
+  /** Removes the members scored below `minScore` (those last added before a moment). */
+  indexTrim(key: string, minScore: number): Promise<void>
   /** The members with the highest scores first, at most `limit`. */
   indexRange(key: string, limit: number): Promise<string[]>
   indexRemove(key: string, member: string): Promise<void>

@@ -63,6 +63,12 @@ class FakeSharedStore implements SharedStore {
   indexAdd() {
     return this.respond('indexAdd', undefined)
   }
+  indexAddMany() {
+    return this.respond('indexAddMany', undefined)
+  }
+  indexTrim() {
+    return this.respond('indexTrim', undefined)
+  }
   indexRange() {
     return this.respond('indexRange', [] as string[])
   }
