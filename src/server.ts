@@ -44,7 +44,9 @@ process.on('SIGHUP', () => {
   }
 })
 
-closeWithGrace({ delay: config.queryTimeoutMs + 5000 }, async ({ signal, err }) => {
+// close-with-grace closes on SIGHUP too by default: with a PEOPLE_FILE, SIGHUP only rereads it.
+const skip: closeWithGrace.Signals[] = config.peopleFile ? ['SIGHUP'] : []
+closeWithGrace({ delay: config.queryTimeoutMs + 5000, skip }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error')
   else app.log.info({ signal }, 'closing: finishing in-flight requests')
   // app.close() stops accepting and waits for every connection to end. A keep-alive connection whose
