@@ -2,6 +2,7 @@
 // lifecycle, rate limit, retention and monthly quota, the configured faults, and days changed by hand.
 import { formatWorkDate } from '../../time/work-date.js'
 import type { Counters } from '../shared/counters.js'
+import { type DayChanges, DayEvents } from '../shared/day-events.js'
 import { DayOverrides, dayOfWorkDate, SimulatorDayError } from '../shared/day-overrides.js'
 import { listenSimulator } from '../shared/http-server.js'
 import { checkPatch, pickKeys } from '../shared/options.js'
@@ -51,6 +52,11 @@ export interface DingTalkSimulator {
   resetDay(userId: string, workDate: string): boolean
   /** Serves every generated day again; returns how many days were overridden. */
   resetDays(): number
+  /**
+   * Each change of a day (setDay, resetDay, resetDays and their admin routes), with the rows as served
+   * before and after: what the event modes turn into the vendor's events.
+   */
+  dayChanges: DayChanges<DingTalkRow[]>
   close(): Promise<void>
 }
 
@@ -66,13 +72,18 @@ export async function startDingTalkSimulator(
   const tokens = createDingTalkTokenStore(options.tokenClock)
   const quota = new MonthlyQuota(() => options)
   const overrides = new DayOverrides<DingTalkRow[]>()
+  const dayEvents = new DayEvents<DingTalkRow[]>()
+  const generatedRows = (userId: string, date: string) =>
+    dingTalkRowsFor(userId, date, { seed: options.seed, timezone: options.timezone })
+  const dayReset = (userId: string, day: number, before: DingTalkRow[]) => {
+    const workDate = formatWorkDate(day)
+    dayEvents.emit({ userId, workDate, kind: 'reset', before, after: generatedRows(userId, workDate) })
+  }
 
   const setDay = (userId: string, workDate: string, override: unknown): DingTalkRow[] => {
     const day = dayOfWorkDate(userId, workDate)
     const date = formatWorkDate(day)
-    const generated = userId.startsWith(options.unknownUserPrefix)
-      ? []
-      : dingTalkRowsFor(userId, date, { seed: options.seed, timezone: options.timezone })
+    const generated = userId.startsWith(options.unknownUserPrefix) ? [] : generatedRows(userId, date)
     if (generated.length === 0)
       throw new SimulatorDayError(
         `${userId} has no rows on ${date} (a weekend or an unknown user): there is nothing to override`,
@@ -80,7 +91,9 @@ export async function startDingTalkSimulator(
     const rows = overrideDingTalkDay(structuredClone(generated), override, (index) =>
       dingTalkRecordIdFor(options.seed, userId, day, index),
     )
+    const before = overrides.get(userId, day) ?? generatedRows(userId, date)
     overrides.set(userId, day, rows)
+    dayEvents.emit({ userId, workDate: date, kind: 'set', before, after: rows })
     return structuredClone(rows)
   }
   const controls = {
@@ -98,8 +111,19 @@ export async function startDingTalkSimulator(
       )
     },
     config: () => structuredClone(pickKeys(options, DINGTALK_RUNTIME_KEYS)),
-    resetDay: (userId: string, workDate: string) => overrides.delete(userId, dayOfWorkDate(userId, workDate)),
-    resetDays: () => overrides.clear(),
+    resetDay: (userId: string, workDate: string) => {
+      const day = dayOfWorkDate(userId, workDate)
+      const before = overrides.get(userId, day)
+      if (!before || !overrides.delete(userId, day)) return false
+      dayReset(userId, day, before)
+      return true
+    },
+    resetDays: () => {
+      const reset = [...overrides.entries()]
+      const count = overrides.clear()
+      for (const { userId, epochDay, served } of reset) dayReset(userId, epochDay, served)
+      return count
+    },
   }
   const list = createDingTalkLister(options, undefined, {
     overrides,
@@ -116,6 +140,7 @@ export async function startDingTalkSimulator(
     credentials: { appKey: options.appKey, appSecret: options.appSecret },
     ...controls,
     setDay,
+    dayChanges: { subscribe: (listener) => dayEvents.subscribe(listener) },
     close: server.close,
   }
 }

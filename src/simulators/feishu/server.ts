@@ -1,7 +1,8 @@
 // The Feishu simulator: tenant_access_token/internal and attendance user_tasks/query over HTTP, with the
 // vendor's limits, token lifecycle and rate limit, the configured faults, and days changed by hand.
-import { toCompactDate } from '../../time/work-date.js'
+import { formatWorkDate, toCompactDate } from '../../time/work-date.js'
 import type { Counters } from '../shared/counters.js'
+import { type DayChanges, DayEvents } from '../shared/day-events.js'
 import { DayOverrides, dayOfWorkDate, SimulatorDayError } from '../shared/day-overrides.js'
 import { listenSimulator } from '../shared/http-server.js'
 import { checkPatch, pickKeys } from '../shared/options.js'
@@ -47,6 +48,11 @@ export interface FeishuSimulator {
   resetDay(userId: string, workDate: string): boolean
   /** Serves every generated day again; returns how many days were overridden. */
   resetDays(): number
+  /**
+   * Each change of a day (setDay, resetDay, resetDays and their admin routes), with the task as served
+   * with need_overtime_result before and after: what the event modes turn into the vendor's events.
+   */
+  dayChanges: DayChanges<FeishuUserTask>
   close(): Promise<void>
 }
 
@@ -61,20 +67,34 @@ export async function startFeishuSimulator(
   const runtime = new SimulatorRuntime(() => options, options.faultSeed)
   const tokens = createFeishuTokenStore(options.tokenClock)
   const overrides = new DayOverrides<FeishuOverriddenDay>()
+  const dayEvents = new DayEvents<FeishuUserTask>()
+  const generatedTask = (userId: string, day: number) =>
+    feishuTaskFor(userId, toCompactDate(day), {
+      seed: options.seed,
+      timezone: options.timezone,
+      overtime: true,
+    })
+  const dayReset = (userId: string, day: number, before: FeishuOverriddenDay) => {
+    const after = generatedTask(userId, day)
+    if (after)
+      dayEvents.emit({ userId, workDate: formatWorkDate(day), kind: 'reset', before: before.overtime, after })
+  }
 
   const setDay = (userId: string, workDate: string, override: unknown): FeishuUserTask => {
     const day = dayOfWorkDate(userId, workDate)
     const hidden =
       userId.startsWith(options.invalidUserPrefix) || userId.startsWith(options.unauthorizedUserPrefix)
-    const data = { seed: options.seed, timezone: options.timezone, overtime: true }
-    const generated = hidden ? null : feishuTaskFor(userId, toCompactDate(day), data)
+    const generated = hidden ? null : generatedTask(userId, day)
     if (generated === null)
       throw new SimulatorDayError(
         `${userId} has no task on ${workDate} (a weekend, or an invalid or unauthorized user): there is nothing to override`,
       )
     const overtime = overrideFeishuTask(generated, override, feishuPersonFor(options.seed, userId).deviceId)
     const plain = { ...overtime, records: overtime.records.filter((record) => record.task_shift_type === 0) }
+    const before = overrides.get(userId, day)?.overtime ?? generatedTask(userId, day)
     overrides.set(userId, day, { plain, overtime })
+    if (before)
+      dayEvents.emit({ userId, workDate: formatWorkDate(day), kind: 'set', before, after: overtime })
     return structuredClone(overtime)
   }
   const controls = {
@@ -86,8 +106,19 @@ export async function startFeishuSimulator(
       Object.assign(options, structuredClone(checkPatch<FeishuRuntimeOptions>(patch, FEISHU_RUNTIME_CHECKS)))
     },
     config: () => structuredClone(pickKeys(options, FEISHU_RUNTIME_KEYS)),
-    resetDay: (userId: string, workDate: string) => overrides.delete(userId, dayOfWorkDate(userId, workDate)),
-    resetDays: () => overrides.clear(),
+    resetDay: (userId: string, workDate: string) => {
+      const day = dayOfWorkDate(userId, workDate)
+      const before = overrides.get(userId, day)
+      if (!before || !overrides.delete(userId, day)) return false
+      dayReset(userId, day, before)
+      return true
+    },
+    resetDays: () => {
+      const reset = [...overrides.entries()]
+      const count = overrides.clear()
+      for (const { userId, epochDay, served } of reset) dayReset(userId, epochDay, served)
+      return count
+    },
   }
   const answer = createFeishuAnswerer(options, undefined, overrides)
   const routes = feishuRoutes({ options, runtime, tokens, answer })
@@ -101,6 +132,7 @@ export async function startFeishuSimulator(
     credentials: { appId: options.appId, appSecret: options.appSecret },
     ...controls,
     setDay,
+    dayChanges: { subscribe: (listener) => dayEvents.subscribe(listener) },
     close: server.close,
   }
 }

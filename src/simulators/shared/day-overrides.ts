@@ -46,6 +46,14 @@ export class DayOverrides<T> {
     return deleted
   }
 
+  /** Every overridden day: its user, epoch day and served form. */
+  *entries(): IterableIterator<{ userId: string; epochDay: number; served: T }> {
+    for (const [dayKey, served] of this.#days) {
+      const bar = dayKey.indexOf('\u001f')
+      yield { userId: dayKey.slice(bar + 1), epochDay: Number(dayKey.slice(0, bar)), served }
+    }
+  }
+
   /** Restores every generated day; returns how many were overridden. */
   clear(): number {
     const count = this.#days.size
