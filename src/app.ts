@@ -18,6 +18,7 @@ import metrics from './plugins/metrics.js'
 import people from './plugins/people.js'
 import queryService from './plugins/query-service.js'
 import rateLimit from './plugins/rate-limit.js'
+import reconciliation from './plugins/reconciliation.js'
 import securityHeaders from './plugins/security-headers.js'
 import store from './plugins/store.js'
 import swagger from './plugins/swagger.js'
@@ -119,6 +120,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(events)
   await app.register(queryService, { redactor })
   await app.register(exportJobs)
+  await app.register(reconciliation)
   await app.register(auth)
   await app.register(rateLimit)
   await app.register(swagger)

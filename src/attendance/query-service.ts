@@ -68,6 +68,8 @@ export interface QueryServiceOptions {
   budgets?: ReadonlyMap<string, SourceBudget>
   /** Wall clock, epoch ms: "today" in each source's zone (retention). */
   now?: () => number
+  /** Told of the users each query asks of a source (reconciliation refetches recently queried users). */
+  onQueried?: (sourceId: string, userIds: readonly string[]) => void
   /** The person an account belongs to (PEOPLE_FILE), set on each day as `person`; null when none. */
   personOf?: (sourceId: string, userId: string) => string | null
 }
@@ -223,6 +225,7 @@ export class QueryService {
   ): Promise<QuerySummary> {
     const started = performance.now()
     const sourceIds = [...query.usersBySource.keys()].sort()
+    for (const [sourceId, userIds] of query.usersBySource) this.options.onQueried?.(sourceId, userIds)
     const held: T[][] = sourceIds.map(() => [])
     const heldBytes = sourceIds.map(() => 0)
     // Resolved when source `index` becomes the one being written (its held days are out).

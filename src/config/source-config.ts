@@ -16,6 +16,15 @@ const common = {
   settleDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 366 })),
   retentionDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 36_600 })),
   monthlyCallBudget: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+  reconcile: Type.Optional(
+    Type.Object(
+      {
+        everyMinutes: Type.Integer({ minimum: 1, maximum: 10_080 }),
+        days: Type.Integer({ minimum: 1, maximum: 31 }),
+      },
+      { additionalProperties: false },
+    ),
+  ),
 }
 
 const FeishuEvents = Type.Object(
@@ -85,6 +94,8 @@ interface ResolvedCommon {
   retentionDays: number
   /** Data calls a calendar month (source zone) across all replicas; undefined: no budget. */
   monthlyCallBudget: number | undefined
+  /** Refetch the last `days` days of recently queried users every `everyMinutes`; undefined: off. */
+  reconcile: { everyMinutes: number; days: number } | undefined
 }
 
 export interface FeishuSourceConfig extends ResolvedCommon {
@@ -152,6 +163,7 @@ export function resolveSource(
     settleDays: input.settleDays ?? cacheDefaults.settleDays,
     retentionDays: input.retentionDays ?? defaults.retentionDays,
     monthlyCallBudget: input.monthlyCallBudget,
+    reconcile: input.reconcile,
   }
   if (input.vendor === 'feishu') {
     return {

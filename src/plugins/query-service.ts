@@ -9,6 +9,7 @@ import { QueryService } from '../attendance/query-service.js'
 import { CallAccounting } from '../budgets/call-accounting.js'
 import { tenantTag } from '../cache/cache-keys.js'
 import { StoreDayCache } from '../cache/store-day-cache.js'
+import { recordQueriedUsers } from '../events/reconciler.js'
 import type { SecretRedactor } from '../logging/secret-redactor.js'
 import { createAdapter } from '../vendors/create-adapter.js'
 import { vendorOf } from '../vendors/registry.js'
@@ -76,6 +77,12 @@ async function queryServicePlugin(fastify: FastifyInstance, options: QueryServic
     caches,
     budgets: accounting,
     personOf: (sourceId, userId) => people.personOf(sourceId, userId),
+    onQueried: (sourceId, userIds) =>
+      recordQueriedUsers(
+        store,
+        config.sources.find((source) => source.id === sourceId),
+        userIds,
+      ),
   })
   fastify.decorate('queryService', queryService)
   fastify.decorate('callAccounting', accounting)
