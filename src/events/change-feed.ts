@@ -53,7 +53,9 @@ export class ChangeFeed {
   ): Promise<{ changes: Change[]; next: string }> {
     if (since !== undefined) {
       if (!CURSOR.test(since)) throw new TypeError('since must be a cursor from an earlier answer')
-      if (Number(since.split('-')[0]) < this.now() - this.keepMs) throw new CursorExpiredError(since)
+      // 0-0 (what an empty feed hands out) means from the start.
+      const sinceMs = Number(since.split('-')[0])
+      if (sinceMs > 0 && sinceMs < this.now() - this.keepMs) throw new CursorExpiredError(since)
     }
     const entries = await this.store.logRead(feedKey(source), since ?? null, limit)
     const changes = entries.map(({ id, fields }) => ({

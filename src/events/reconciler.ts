@@ -96,7 +96,8 @@ export class Reconciler {
       log.warn({ source: source.id }, 'reconciliation skipped this round: the source is busy')
       return { source: source.id, users: userIds.length, from, to, vendorCalls: 0, status: 'busy' }
     }
-    const deadline = this.now() + intervalMs
+    // The query's deadline is on the real clock (`now` only says which days are the last ones).
+    const deadline = Date.now() + intervalMs
     const { sources } = await queryService.execute(
       query,
       {
