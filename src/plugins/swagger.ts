@@ -30,7 +30,8 @@ async function swaggerPlugin(fastify: FastifyInstance) {
         },
         {
           name: 'events',
-          description: "The vendors' event subscriptions (called by Feishu and DingTalk, not by you): no API key",
+          description:
+            "The vendors' event subscriptions (called by Feishu and DingTalk, not by you): no API key",
         },
         { name: 'operations', description: 'Health, readiness and configured sources' },
       ],
