@@ -1,3 +1,4 @@
+import { type EventFaults, eventFaultsCheck, NO_EVENT_FAULTS } from '../shared/event-delivery.js'
 import {
   type Check,
   COMMON_DEFAULTS,
@@ -7,6 +8,7 @@ import {
   type CommonStartOptions,
   checks,
 } from '../shared/options.js'
+import { type DingTalkEventOptions, dingTalkEventsCheck } from './event-options.js'
 
 export interface DingTalkRuntimeOptions extends CommonRuntimeOptions {
   /** '90018': errcode 90018. '88': errcode 88 with sub_code "90018", as also seen in practice. */
@@ -22,6 +24,10 @@ export interface DingTalkRuntimeOptions extends CommonRuntimeOptions {
    * errcode 90020 until the month changes. 0 (the default): no limit. See monthly-quota.ts.
    */
   monthlyQuota: number
+  /** Change events: where and how they are delivered (event-options.ts); {} sends none. */
+  events: DingTalkEventOptions
+  /** Faults of the event deliveries (shared/event-delivery.ts); a key left out is off. */
+  eventFaults: Partial<EventFaults>
 }
 
 export interface DingTalkSimulatorOptions extends DingTalkRuntimeOptions, CommonStartOptions {
@@ -41,6 +47,8 @@ export const DINGTALK_DEFAULTS: DingTalkSimulatorOptions = {
   rateLimitVariant: '90018',
   retentionDays: 0,
   monthlyQuota: 0,
+  events: {},
+  eventFaults: { ...NO_EVENT_FAULTS },
   unknownUserPrefix: 'unknown_',
   dataClock: () => Date.now(),
 }
@@ -50,6 +58,8 @@ export const DINGTALK_RUNTIME_CHECKS: Record<keyof DingTalkRuntimeOptions, Check
   rateLimitVariant: checks.oneOf('90018', '88'),
   retentionDays: checks.nonNegativeInteger,
   monthlyQuota: checks.nonNegativeInteger,
+  events: dingTalkEventsCheck,
+  eventFaults: eventFaultsCheck,
 }
 
 export const DINGTALK_START_CHECKS: Record<keyof DingTalkSimulatorOptions, Check> = {

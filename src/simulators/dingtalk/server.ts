@@ -4,11 +4,20 @@ import { formatWorkDate } from '../../time/work-date.js'
 import type { Counters } from '../shared/counters.js'
 import { type DayChanges, DayEvents } from '../shared/day-events.js'
 import { DayOverrides, dayOfWorkDate, SimulatorDayError } from '../shared/day-overrides.js'
+import {
+  configuresEvents,
+  type EventCounters,
+  type EventOptionKey,
+  EventOutbox,
+  EventStats,
+  shownOptionKeys,
+} from '../shared/event-delivery.js'
 import { listenSimulator } from '../shared/http-server.js'
 import { checkPatch, pickKeys } from '../shared/options.js'
 import { SimulatorRuntime } from '../shared/runtime.js'
-import { dingTalkRecordIdFor, dingTalkRowsFor } from './data.js'
+import { dingTalkCorpId, dingTalkRecordIdFor, dingTalkRowsFor } from './data.js'
 import { overrideDingTalkDay } from './day-override.js'
+import { DINGTALK_ACK_TIMEOUT_MS, dingTalkWebhook } from './event-webhook.js'
 import { MonthlyQuota } from './monthly-quota.js'
 import {
   DINGTALK_DEFAULTS,
@@ -29,8 +38,11 @@ export interface DingTalkSimulator {
   url: string
   port: number
   credentials: { appKey: string; appSecret: string }
-  /** The counters; `quotaUsed` is this quota month's. */
-  counters(): Counters
+  /**
+   * The counters; `quotaUsed` is this quota month's. The event counters (eventsSent…) are there once events
+   * were configured or sent.
+   */
+  counters(): Counters & Partial<EventCounters>
   /** Zeroes the counters and gives the current month its whole quota again. */
   resetCounters(): void
   /** Revokes every token issued so far; returns how many there were. */
@@ -40,7 +52,9 @@ export interface DingTalkSimulator {
    * SimulatorOptionsError.
    */
   configure(patch: Partial<DingTalkRuntimeOptions>): void
-  config(): DingTalkRuntimeOptions
+  /** The runtime options; the event settings (events, eventFaults) are there once events were configured. */
+  config(): Omit<DingTalkRuntimeOptions, EventOptionKey> &
+    Partial<Pick<DingTalkRuntimeOptions, EventOptionKey>>
   /**
    * Overrides fields of the generated rows of one user's day ('YYYY-MM-DD'), e.g.
    * `{checks: {OnDuty: {timeResult: 'Late', userCheckTime}}}` (see day-override.ts); attendance/list serves
@@ -79,6 +93,15 @@ export async function startDingTalkSimulator(
     const workDate = formatWorkDate(day)
     dayEvents.emit({ userId, workDate, kind: 'reset', before, after: generatedRows(userId, workDate) })
   }
+  // Change events: the webhook mode delivers through the outbox (faults, retry, counters).
+  const eventStats = new EventStats()
+  if (configuresEvents(given)) eventStats.show()
+  const outbox = new EventOutbox(() => options.eventFaults, eventStats, DINGTALK_ACK_TIMEOUT_MS)
+  dingTalkWebhook(dayEvents, outbox, () => ({
+    events: options.events,
+    appKey: options.appKey,
+    corpId: dingTalkCorpId(options.seed),
+  }))
 
   const setDay = (userId: string, workDate: string, override: unknown): DingTalkRow[] => {
     const day = dayOfWorkDate(userId, workDate)
@@ -97,20 +120,20 @@ export async function startDingTalkSimulator(
     return structuredClone(rows)
   }
   const controls = {
-    counters: () => ({ ...runtime.stats.snapshot(), quotaUsed: quota.used() }),
+    counters: () => ({ ...runtime.stats.snapshot(), quotaUsed: quota.used(), ...eventStats.shown() }),
     resetCounters: () => {
       runtime.stats.reset()
+      eventStats.reset()
       quota.reset()
     },
     revokeAllTokens: () => tokens.revokeAll(),
     // Copies, so that neither a caller's patch nor a returned config can change the options behind our back.
     configure: (patch: unknown) => {
-      Object.assign(
-        options,
-        structuredClone(checkPatch<DingTalkRuntimeOptions>(patch, DINGTALK_RUNTIME_CHECKS)),
-      )
+      const checked = checkPatch<DingTalkRuntimeOptions>(patch, DINGTALK_RUNTIME_CHECKS)
+      Object.assign(options, structuredClone(checked))
+      if (configuresEvents(checked)) eventStats.show()
     },
-    config: () => structuredClone(pickKeys(options, DINGTALK_RUNTIME_KEYS)),
+    config: () => structuredClone(pickKeys(options, shownOptionKeys(DINGTALK_RUNTIME_KEYS, eventStats))),
     resetDay: (userId: string, workDate: string) => {
       const day = dayOfWorkDate(userId, workDate)
       const before = overrides.get(userId, day)
@@ -141,6 +164,9 @@ export async function startDingTalkSimulator(
     ...controls,
     setDay,
     dayChanges: { subscribe: (listener) => dayEvents.subscribe(listener) },
-    close: server.close,
+    close: async () => {
+      await outbox.close()
+      await server.close()
+    },
   }
 }

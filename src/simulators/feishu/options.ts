@@ -1,3 +1,4 @@
+import { type EventFaults, eventFaultsCheck, NO_EVENT_FAULTS } from '../shared/event-delivery.js'
 import {
   type Check,
   COMMON_DEFAULTS,
@@ -7,12 +8,17 @@ import {
   type CommonStartOptions,
   checks,
 } from '../shared/options.js'
+import { type FeishuEventOptions, feishuEventsCheck } from './event-options.js'
 
 export interface FeishuRuntimeOptions extends CommonRuntimeOptions {
   /** HTTP status of a rate-limit refusal: 429, or 400 as some older Feishu APIs answer. */
   rateLimitVariant: 429 | 400
   /** A re-fetch returns the same token while at least this many seconds remain (the vendor's 30 min). */
   feishuReuseThresholdSeconds: number
+  /** Change events: where and how they are delivered (event-options.ts); {} sends none. */
+  events: FeishuEventOptions
+  /** Faults of the event deliveries (shared/event-delivery.ts); a key left out is off. */
+  eventFaults: Partial<EventFaults>
 }
 
 export interface FeishuSimulatorOptions extends FeishuRuntimeOptions, CommonStartOptions {
@@ -31,6 +37,8 @@ export const FEISHU_DEFAULTS: FeishuSimulatorOptions = {
   rateLimitPerSecond: 50,
   rateLimitVariant: 429,
   feishuReuseThresholdSeconds: 1800,
+  events: {},
+  eventFaults: { ...NO_EVENT_FAULTS },
   invalidUserPrefix: 'invalid_',
   unauthorizedUserPrefix: 'unauth_',
 }
@@ -39,6 +47,8 @@ export const FEISHU_RUNTIME_CHECKS: Record<keyof FeishuRuntimeOptions, Check> = 
   ...COMMON_RUNTIME_CHECKS,
   rateLimitVariant: checks.oneOf(429, 400),
   feishuReuseThresholdSeconds: checks.nonNegativeNumber,
+  events: feishuEventsCheck,
+  eventFaults: eventFaultsCheck,
 }
 
 export const FEISHU_START_CHECKS: Record<keyof FeishuSimulatorOptions, Check> = {

@@ -4,11 +4,21 @@ import { formatWorkDate, toCompactDate } from '../../time/work-date.js'
 import type { Counters } from '../shared/counters.js'
 import { type DayChanges, DayEvents } from '../shared/day-events.js'
 import { DayOverrides, dayOfWorkDate, SimulatorDayError } from '../shared/day-overrides.js'
+import {
+  configuresEvents,
+  type EventCounters,
+  type EventOptionKey,
+  EventOutbox,
+  EventStats,
+  shownOptionKeys,
+} from '../shared/event-delivery.js'
 import { listenSimulator } from '../shared/http-server.js'
 import { checkPatch, pickKeys } from '../shared/options.js'
 import { SimulatorRuntime } from '../shared/runtime.js'
 import { feishuTaskFor } from './data.js'
 import { overrideFeishuTask } from './day-override.js'
+import { FEISHU_ACK_TIMEOUT_MS, feishuWebhook } from './event-webhook.js'
+import { feishuTenantKey } from './events.js'
 import {
   FEISHU_DEFAULTS,
   FEISHU_RUNTIME_CHECKS,
@@ -28,13 +38,15 @@ export interface FeishuSimulator {
   url: string
   port: number
   credentials: { appId: string; appSecret: string }
-  counters(): Counters
+  /** The counters; the event counters (eventsSent…) are there once events were configured or sent. */
+  counters(): Counters & Partial<EventCounters>
   resetCounters(): void
   /** Revokes every token issued so far; returns how many there were. */
   revokeAllTokens(): number
   /** Changes faults, rate limit and token settings while running; throws SimulatorOptionsError. */
   configure(patch: Partial<FeishuRuntimeOptions>): void
-  config(): FeishuRuntimeOptions
+  /** The runtime options; the event settings (events, eventFaults) are there once events were configured. */
+  config(): Omit<FeishuRuntimeOptions, EventOptionKey> & Partial<Pick<FeishuRuntimeOptions, EventOptionKey>>
   /**
    * Overrides fields of the records of one user's generated task on a day ('YYYY-MM-DD'), e.g.
    * `{records: [{check_in_result: 'Late', check_in_time: '1715045400'}]}` (see day-override.ts);
@@ -79,6 +91,17 @@ export async function startFeishuSimulator(
     if (after)
       dayEvents.emit({ userId, workDate: formatWorkDate(day), kind: 'reset', before: before.overtime, after })
   }
+  // Change events: the webhook mode delivers through the outbox (faults, retry, counters).
+  const eventStats = new EventStats()
+  if (configuresEvents(given)) eventStats.show()
+  const outbox = new EventOutbox(() => options.eventFaults, eventStats, FEISHU_ACK_TIMEOUT_MS)
+  const tenantKey = feishuTenantKey(options.seed)
+  feishuWebhook(dayEvents, outbox, () => ({
+    events: options.events,
+    appId: options.appId,
+    tenantKey,
+    timezone: options.timezone,
+  }))
 
   const setDay = (userId: string, workDate: string, override: unknown): FeishuUserTask => {
     const day = dayOfWorkDate(userId, workDate)
@@ -98,14 +121,19 @@ export async function startFeishuSimulator(
     return structuredClone(overtime)
   }
   const controls = {
-    counters: () => runtime.stats.snapshot(),
-    resetCounters: () => runtime.stats.reset(),
+    counters: () => ({ ...runtime.stats.snapshot(), ...eventStats.shown() }),
+    resetCounters: () => {
+      runtime.stats.reset()
+      eventStats.reset()
+    },
     revokeAllTokens: () => tokens.revokeAll(),
     // Copies, so that neither a caller's patch nor a returned config can change the options behind our back.
     configure: (patch: unknown) => {
-      Object.assign(options, structuredClone(checkPatch<FeishuRuntimeOptions>(patch, FEISHU_RUNTIME_CHECKS)))
+      const checked = checkPatch<FeishuRuntimeOptions>(patch, FEISHU_RUNTIME_CHECKS)
+      Object.assign(options, structuredClone(checked))
+      if (configuresEvents(checked)) eventStats.show()
     },
-    config: () => structuredClone(pickKeys(options, FEISHU_RUNTIME_KEYS)),
+    config: () => structuredClone(pickKeys(options, shownOptionKeys(FEISHU_RUNTIME_KEYS, eventStats))),
     resetDay: (userId: string, workDate: string) => {
       const day = dayOfWorkDate(userId, workDate)
       const before = overrides.get(userId, day)
@@ -133,6 +161,9 @@ export async function startFeishuSimulator(
     ...controls,
     setDay,
     dayChanges: { subscribe: (listener) => dayEvents.subscribe(listener) },
-    close: server.close,
+    close: async () => {
+      await outbox.close()
+      await server.close()
+    },
   }
 }
