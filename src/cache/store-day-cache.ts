@@ -151,7 +151,9 @@ export class StoreDayCache implements SourceDayCache {
       const value = held[index]
       if (!value) return false
       const bar = value.indexOf('|')
-      return Number(value.slice(0, bar)) < meta.generation && value.slice(bar + 1) !== ref.hash
+      const previous = value.slice(bar + 1)
+      // An empty hash: an event invalidated the day and is in the feed already.
+      return previous !== '' && Number(value.slice(0, bar)) < meta.generation && previous !== ref.hash
     })
     if (changed.length > 0) {
       await Promise.resolve(onChanged?.(changed.map(({ userId, workDate }) => ({ userId, workDate })))).catch(
@@ -179,15 +181,24 @@ export class StoreDayCache implements SourceDayCache {
       const day = parseWorkDate(workDate)
       if (day === null) return []
       const ttlMs = Math.max(MIN_TOMBSTONE_MS, entryTtlMs(day, today, this.options.policy))
-      return [true, false].map((overtime) => ({
-        key: entryKey(this.options.tag, overtime, userId, workDate),
-        value: encodeTombstone(generation),
-        generation,
-        ttlMs,
-      }))
+      return [true, false].flatMap((overtime) => [
+        {
+          key: entryKey(this.options.tag, overtime, userId, workDate),
+          value: encodeTombstone(generation),
+          generation,
+          ttlMs,
+        },
+        // The change is already in the feed as an event: the refetch it causes is not a second one.
+        {
+          key: hashKey(this.options.tag, overtime, userId, workDate),
+          value: `${generation}|`,
+          generation,
+          ttlMs: this.options.hashTtlMs ?? DEFAULT_HASH_TTL_MS,
+        },
+      ])
     })
     await this.options.store.putEntries(writes)
-    return writes.length / 2
+    return writes.length / 4
   }
 
   async lease(block: Block, overtime: boolean, signal: AbortSignal): Promise<BlockLease> {

@@ -187,9 +187,13 @@ t.test(
         t.same(afterForged.days.get('2024-05-09'), cold.days.get('2024-05-09'), 'the day as cached')
         simulator.configure({ eventFaults: {} })
 
-        // B's refetch of an announced day finds it different from its last fetch, so the feed may also list
-        // it as `refetch` (the README: "a day may be listed more than once"); the event itself is listed once.
+        // B's refetch of an announced day is not a second change: the event cleared the day's content hash.
         const changes = await feed(reader, source)
+        t.same(
+          changes.map(({ userId, workDate, reason }) => `${userId} ${workDate} ${reason}`),
+          [`${USER} 2024-05-07 event`, `${USER} 2024-05-08 event`],
+          'the whole feed: each announced change once, as an event, and no refetch entry for it',
+        )
         t.same(
           eventsOf(changes),
           [`${USER} 2024-05-07`, `${USER} 2024-05-08`],
