@@ -30,6 +30,7 @@ import {
 import { createDingTalkLister } from './query.js'
 import { oldestServedDay } from './retention.js'
 import { dingTalkRoutes } from './routes.js'
+import { type DingTalkStreamControls, startDingTalkStream } from './stream.js'
 import { createDingTalkTokenStore } from './tokens.js'
 import type { DingTalkRow } from './types.js'
 
@@ -71,6 +72,8 @@ export interface DingTalkSimulator {
    * before and after: what the event modes turn into the vendor's events.
    */
   dayChanges: DayChanges<DingTalkRow[]>
+  /** The stream mode (the gateway's connections/open and its WebSocket): stream.ts. */
+  stream: DingTalkStreamControls
   close(): Promise<void>
 }
 
@@ -153,7 +156,12 @@ export async function startDingTalkSimulator(
     oldestDay: () => oldestServedDay(options.dataClock(), options.timezone, options.retentionDays),
   })
   const routes = dingTalkRoutes({ options, runtime, tokens, list, quota })
-  const server = await listenSimulator(options, runtime, routes, {
+  const stream = await startDingTalkStream(
+    { ...options, corpId: dingTalkCorpId(options.seed) },
+    dayEvents,
+    outbox,
+  )
+  const server = await listenSimulator(options, runtime, stream.beside(routes), {
     ...controls,
     setDay: (userId, workDate, override) => ({ rows: setDay(userId, workDate, override) }),
   })
@@ -164,8 +172,10 @@ export async function startDingTalkSimulator(
     ...controls,
     setDay,
     dayChanges: { subscribe: (listener) => dayEvents.subscribe(listener) },
+    stream,
     close: async () => {
       await outbox.close()
+      await stream.close()
       await server.close()
     },
   }

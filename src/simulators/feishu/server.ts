@@ -19,6 +19,7 @@ import { feishuTaskFor } from './data.js'
 import { overrideFeishuTask } from './day-override.js'
 import { FEISHU_ACK_TIMEOUT_MS, feishuWebhook } from './event-webhook.js'
 import { feishuTenantKey } from './events.js'
+import { type FeishuLongConnectionControls, startFeishuLongConnection } from './long-connection.js'
 import {
   FEISHU_DEFAULTS,
   FEISHU_RUNTIME_CHECKS,
@@ -65,6 +66,8 @@ export interface FeishuSimulator {
    * with need_overtime_result before and after: what the event modes turn into the vendor's events.
    */
   dayChanges: DayChanges<FeishuUserTask>
+  /** The long-connection mode (POST /callback/ws/endpoint and its WebSocket): long-connection.ts. */
+  longConnection: FeishuLongConnectionControls
   close(): Promise<void>
 }
 
@@ -150,7 +153,12 @@ export async function startFeishuSimulator(
   }
   const answer = createFeishuAnswerer(options, undefined, overrides)
   const routes = feishuRoutes({ options, runtime, tokens, answer })
-  const server = await listenSimulator(options, runtime, routes, {
+  const longConnection = await startFeishuLongConnection(
+    { ...options, current: () => ({ events: options.events, tenantKey, timezone: options.timezone }) },
+    dayEvents,
+    outbox,
+  )
+  const server = await listenSimulator(options, runtime, longConnection.beside(routes), {
     ...controls,
     setDay: (userId, workDate, override) => ({ task: setDay(userId, workDate, override) }),
   })
@@ -161,8 +169,10 @@ export async function startFeishuSimulator(
     ...controls,
     setDay,
     dayChanges: { subscribe: (listener) => dayEvents.subscribe(listener) },
+    longConnection,
     close: async () => {
       await outbox.close()
+      await longConnection.close()
       await server.close()
     },
   }
