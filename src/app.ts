@@ -11,6 +11,7 @@ import { SecretRedactor } from './logging/secret-redactor.js'
 import auth from './plugins/auth.js'
 import { clientErrorHandler } from './plugins/client-error-handler.js'
 import errorHandler from './plugins/error-handler.js'
+import eventConnections from './plugins/event-connections.js'
 import events from './plugins/events.js'
 import exportJobs from './plugins/exports.js'
 import loadShedding from './plugins/load-shedding.js'
@@ -121,6 +122,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(queryService, { redactor })
   await app.register(exportJobs)
   await app.register(reconciliation)
+  await app.register(eventConnections)
   await app.register(auth)
   await app.register(rateLimit)
   await app.register(swagger)

@@ -186,12 +186,17 @@ export function resolveSource(
   }
 }
 
+/** The app ids Feishu's SDK opens a long connection for (custom apps); it refuses others without an error. */
+const FEISHU_CUSTOM_APP_ID = /^cli_[0-9a-fA-F]{16}$/
+
 /** What an events setting lacks or cannot do yet, in words naming the field; undefined when it is fine. */
 export function eventsProblem(source: SourceConfig): string | undefined {
   const { events } = source
-  if (events.mode === 'off') return undefined
-  if (events.mode === 'long-connection' || events.mode === 'stream') {
-    return `events.mode "${events.mode}" is not supported yet: use "webhook" (see the README, Change events)`
+  if (events.mode === 'off' || events.mode === 'stream') return undefined
+  if (events.mode === 'long-connection') {
+    return source.vendor === 'feishu' && !FEISHU_CUSTOM_APP_ID.test(source.appId)
+      ? 'events.mode "long-connection" needs the appId of a custom app ("cli_" and 16 hex digits): the SDK connects no other'
+      : undefined
   }
   if (source.vendor === 'feishu' && !source.events.verificationToken) {
     return 'events.verificationToken is required for the webhook (the Verification Token of the app)'

@@ -167,7 +167,7 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
               retentionDays: config.retentionDays,
               events: {
                 mode: config.events.mode,
-                connected: null,
+                connected: fastify.eventConnections.connected(config.id),
                 lastEventAt: await fastify.events.effects
                   .lastEventAt(config.id)
                   .then((at) => (at === null ? null : new Date(at).toISOString())),
