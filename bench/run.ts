@@ -21,6 +21,7 @@ import { naiveBaseline } from './scenarios/naive.js'
 import { normalization } from './scenarios/normalization.js'
 import { overhead } from './scenarios/overhead.js'
 import { replicas } from './scenarios/replicas.js'
+import { summariesScenario } from './scenarios/summaries.js'
 
 const started = performance.now()
 const elapsed = () => `${fixed((performance.now() - started) / 1000, 0)} s`
@@ -73,6 +74,7 @@ await scenario('overhead', () => overhead(context))
 await scenario('normalization', () => normalization(context))
 await scenario('memory', () => memoryAtScale(context))
 await scenario('exports', () => exportsScenario(context))
+await scenario('summaries', () => summariesScenario(context))
 // The result cache: the coalescing scenario compares with the cold query of cache-repeat when it ran.
 const repeat = await scenario('cache-repeat', () => cacheRepeat(context))
 await scenario('cache-coalescing', () => cacheCoalescing(context, repeat?.coldCalls))
