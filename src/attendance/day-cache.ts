@@ -46,6 +46,8 @@ export interface SourceDayCache {
    * them; a fetch that started before cannot put the old day back. Resolves to the days invalidated.
    */
   invalidate(days: readonly { userId: string; workDate: string }[]): Promise<number>
+  /** The cached days whose checks carry this approval id (a DingTalk approval changed), as far as known. */
+  daysWithApproval(approvalId: string): Promise<{ userId: string; workDate: string }[]>
   /** The cache's clock, epoch ms. */
   now(): number
 }

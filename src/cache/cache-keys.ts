@@ -20,6 +20,11 @@ export function hashKey(tag: string, overtime: boolean, userId: string, workDate
   return `dayhash:v${CACHE_SCHEMA_VERSION}:{${tag}}:${overtime ? 'ot' : 'no'}:${userId}:${workDate}`
 }
 
+/** The days whose checks carry an approval id (DingTalk approval events name no day). */
+export function approvalKey(tag: string, approvalId: string): string {
+  return `approval:v${CACHE_SCHEMA_VERSION}:{${tag}}:${approvalId}`
+}
+
 export function leaseKey(tag: string, blockId: string): string {
   return `fetching:v${CACHE_SCHEMA_VERSION}:{${tag}}:${blockId}`
 }

@@ -11,7 +11,7 @@ import type { SharedStore } from '../store/shared-store.js'
 import { type Clock, systemClock } from '../time/clock.js'
 import { formatWorkDate, parseWorkDate } from '../time/work-date.js'
 import { workDateInZone } from '../time/zoned-time.js'
-import { entryKey, hashKey, leaseKey } from './cache-keys.js'
+import { approvalKey, entryKey, hashKey, leaseKey } from './cache-keys.js'
 import { decodeEntry, encodeEntry, encodeTombstone } from './entry-codec.js'
 import { entryTtlMs, type FreshnessPolicy } from './freshness.js'
 
@@ -34,6 +34,11 @@ export interface StoreDayCacheOptions {
    * hash; the change feed's `refetch`). Without it no hashes are kept.
    */
   onChanged?: (days: { userId: string; workDate: string }[]) => Promise<void> | void
+  /**
+   * Keep which days carry which approval ids (a DingTalk source with events: its approval events name
+   * no day). Off elsewhere: it costs a write per approval id.
+   */
+  indexApprovals?: boolean
   /** How long a day's content hash is remembered to compare the next fetch with (the feed's retention). */
   hashTtlMs?: number
 }
@@ -121,9 +126,43 @@ export class StoreDayCache implements SourceDayCache {
         })
       }
     }
+    if (this.options.indexApprovals) await this.indexApprovals(answer.days, today)
     const hashes = this.options.onChanged ? await this.changedDays(block, byKey, meta) : []
     // Not kept is only a later miss; the answer does not depend on it.
     await this.options.store.putEntries([...writes, ...hashes]).catch(() => {})
+  }
+
+  async daysWithApproval(approvalId: string): Promise<{ userId: string; workDate: string }[]> {
+    const members = await this.options.store.indexRange(approvalKey(this.options.tag, approvalId), 10_000)
+    return members.map((member) => {
+      const [userId = '', workDate = ''] = member.split('\u0000')
+      return { userId, workDate }
+    })
+  }
+
+  /** Which days carry which approval ids, kept as long as the entries: an approval event names no day. */
+  private async indexApprovals(days: readonly DayResult[], today: number): Promise<void> {
+    const byApproval = new Map<string, { members: Set<string>; ttlMs: number }>()
+    for (const day of days) {
+      const epochDay = parseWorkDate(day.workDate)
+      if (epochDay === null) continue
+      const ttlMs = entryTtlMs(epochDay, today, this.options.policy)
+      for (const segment of day.segments) {
+        for (const check of [segment.checkIn, segment.checkOut]) {
+          if (!check?.approvalId) continue
+          const entry = byApproval.get(check.approvalId) ?? { members: new Set<string>(), ttlMs: 0 }
+          entry.members.add(`${day.userId}\u0000${day.workDate}`)
+          entry.ttlMs = Math.max(entry.ttlMs, ttlMs)
+          byApproval.set(check.approvalId, entry)
+        }
+      }
+    }
+    for (const [approvalId, { members, ttlMs }] of byApproval) {
+      if (ttlMs <= 0) continue
+      await this.options.store
+        .indexAddMany(approvalKey(this.options.tag, approvalId), [...members], this.clock.now(), ttlMs)
+        .catch(() => {})
+    }
   }
 
   /**

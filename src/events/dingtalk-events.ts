@@ -1,7 +1,6 @@
 // DingTalk attendance events as the days they change, from the HTTP push envelope (decrypted) or a stream
 // message's data. Both spellings of the check list (`DataList`, `dataList`) are read. An approval change
-// names no day, and the cache keeps no index from approvals to days yet: it changes nothing here (the
-// daily-summary event DingTalk sends for the same change does).
+// names no day: it names approval ids, and the cache knows which of its days carry them.
 import type { DingTalkSourceConfig } from '../config/source-config.js'
 import { parseWorkDate } from '../time/work-date.js'
 import type { ChangedDay } from './event-effects.js'
@@ -46,4 +45,12 @@ export function dingtalkEventDays(
     default:
       return []
   }
+}
+
+/** The approval ids an approval event names (its process instance, and the main one of a sub-process). */
+export function dingtalkApprovalIds(type: string, data: Record<string, unknown>): string[] {
+  if (type !== DINGTALK_APPROVAL) return []
+  return [data.processInstanceId, data.mainProcessInstanceId].filter(
+    (id): id is string => typeof id === 'string' && id !== '',
+  )
 }

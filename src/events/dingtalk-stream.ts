@@ -9,7 +9,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import WebSocket from 'ws'
 import type { DingTalkSourceConfig } from '../config/source-config.js'
-import { dingtalkEventDays } from './dingtalk-events.js'
+import { dingtalkApprovalIds, dingtalkEventDays } from './dingtalk-events.js'
 import type { EventConnection } from './event-connection.js'
 import type { EventEffects } from './event-effects.js'
 
@@ -103,6 +103,7 @@ export function startDingTalkStream(
         eventId,
         type,
         days: dingtalkEventDays(type, record, source),
+        approvalIds: dingtalkApprovalIds(type, record),
       })
     } catch (error) {
       if (error instanceof SyntaxError) {

@@ -17,12 +17,15 @@ export interface SourceEvent {
   eventId: string
   type: string
   days: ChangedDay[]
+  /** Approval ids the event names (DingTalk): the cached days carrying them are changed too. */
+  approvalIds?: string[]
 }
 
 export type EventOutcome = 'applied' | 'duplicate' | 'ignored'
 
 export interface DayInvalidator {
   invalidate(days: readonly ChangedDay[]): Promise<number>
+  daysWithApproval(approvalId: string): Promise<ChangedDay[]>
 }
 
 export interface EventEffectsOptions {
@@ -42,13 +45,20 @@ export class EventEffects {
     return value === null ? null : Number(value)
   }
 
+  private async withApprovalDays(event: SourceEvent): Promise<SourceEvent> {
+    if (!event.approvalIds?.length) return event
+    const extra = await approvalDays(this.options.cacheOf(event.source), event.approvalIds)
+    return { ...event, days: [...event.days, ...extra] }
+  }
+
   async apply(event: SourceEvent): Promise<EventOutcome> {
     const outcome = await this.applyOnce(event)
     this.options.onOutcome?.(event, outcome)
     return outcome
   }
 
-  private async applyOnce(event: SourceEvent): Promise<EventOutcome> {
+  private async applyOnce(given: SourceEvent): Promise<EventOutcome> {
+    const event = await this.withApprovalDays(given)
     if (event.days.length === 0) return 'ignored'
     const first = await this.options.store.setIfAbsent(dedupKey(event), '1', DEDUP_TTL_MS)
     if (!first) return 'duplicate'
@@ -70,4 +80,14 @@ export class EventEffects {
 /** How long /sources remembers the last event of a source. */
 const LAST_EVENT_TTL_MS = 90 * 24 * 3600 * 1000
 const lastEventKey = (source: string) => `events:last:{${source}}`
+/** The days an approval event changes: those the cache knows to carry its approval ids. */
+async function approvalDays(
+  cache: DayInvalidator | undefined,
+  ids: readonly string[],
+): Promise<ChangedDay[]> {
+  if (!cache) return []
+  const found = await Promise.all(ids.map((id) => cache.daysWithApproval(id)))
+  return found.flat()
+}
+
 const dedupKey = (event: SourceEvent) => `event:{${event.source}}:${event.eventId}`

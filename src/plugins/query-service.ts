@@ -69,6 +69,7 @@ async function queryServicePlugin(fastify: FastifyInstance, options: QueryServic
         // A refetch that finds a day changed (no event told of it) goes in the change feed.
         onChanged: (days) => fastify.events.feed.record(source.id, days, 'refetch'),
         hashTtlMs: config.changesRetentionDays * 24 * 3600 * 1000,
+        indexApprovals: source.vendor === 'dingtalk' && source.events.mode !== 'off',
       }),
     )
   }

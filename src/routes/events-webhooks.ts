@@ -15,7 +15,7 @@ import {
   EventsRateLimitedError,
 } from '../errors.js'
 import { decryptDingtalk, dingtalkReply, verifyDingtalkSignature } from '../events/dingtalk-crypto.js'
-import { dingtalkEventDays } from '../events/dingtalk-events.js'
+import { dingtalkApprovalIds, dingtalkEventDays } from '../events/dingtalk-events.js'
 import { EventCryptoError, sameSignature } from '../events/event-crypto-error.js'
 import type { SourceEvent } from '../events/event-effects.js'
 import { decryptFeishu, verifyFeishuSignature } from '../events/feishu-crypto.js'
@@ -268,7 +268,16 @@ const eventRoutes: FastifyPluginAsync = async (fastify) => {
       if (typeof eventId !== 'string' || eventId === '') {
         return refused(source.id, type, new EventMalformedError('eventId is missing'))
       }
-      applyLater({ source: source.id, eventId, type, days: dingtalkEventDays(type, payload, source) }, reply)
+      applyLater(
+        {
+          source: source.id,
+          eventId,
+          type,
+          days: dingtalkEventDays(type, payload, source),
+          approvalIds: dingtalkApprovalIds(type, payload),
+        },
+        reply,
+      )
       return success
     },
   )
