@@ -20,9 +20,16 @@ async function setUp(t: Test) {
   })
   const plainFeishu = { ...sources[0], id: 'plain' } as SourceConfig
   ;(plainFeishu as { events: unknown }).events = { mode: 'webhook', verificationToken: VT }
-  const { app } = await startReplica(t, [...sources, plainFeishu])
+  const { app, logs } = await startReplica(t, [...sources, plainFeishu], { config: { logLevel: 'debug' } })
   const appKey = simulators.dingtalk.credentials.appKey
-  return { app, appKey }
+  app.log.info({ probe: `key ${EK} and ${AES}` }, 'a line that carries secrets')
+  // Whatever the test sent and logged, no event secret appears in a log line (redacted like app secrets).
+  const noSecretsLogged = () => {
+    const text = logs.lines.join('\n')
+    t.ok(text.includes('a line that carries secrets'), 'the probe line was logged')
+    for (const secret of [VT, EK, TOKEN, AES]) t.notOk(text.includes(secret), 'no event secret in the logs')
+  }
+  return { app, appKey, noSecretsLogged }
 }
 
 function feishuEvent(eventId: string, token = VT) {
@@ -184,7 +191,7 @@ t.test(
 t.test(
   'DingTalk: check_url and the genuine event pass; every forgery is refused and changes nothing',
   async (t) => {
-    const { app, appKey } = await setUp(t)
+    const { app, appKey, noSecretsLogged } = await setUp(t)
     const push = (url: string, encrypt: string) =>
       app.inject({
         method: 'POST',
