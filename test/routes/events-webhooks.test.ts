@@ -74,7 +74,7 @@ function dingtalkPush(message: string, appKey: string, options: { timestamp?: nu
 t.test(
   'Feishu: the genuine event and URL verification pass; every forgery is refused and changes nothing',
   async (t) => {
-    const { app } = await setUp(t)
+    const { app, noSecretsLogged } = await setUp(t)
     const post = (url: string, request: { payload: string; headers: Record<string, string> }) =>
       app.inject({ method: 'POST', url, ...request })
     const feedLength = async (source = 'feishu') =>
@@ -185,6 +185,7 @@ t.test(
       payload: JSON.stringify({ pad: 'x'.repeat(300_000) }),
     })
     t.equal(tooBig.statusCode, 413, 'the body limit')
+    noSecretsLogged()
   },
 )
 
@@ -255,5 +256,6 @@ t.test(
     while ((await feedLength()) === 0 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 20))
     t.equal(await feedLength(), 1, 'applied once')
+    noSecretsLogged()
   },
 )
