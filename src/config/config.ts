@@ -27,7 +27,10 @@ export interface Config {
   port: number
   host: string
   logLevel: LogLevel
+  /** REDIS_URL in url mode (undefined in the other modes); kept for code that only knows a URL. */
   redisUrl: string | undefined
+  /** How to reach Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES); undefined: no Redis. */
+  redis: RedisSettings | undefined
   redisKeyPrefix: string
   /** Replicas expected to share the vendor limits; each takes 1/n of them while Redis is away. */
   expectedReplicas: number
@@ -77,6 +80,34 @@ export interface ExportConfig {
   timeoutSeconds: number
 }
 
+export interface RedisAddress {
+  host: string
+  port: number
+}
+
+interface RedisAuth {
+  /** REDIS_PASSWORD: the data nodes' password (in url mode a password inside the URL takes precedence). */
+  password?: string
+  /** REDIS_TLS=true: TLS to the data nodes (in url mode rediss:// turns it on as well). */
+  tls: boolean
+}
+
+export type RedisSettings =
+  | ({ mode: 'url'; url: string } & RedisAuth)
+  | ({ mode: 'sentinel'; sentinels: RedisAddress[]; name: string; sentinelPassword?: string } & RedisAuth)
+  | ({ mode: 'cluster'; nodes: RedisAddress[] } & RedisAuth)
+
+/**
+ * The Redis settings in force. `redisUrl` stays authoritative in url mode, so code (and tests) that set
+ * only it keep working; sentinel and cluster modes come from `redis` alone.
+ */
+export function redisSettingsOf(config: Pick<Config, 'redis' | 'redisUrl'>): RedisSettings | undefined {
+  if (config.redis && config.redis.mode !== 'url') return config.redis
+  if (!config.redisUrl) return undefined
+  if (config.redis?.mode === 'url') return { ...config.redis, url: config.redisUrl }
+  return { mode: 'url', url: config.redisUrl, tls: false }
+}
+
 export { ConfigError }
 
 type Env = Record<string, string | undefined>
@@ -87,6 +118,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST?.trim() || '0.0.0.0',
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     redisUrl: redisUrl(env),
+    redis: redisSettings(env),
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'attendance:',
     expectedReplicas: integer(env, 'EXPECTED_REPLICAS', 3, 1, 1000),
     maxRangeDays: integer(env, 'MAX_RANGE_DAYS', 93, 1, 3660),
@@ -204,6 +236,61 @@ function redisUrl(env: Env): string | undefined {
     throw new ConfigError('REDIS_URL must start with redis:// or rediss://')
   }
   return text
+}
+
+const REDIS_MODES = ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const
+
+function redisSettings(env: Env): RedisSettings | undefined {
+  const given = REDIS_MODES.filter((name) => env[name]?.trim())
+  if (given.length > 1) {
+    throw new ConfigError(`${given.join(', ')} are all set: set only one of ${REDIS_MODES.join(', ')}`)
+  }
+  const dependents = ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD'].filter((name) => env[name]?.trim())
+  if (given[0] !== 'REDIS_SENTINELS' && dependents.length > 0) {
+    throw new ConfigError(`${dependents.join(' and ')} need REDIS_SENTINELS`)
+  }
+  const auth: RedisAuth = { tls: oneOf(env, 'REDIS_TLS', ['true', 'false'], 'false') === 'true' }
+  // Passwords are taken as given (a space may be part of one); an empty value means none.
+  if (env.REDIS_PASSWORD) auth.password = env.REDIS_PASSWORD
+  if (given.length === 0) {
+    const stray = ['REDIS_PASSWORD', 'REDIS_TLS'].filter((name) => env[name]?.trim())
+    if (stray.length > 0)
+      throw new ConfigError(`${stray.join(' and ')} need one of ${REDIS_MODES.join(', ')}`)
+    return undefined
+  }
+  if (given[0] === 'REDIS_URL') {
+    const url = redisUrl(env) as string
+    return { mode: 'url', url, ...auth, tls: auth.tls || url.trim().startsWith('rediss:') }
+  }
+  if (given[0] === 'REDIS_CLUSTER_NODES') {
+    return { mode: 'cluster', nodes: addresses(env, 'REDIS_CLUSTER_NODES'), ...auth }
+  }
+  const name = env.REDIS_SENTINEL_NAME?.trim()
+  if (!name)
+    throw new ConfigError('REDIS_SENTINELS needs REDIS_SENTINEL_NAME (the master group sentinels monitor)')
+  const settings: RedisSettings = {
+    mode: 'sentinel',
+    sentinels: addresses(env, 'REDIS_SENTINELS'),
+    name,
+    ...auth,
+  }
+  if (env.REDIS_SENTINEL_PASSWORD) settings.sentinelPassword = env.REDIS_SENTINEL_PASSWORD
+  return settings
+}
+
+/** `host:port,host:port`: a host name, IPv4 address or [IPv6] address, and a port from 1 to 65535. */
+function addresses(env: Env, name: string): RedisAddress[] {
+  const items = (env[name] ?? '').split(',').map((item) => item.trim())
+  return items.map((item, index) => {
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9][A-Za-z0-9.-]*)):(\d{1,5})$/.exec(item)
+    const port = Number(match?.[3])
+    if (!match || port < 1 || port > 65_535) {
+      throw new ConfigError(
+        `${name} entry ${index + 1} must be host:port (a comma-separated list, e.g. 10.0.0.1:26379,10.0.0.2:26379)`,
+      )
+    }
+    return { host: (match[1] ?? match[2]) as string, port }
+  })
 }
 
 function loadSources(env: Env, cacheDefaults: CacheDefaults): SourceConfig[] {

@@ -2,7 +2,8 @@
 // whose replica died (its lock expired) is found by another worker's stalled-job check and run again
 // there. BullMQ holds only the job id; the record the API shows is in the shared store (export-store.ts).
 import { Queue, WaitingError, Worker } from 'bullmq'
-import { Redis } from 'ioredis'
+import type { RedisSettings } from '../config/config.js'
+import { createQueueConnection, type RedisClient } from '../store/redis-connection.js'
 import type { ExportProcessor, ExportQueue } from './export-queue.js'
 
 const QUEUE_NAME = 'exports'
@@ -12,7 +13,7 @@ const MAX_STALLED_RUNS = 2
 const CLOSE_MARGIN_MS = 2000
 
 export interface BullMqQueueOptions {
-  redisUrl: string
+  redis: RedisSettings
   /** Key prefix, hash-tagged so that a Redis Cluster keeps the queue's keys in one slot. */
   prefix: string
   concurrency: number
@@ -23,15 +24,14 @@ export interface BullMqQueueOptions {
 
 export class BullMqExportQueue implements ExportQueue {
   readonly kind = 'bullmq' as const
-  private readonly connection: Redis
+  private readonly connection: RedisClient
   private readonly queue: Queue
   private worker: Worker | undefined
   private readonly running = new Map<string, AbortController>()
 
   constructor(private readonly options: BullMqQueueOptions) {
-    // BullMQ's workers block on Redis and must retry forever while it is away (its documented setting).
-    this.connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null })
-    this.connection.on('error', () => {})
+    // From the same settings as every other client; BullMQ's own connection options (createQueueConnection).
+    this.connection = createQueueConnection(options.redis)
     this.queue = new Queue(QUEUE_NAME, { connection: this.connection, prefix: options.prefix })
     this.queue.on('error', () => {})
   }

@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip, createGzip } from 'node:zlib'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../store/redis-connection.js'
 import type { ExportFiles } from './export-files.js'
 
 const CHUNK_BYTES = 1024 * 1024
@@ -20,7 +20,7 @@ const CHUNK_GRACE_MS = 60_000
 export class RedisExportFiles implements ExportFiles {
   readonly kind = 'redis' as const
 
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async put(id: string, path: string, ttlMs: number): Promise<void> {
     const ttl = Math.max(1, Math.ceil(ttlMs))

@@ -1,9 +1,10 @@
 // Export jobs as `fastify.exports`: records in the shared store, files in Redis (or a local directory),
 // jobs on BullMQ (or a queue in this process) and the runner every replica's worker uses. Without
-// REDIS_URL everything runs in this process, with the same API and states.
+// Redis everything runs in this process, with the same API and states.
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { redisSettingsOf } from '../config/config.js'
 import { BullMqExportQueue } from '../exports/bullmq-queue.js'
 import { DirectoryExportFiles } from '../exports/directory-export-files.js'
 import type { ExportFiles } from '../exports/export-files.js'
@@ -32,18 +33,19 @@ async function exportsPlugin(fastify: FastifyInstance) {
   const settings = config.exports
   const ttlMs = settings.ttlSeconds * 1000
   const records = new ExportStore(store, ttlMs)
-  const files: ExportFiles = config.redisUrl
+  const redis = redisSettingsOf(config)
+  const files: ExportFiles = redis
     ? new RedisExportFiles(
         createRedisConnection({
-          url: config.redisUrl,
+          settings: redis,
           keyPrefix: config.redisKeyPrefix,
           commandTimeoutMs: FILE_COMMAND_TIMEOUT_MS,
         }),
       )
     : new DirectoryExportFiles(join(tempFiles.directory, 'exports'))
-  const queue: ExportQueue = config.redisUrl
+  const queue: ExportQueue = redis
     ? new BullMqExportQueue({
-        redisUrl: config.redisUrl,
+        redis,
         // Hash-tagged: on a Redis Cluster all of BullMQ's keys of this queue land in one slot.
         prefix: `${config.redisKeyPrefix}{exports}`,
         concurrency: settings.concurrency,

@@ -1,9 +1,9 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Redis } from 'ioredis'
+import { redisSettingsOf } from '../config/config.js'
 import { RateLimitedError } from '../errors.js'
-import { createRedisConnection, waitUntilReady } from '../store/redis-connection.js'
+import { createRedisConnection, type RedisClient, waitUntilReady } from '../store/redis-connection.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -18,23 +18,24 @@ declare module 'fastify' {
 const WINDOW_MS = 60_000
 
 /**
- * Inbound rate limit, counted in Redis when REDIS_URL is set so that every replica draws from one budget.
+ * Inbound rate limit, counted in Redis when Redis is configured (any mode: its one script touches one key) so that every replica draws from one budget.
  * A Redis that is away never fails a request: the limit is skipped (not enforced) until it is back.
  */
 async function rateLimitPlugin(fastify: FastifyInstance) {
-  const { rateLimitPerMinute, apiKeys, redisUrl, redisKeyPrefix } = fastify.config
+  const { rateLimitPerMinute, apiKeys, redisKeyPrefix } = fastify.config
+  const settings = redisSettingsOf(fastify.config)
   const limitOf = (request: FastifyRequest) => request.apiKey?.rateLimitPerMinute ?? rateLimitPerMinute
   if (rateLimitPerMinute === 0 && !apiKeys.some((key) => key.rateLimitPerMinute)) {
     fastify.decorate('apiRateLimit', async () => {})
     return
   }
 
-  let redis: Redis | undefined
-  if (redisUrl) {
+  let redis: RedisClient | undefined
+  if (settings) {
     // A client of its own (@fastify/rate-limit defines its own commands on it), set up by the same factory
     // as the store's: commands fail at once while Redis is away. A short deadline: a request must not wait
     // on a hung Redis to be counted; skipOnError lets it through instead.
-    redis = createRedisConnection({ url: redisUrl, keyPrefix: redisKeyPrefix, commandTimeoutMs: 500 })
+    redis = createRedisConnection({ settings, keyPrefix: redisKeyPrefix, commandTimeoutMs: 500 })
     const client = redis
     fastify.addHook('onClose', async () => {
       try {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { type RedisSettings, redisSettingsOf } from '../config/config.js'
 import { MemoryStore } from './memory-store.js'
 import { RedisStore } from './redis-store.js'
 import { ResilientStore } from './resilient-store.js'
@@ -6,6 +7,7 @@ import type { SharedStore } from './shared-store.js'
 
 export interface StoreConfig {
   redisUrl: string | undefined
+  redis?: RedisSettings | undefined
   redisKeyPrefix: string
   expectedReplicas: number
   /** Bound of the in-memory result cache (no REDIS_URL). */
@@ -15,18 +17,20 @@ export interface StoreConfig {
 export type AppStore = SharedStore
 
 /**
- * Redis (with a local fallback while it is away) when REDIS_URL is set; otherwise process memory. Waits
+ * Redis (with a local fallback while it is away) when Redis is configured (REDIS_URL, REDIS_SENTINELS or
+ * REDIS_CLUSTER_NODES); otherwise process memory. Waits
  * for the first Redis connection, so that a replica does not start on local state (and its own token and
  * rate schedule) while its peers share Redis; an unreachable Redis is logged and served by the fallback.
  */
 export async function createStore(config: StoreConfig, log: Logger): Promise<AppStore> {
-  if (!config.redisUrl) {
+  const settings = redisSettingsOf({ redis: config.redis, redisUrl: config.redisUrl })
+  if (!settings) {
     log.warn(
-      'REDIS_URL is not set: tokens, rate limits and the result cache are kept in this process only (run one replica)',
+      'Redis is not configured (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): tokens, rate limits and the result cache are kept in this process only (run one replica)',
     )
     return new MemoryStore({ maxCacheEntries: config.cacheMaxEntries })
   }
-  const redis = new RedisStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
+  const redis = new RedisStore({ settings, keyPrefix: config.redisKeyPrefix })
   if (!(await redis.connected(3000))) {
     log.error('Redis does not answer at start-up: serving from local state until it does')
   }

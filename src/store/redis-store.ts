@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import type { Redis } from 'ioredis'
-import { createRedisConnection, type RedisConnectionOptions, waitUntilReady } from './redis-connection.js'
+import {
+  createRedisConnection,
+  type RedisClient,
+  type RedisConnectionOptions,
+  waitUntilReady,
+} from './redis-connection.js'
 import {
   ADMIT_TO_WINDOW,
   CONFIRM_SEND,
@@ -36,7 +40,7 @@ const ENTRY_BATCH = 1000
 
 export class RedisStore implements SharedStore {
   readonly kind = 'redis' as const
-  private readonly redis: Redis & ScriptCommands
+  private readonly redis: RedisClient & ScriptCommands
 
   constructor(options: RedisStoreOptions) {
     const redis = createRedisConnection(options)
@@ -48,7 +52,7 @@ export class RedisStore implements SharedStore {
     redis.defineCommand('reserveSlot', { numberOfKeys: 1, lua: RESERVE_SLOT })
     redis.defineCommand('admitToWindow', { numberOfKeys: 1, lua: ADMIT_TO_WINDOW })
     redis.defineCommand('confirmSend', { numberOfKeys: 1, lua: CONFIRM_SEND })
-    this.redis = redis as Redis & ScriptCommands
+    this.redis = redis as RedisClient & ScriptCommands
   }
 
   /** Waits until the first connection is up (or fails), so start-up can report Redis' state. */
@@ -104,7 +108,8 @@ export class RedisStore implements SharedStore {
 
   async getEntries(keys: readonly string[]): Promise<(string | null)[]> {
     const values: (string | null)[] = []
-    // MGET in slices: one reply of thousands of values at once would hold up every other command.
+    // MGET in slices: one reply of thousands of values at once would hold up every other command. On a
+    // cluster the keys of one call must share a slot: callers pass the keys of one tenant (one hash tag).
     for (let start = 0; start < keys.length; start += ENTRY_BATCH) {
       const slice = keys.slice(start, start + ENTRY_BATCH)
       for (const value of await this.run(() => this.redis.mget(...slice))) values.push(value)
