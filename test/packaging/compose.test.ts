@@ -1,9 +1,11 @@
 // docker-compose.yml without a Docker engine: it validates against the Compose specification's JSON
-// schema, the api service can be scaled, Redis is there, and the demo profile's simulators are what the
-// demo sources file points at.
+// schema, the api service can be scaled behind one load balancer (nginx; its configuration file is
+// checked by nginx itself in nginx.test.ts), Redis is there, and the demo profile's simulators are what
+// the demo sources file points at.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,19 +24,20 @@ interface Service {
   command?: string[]
   environment?: Record<string, string>
   ports?: Array<string | { target: number; published?: number | string }>
+  stop_grace_period?: string
   expose?: string[]
   volumes?: string[]
   profiles?: string[]
   depends_on?: Record<string, { condition: string }>
   container_name?: string
   init?: boolean
-  healthcheck?: { test: string[] }
+  healthcheck?: { test: string[]; interval?: string; retries?: number }
 }
 
 const compose = parse(await readFile(join(root, 'docker-compose.yml'), 'utf8')) as {
   services: Record<string, Service>
 }
-const { api, redis, simulators } = compose.services as Record<string, Service>
+const { api, lb, redis, simulators } = compose.services as Record<string, Service>
 
 /** docker/demo.env as compose reads an env file: NAME=value lines, # comments. */
 async function readEnvFile(path: string): Promise<Record<string, string>> {
@@ -91,12 +94,9 @@ t.test(
     t.ok(api, 'an api service')
     t.ok(api?.build, 'built from this repository')
     t.equal(api?.container_name, undefined, 'no container_name (it would forbid --scale)')
-    t.ok(api?.ports?.length, 'publishes its port')
-    for (const port of api?.ports ?? []) {
-      const published =
-        typeof port === 'string' ? (port.split(':').length > 1 ? port : undefined) : port.published
-      t.equal(published, undefined, `port ${JSON.stringify(port)}: no fixed host port, so --scale works`)
-    }
+    // Only the balancer publishes a host port: replicas publish none, so --scale never clashes.
+    t.equal(api?.ports, undefined, 'publishes no host port')
+    t.same(api?.expose, ['3000'], 'port 3000 on the compose network, for the balancer')
     t.equal(api?.profiles, undefined, 'starts without a profile')
     t.equal(api?.init, true, 'an init as PID 1 forwards signals and reaps')
     t.equal(api?.environment?.REDIS_URL, 'redis://redis:6379')
@@ -107,6 +107,62 @@ t.test(
     )
     for (const name of ['SOURCES_FILE', 'EXPECTED_REPLICAS', 'API_KEYS', 'AUTH_DISABLED'])
       t.ok(api?.environment && name in api.environment, `${name} comes from the environment`)
+  },
+)
+
+t.test('api: its healthcheck is readiness (/readyz), and fails when /readyz does', async (t) => {
+  const [kind, command, ...args] = api?.healthcheck?.test ?? []
+  t.equal(kind, 'CMD', 'exec form: runs in the image, which has node and no curl')
+  t.equal(command, 'node')
+  t.match(args.join(' '), /\/readyz/)
+  // The command itself, against a stand-in for the replica on PORT: 200 passes, 503 (degraded) fails.
+  let status = 200
+  const paths: string[] = []
+  const server = createServer((request, response) => {
+    paths.push(request.url ?? '')
+    response.writeHead(status).end()
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  const port = String((server.address() as { port: number }).port)
+  const probe = async () => {
+    const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', PORT: port } })
+    return (await once(child, 'exit'))[0]
+  }
+  t.equal(await probe(), 0, 'ready: healthy')
+  status = 503
+  t.equal(await probe(), 1, 'degraded: unhealthy')
+  t.same(paths, ['/readyz', '/readyz'])
+})
+
+t.test(
+  'lb: nginx from its official image, the one published port, in front of healthy replicas',
+  async (t) => {
+    // Official image (no registry prefix, no namespace), alpine, a release with `server … resolve` (1.27.3).
+    const tag = /^nginx:(\d+)\.(\d+)(?:\.(\d+))?-alpine$/.exec(lb?.image ?? '')
+    t.ok(tag, `official nginx alpine image (${lb?.image})`)
+    const [major, minor, patch] = (tag?.slice(1) ?? []).map((part) => Number(part ?? 99))
+    t.ok(
+      (major as number) > 1 || (minor as number) > 27 || (minor === 27 && (patch as number) >= 3),
+      'nginx ≥ 1.27.3: open-source nginx resolves upstream servers at run time',
+    )
+    t.ok(
+      lb?.volumes?.includes('./docker/nginx.conf:/etc/nginx/nginx.conf:ro'),
+      'docker/nginx.conf mounted read-only as the main configuration',
+    )
+    t.equal(lb?.ports?.length, 1, 'one published port')
+    t.match(String(lb?.ports?.[0]), /^\$\{LB_PORT:-3000\}:\d+$/, 'host port LB_PORT, 3000 by default')
+    t.same(lb?.depends_on?.api, { condition: 'service_healthy' }, 'starts once the replicas are ready')
+    t.equal(lb?.container_name, undefined)
+    t.equal(lb?.profiles, undefined, 'starts without a profile')
+    // No other service publishes a port on all interfaces: the balancer is the one URL.
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (name === 'lb') continue
+      for (const port of service.ports ?? [])
+        t.match(String(port), /^127\.0\.0\.1:/, `${name} publishes ${JSON.stringify(port)} on loopback only`)
+    }
+    t.equal(lb?.stop_grace_period, api?.stop_grace_period, 'drains as long as the replicas do')
   },
 )
 
