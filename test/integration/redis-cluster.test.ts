@@ -140,6 +140,17 @@ t.test('on a 3-master cluster', async (t) => {
     t.equal(again.complete, true)
     t.equal(calls(), callsAfterFirst, 'the repeat made no vendor call: served from the cache')
     t.same(again.results, first.results, 'the same answer')
+
+    // The inbound rate limit (@fastify/rate-limit's one-key script) on the cluster: one budget for two.
+    const limited = { redisUrl: undefined, redis: cluster.settings, rateLimitPerMinute: 3 }
+    const sources = tenants.map((tenant) => tenant.source)
+    const [c, d] = [
+      await startReplica(t, sources, { redisKeyPrefix: prefix, config: limited }),
+      await startReplica(t, sources, { redisKeyPrefix: prefix, config: limited }),
+    ]
+    const statuses = []
+    for (const replica of [c, d, c, d]) statuses.push((await replica.app.inject('/sources')).statusCode)
+    t.same(statuses, [200, 200, 200, 429], 'three a minute between the two instances, counted on the cluster')
     for (const tenant of tenants)
       t.equal(tenant.simulator.counters().tokenCalls, 1, `one token for ${tenant.source.id}`)
   })
