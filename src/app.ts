@@ -3,9 +3,9 @@
 // sources are started by the entry point and arrive here as configured sources.
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { LogController } from 'fastify'
+import Fastify, { type FastifyServerOptions, LogController } from 'fastify'
 import type { Logger } from 'pino'
-import type { Config } from './config/config.js'
+import { type Config, redisSettingsOf } from './config/config.js'
 import { createLogger } from './logging/logger.js'
 import { SecretRedactor } from './logging/secret-redactor.js'
 import auth from './plugins/auth.js'
@@ -53,10 +53,24 @@ export interface AppOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+function passwordInUrl(url: string | undefined): string | undefined {
+  if (!url) return undefined
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined
+  } catch {
+    return undefined
+  }
+}
+
 export async function buildApp(options: AppOptions) {
   const { config } = options
   const redactor = options.redactor ?? new SecretRedactor()
   const logger = options.logger ?? createLogger({ level: config.logLevel, redactor })
+  // Redis passwords (REDIS_PASSWORD, REDIS_SENTINEL_PASSWORD, or one inside REDIS_URL) are secrets too.
+  const redis = redisSettingsOf(config) as { password?: string; sentinelPassword?: string } | undefined
+  for (const secret of [redis?.password, redis?.sentinelPassword, passwordInUrl(config.redisUrl)]) {
+    if (secret) redactor.add(secret)
+  }
   for (const source of config.sources) {
     redactor.add(source.appSecret)
     // The event secrets too: an Encrypt Key or AES key in a log would let anyone forge events.
@@ -87,6 +101,9 @@ export async function buildApp(options: AppOptions) {
     // a shutdown waits for queries in flight (QUERY_TIMEOUT_MS) and for export jobs' grace, so it may take
     // that long. Start-up hooks do not get near it: each of them bounds its own waits (Redis: 3 s).
     pluginTimeout: config.queryTimeoutMs + 30_000,
+    // Behind the load balancer: the client address (inbound rate limit per address, logs) comes from
+    // X-Forwarded-For of the proxies named in TRUST_PROXY only.
+    trustProxy: config.trustProxy as FastifyServerOptions['trustProxy'],
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(typeBoxValidator)
 

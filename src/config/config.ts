@@ -55,6 +55,11 @@ export interface Config {
     retryAfterSeconds: number
   }
   exports: ExportConfig
+  /**
+   * TRUST_PROXY: which proxies' X-Forwarded-For to believe (Fastify's trustProxy): false (default),
+   * true (any), or a comma-separated list of addresses / CIDRs (the load balancer's network).
+   */
+  trustProxy: boolean | string[]
   /** How long the change feed keeps what changed (CHANGES_RETENTION_DAYS). */
   changesRetentionDays: number
   /** Vendor events a minute per source (all replicas); past it, 429. */
@@ -151,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
       ),
       retryAfterSeconds: integer(env, 'PRESSURE_RETRY_AFTER_SECONDS', 10, 1, 3600),
     },
+    trustProxy: trustProxy(env),
     changesRetentionDays: integer(env, 'CHANGES_RETENTION_DAYS', 35, 1, 3660),
     eventsPerMinute: integer(env, 'EVENTS_RATE_LIMIT_PER_MINUTE', 6000, 1, 1_000_000),
     peopleFile: env.PEOPLE_FILE?.trim() || undefined,
@@ -174,6 +180,15 @@ export function loadConfig(env: Env = process.env): Config {
   }
   checkAccess(config)
   return config
+}
+
+function trustProxy(env: Env): boolean | string[] {
+  const text = env.TRUST_PROXY?.trim() ?? ''
+  if (text === '' || text === 'false') return false
+  if (text === 'true') return true
+  const entries = text.split(',').map((entry) => entry.trim())
+  if (entries.every((entry) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry))) return entries
+  throw new ConfigError('TRUST_PROXY must be true, false, or comma-separated addresses / CIDRs')
 }
 
 function apiKeys(env: Env): ApiKey[] {
