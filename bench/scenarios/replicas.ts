@@ -211,7 +211,7 @@ export async function replicas(context: BenchContext): Promise<ScenarioReport> {
             of((run) => run.sentPeak),
             0,
           ),
-          'configured 18 per 1,030 ms',
+          'configured 19 per 1,030 ms',
         ],
         [
           'DingTalk call time p99 / max, ms (50 ms simulated)',

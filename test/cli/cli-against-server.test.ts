@@ -89,7 +89,7 @@ t.test('sources: a table of both sources, --json the service answer', async (t) 
     lines.slice(1).map((line) => line.split(/ +/).slice(0, 4)),
     [
       ['feishu', 'feishu', 'Asia/Shanghai', '45'],
-      ['dingtalk', 'dingtalk', 'Asia/Shanghai', '18'],
+      ['dingtalk', 'dingtalk', 'Asia/Shanghai', '19'],
     ],
   )
   const json = await runCli(['sources', '--json'], { env })

@@ -74,7 +74,7 @@ t.test('shortcuts configure one source per vendor with the vendor defaults', asy
         id: 'dingtalk',
         vendor: 'dingtalk',
         baseUrl: 'http://127.0.0.1:4102',
-        rateLimitPerSecond: 18,
+        rateLimitPerSecond: 19,
         timezone: 'Asia/Shanghai',
       },
     ],

@@ -69,7 +69,7 @@ t.test('sources lists the configured sources without credentials', async (t) => 
       id: 'dingtalk',
       vendor: 'dingtalk',
       timezone: 'Asia/Shanghai',
-      rateLimitPerSecond: 18,
+      rateLimitPerSecond: 19,
       maxUsersPerCall: 50,
       maxDaysPerCall: 7,
     },
