@@ -1,6 +1,8 @@
 // The service on a real 3-master Redis Cluster started by this test: the store's contract (every script
 // and multi-key command lands in one slot, so none is refused with CROSSSLOT), and a query whose cache
-// entries, of tenants spread over the three masters, are served from the cache on a repeat.
+// entries, of tenants spread over the three masters, are served from the cache on a repeat, and an export
+// job run and downloaded on the cluster.
+import { createHash } from 'node:crypto'
 import t from 'tap'
 import { entryKey, hashKey, tenantTag } from '../../src/cache/cache-keys.js'
 import { resolveSource, type SourceConfig } from '../../src/config/source-config.js'
@@ -140,6 +142,41 @@ t.test('on a 3-master cluster', async (t) => {
     t.equal(again.complete, true)
     t.equal(calls(), callsAfterFirst, 'the repeat made no vendor call: served from the cache')
     t.same(again.results, first.results, 'the same answer')
+
+    // An export job on the cluster: BullMQ under its hash-tagged prefix, the record and the file's chunks
+    // under the job's tag. It runs from the cache, so no vendor call either.
+    const created = await app.inject({
+      method: 'POST',
+      url: '/attendance/exports',
+      payload: { ...payload, format: 'csv' },
+    })
+    t.equal(created.statusCode, 202, 'the export is queued on the cluster')
+    const id = created.json<{ id: string }>().id
+    let job = created.json<{
+      status: string
+      file: { sha256: string; bytes: number } | null
+      complete: boolean
+    }>()
+    const deadline = Date.now() + 30_000
+    while (job.status !== 'succeeded' && job.status !== 'failed' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      job = (await app.inject(`/attendance/exports/${id}`)).json()
+    }
+    t.equal(job.status, 'succeeded', 'the export job ran on the cluster')
+    t.equal(job.complete, true)
+    const file = await app.inject(`/attendance/exports/${id}/file`)
+    t.equal(file.statusCode, 200)
+    t.equal(
+      createHash('sha256').update(file.rawPayload).digest('hex'),
+      job.file?.sha256,
+      'the file as stored',
+    )
+    const rows = file.body.trim().split('\r\n').length - 1
+    t.ok(
+      rows >= first.results.length,
+      `a row per segment of each day (${rows} rows, ${first.results.length} days)`,
+    )
+    t.equal(calls(), callsAfterFirst, 'the export was served from the cache too')
 
     // The inbound rate limit (@fastify/rate-limit's one-key script) on the cluster: one budget for two.
     const limited = { redisUrl: undefined, redis: cluster.settings, rateLimitPerMinute: 3 }
