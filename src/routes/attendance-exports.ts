@@ -1,9 +1,10 @@
 // Export jobs: start one (POST), watch it (GET), collect its file, cancel or delete it, list the caller's.
 // An export belongs to the API key that created it: any other key gets 404, as for a job that never was.
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { sha256Hex } from '../auth/api-keys.js'
 import {
   ExportExpiredError,
   ExportHasNoFileError,
@@ -96,8 +97,8 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       let id: string = randomUUID()
       const idempotencyKey = request.headers['idempotency-key']
       if (idempotencyKey !== undefined) {
-        const bodyHash = sha256(JSON.stringify({ input, format, bom, report, groupBy }))
-        const earlier = await jobs.store.claimIdempotencyKey(owner, sha256(idempotencyKey), {
+        const bodyHash = sha256Hex(JSON.stringify({ input, format, bom, report, groupBy }))
+        const earlier = await jobs.store.claimIdempotencyKey(owner, sha256Hex(idempotencyKey), {
           jobId: id,
           bodyHash,
         })
@@ -262,10 +263,6 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
 function locationOf(id: string): string {
   return `/attendance/exports/${encodeURIComponent(id)}`
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex')
 }
 
 export default exportRoutes

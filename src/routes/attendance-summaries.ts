@@ -4,8 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { type Admission, SourcesBusyError } from '../attendance/query-service.js'
-import { IncompleteResultError, MonthAndRangeError, SourcesAtCapacityError } from '../errors.js'
+import { IncompleteResultError, MonthAndRangeError } from '../errors.js'
 import { chooseFormat, MEDIA_TYPES } from '../formats/media-types.js'
 import { summaryFraming } from '../formats/summary-framing.js'
 import { accessErrorResponses, apiKeySecurity, forbiddenSourceResponse } from '../schemas/access.js'
@@ -14,6 +13,7 @@ import type { Format } from '../schemas/format.js'
 import { SummariesBody, SummariesQuerystring, SummariesResponse } from '../schemas/summaries-query.js'
 import { PersonSummary, SUMMARY_NOTE, UserSummary } from '../schemas/user-summary.js'
 import { SummaryCollector } from '../summaries/summary-collector.js'
+import { admitQuery } from './admitted-query.js'
 import { answerSerializers, serializer, streamAnswer } from './attendance-stream.js'
 import { incompleteReason, sendFileAnswer } from './file-answer.js'
 import { readableQuery } from './readable-query.js'
@@ -35,8 +35,6 @@ export function rangeOf(input: { from?: string; to?: string; month?: string }): 
   }
   return { from: input.from, to: input.to }
 }
-
-const BUSY_RETRY_AFTER_SECONDS = 5
 
 const description = [
   "Each user's attendance over the range, counted from the checks of the days `/attendance/results` gives:",
@@ -87,23 +85,10 @@ const responses = {
 
 const summariesRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const answer = async (request: FastifyRequest, reply: FastifyReply, input: SummariesInput) => {
-    const { config, queryService } = fastify
+    const { queryService } = fastify
     const format: Format = chooseFormat(input.format, request.headers.accept)
     const query = readableQuery(fastify, request, { ...input, ...rangeOf(input), includeRaw: false })
-    let admission: Admission
-    try {
-      admission = queryService.admit(query)
-    } catch (error) {
-      if (!(error instanceof SourcesBusyError)) throw error
-      reply.header('retry-after', String(BUSY_RETRY_AFTER_SECONDS))
-      throw new SourcesAtCapacityError(error.sourceIds.join(', '), BUSY_RETRY_AFTER_SECONDS)
-    }
-    const clientGone = new AbortController()
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) clientGone.abort()
-    })
-    const signal = AbortSignal.any([clientGone.signal, AbortSignal.timeout(config.queryTimeoutMs)])
-    const context = { signal, deadline: Date.now() + config.queryTimeoutMs, log: request.log }
+    const { admission, context } = admitQuery(fastify, request, reply, query)
     const collector = new SummaryCollector(query.usersBySource, fastify.people)
     const groupBy = input.groupBy
 

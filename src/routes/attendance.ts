@@ -2,8 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { QueryInput } from '../attendance/parse-query.js'
-import { type Admission, SourcesBusyError } from '../attendance/query-service.js'
-import { IncompleteResultError, SourcesAtCapacityError } from '../errors.js'
+import { IncompleteResultError } from '../errors.js'
 import { chooseFormat, MEDIA_TYPES } from '../formats/media-types.js'
 import { textFraming } from '../formats/text-framing.js'
 import { accessErrorResponses, apiKeySecurity, forbiddenSourceResponse } from '../schemas/access.js'
@@ -11,6 +10,7 @@ import { AttendanceBody, AttendanceQuerystring, AttendanceResponse } from '../sc
 import { ErrorResponse } from '../schemas/error.js'
 import type { Format } from '../schemas/format.js'
 import { SummaryCollector } from '../summaries/summary-collector.js'
+import { admitQuery } from './admitted-query.js'
 import { attendanceExamples } from './attendance-examples.js'
 import { answerSerializers, streamAnswer } from './attendance-stream.js'
 import { incompleteReason, sendFileAnswer } from './file-answer.js'
@@ -110,9 +110,6 @@ function answerContent(json: typeof AttendanceResponse, example?: unknown) {
   }
 }
 
-/** What a refused query is told to wait: a queued query at the vendors' rates takes seconds, not minutes. */
-const BUSY_RETRY_AFTER_SECONDS = 5
-
 const description = [
   'Attendance results of the named users over an inclusive range of work dates, from every source the users',
   'belong to, normalized into one schema. The service splits the query into the fewest vendor calls their',
@@ -130,25 +127,10 @@ const attendanceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     reply: FastifyReply,
     input: QueryInput & { format?: Format; bom?: boolean },
   ) => {
-    const { config, queryService } = fastify
+    const { queryService } = fastify
     const format = chooseFormat(input.format, request.headers.accept)
     const query = readableQuery(fastify, request, input)
-    // A place at every source's gate before anything is sent, so that a full queue is still a 503.
-    let admission: Admission
-    try {
-      admission = queryService.admit(query)
-    } catch (error) {
-      if (!(error instanceof SourcesBusyError)) throw error
-      reply.header('retry-after', String(BUSY_RETRY_AFTER_SECONDS))
-      throw new SourcesAtCapacityError(error.sourceIds.join(', '), BUSY_RETRY_AFTER_SECONDS)
-    }
-    // Stop the vendor calls when the client goes away: nobody would read their answer.
-    const clientGone = new AbortController()
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) clientGone.abort()
-    })
-    const signal = AbortSignal.any([clientGone.signal, AbortSignal.timeout(config.queryTimeoutMs)])
-    const context = { signal, deadline: Date.now() + config.queryTimeoutMs, log: request.log }
+    const { admission, context } = admitQuery(fastify, request, reply, query)
     // JSON and NDJSON are streamed, unless strict: the status then depends on the whole answer. CSV and
     // XLSX have no place for `complete`, so they are sent only when complete, as with strict.
     if ((format === 'json' || format === 'ndjson') && !query.strict) {
