@@ -8,7 +8,7 @@ import { type AttendanceQuery, parseQuery, type QueryLimits } from '../attendanc
 import { type Admission, type QueryService, SourcesBusyError } from '../attendance/query-service.js'
 import type { ExportConfig } from '../config/config.js'
 import { openAnswerFile } from '../formats/answer-file.js'
-import { FILE_EXTENSIONS } from '../formats/media-types.js'
+import { answerFileName, FILE_EXTENSIONS } from '../formats/media-types.js'
 import type { TempFiles } from '../formats/temp-files.js'
 import { type PeopleLookup, SummaryCollector } from '../summaries/summary-collector.js'
 import type { ExportFiles } from './export-files.js'
@@ -34,12 +34,6 @@ export interface ExportRunnerOptions {
   now?: () => number
   /** How often progress is saved and the cancel flag read. */
   tickMs?: number
-}
-
-/** `attendance_2024-05-01_2024-05-31.xlsx`, `attendance_summary_2024-05-01_2024-05-31.csv` */
-export function exportFileName(record: Pick<ExportRecord, 'query' | 'format' | 'report'>): string {
-  const kind = record.report === 'summary' ? 'attendance_summary' : 'attendance'
-  return `${kind}_${record.query.from}_${record.query.to}.${FILE_EXTENSIONS[record.format]}`
 }
 
 const TOO_LARGE = 'too-large'
@@ -192,7 +186,7 @@ export class ExportRunner {
         complete: summary.complete,
         sources: summary.sources,
         file: {
-          name: exportFileName(record),
+          name: answerFileName(record.query.from, record.query.to, record.format, record.report),
           bytes: written.bytes,
           sha256: written.sha256,
           expiresAt: this.now() + ttlMs,

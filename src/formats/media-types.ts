@@ -16,6 +16,19 @@ export const FILE_EXTENSIONS: Readonly<Record<Format, string>> = {
   xlsx: 'xlsx',
 }
 
+/**
+ * The file name of an answer or an export: `attendance_2024-05-01_2024-05-31.xlsx`, or for summaries
+ * `attendance_summary_2024-05-01_2024-05-31.csv`.
+ */
+export function answerFileName(
+  from: string,
+  to: string,
+  format: Format,
+  report: 'days' | 'summary' = 'days',
+): string {
+  return `attendance${report === 'summary' ? '_summary' : ''}_${from}_${to}.${FILE_EXTENSIONS[format]}`
+}
+
 const BY_MEDIA_TYPE = new Map<string, Format>([
   ['application/json', 'json'],
   ['application/x-ndjson', 'ndjson'],

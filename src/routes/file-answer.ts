@@ -7,7 +7,7 @@ import type { AttendanceQuery } from '../attendance/parse-query.js'
 import type { Admission, QueryContext } from '../attendance/query-service.js'
 import { IncompleteResultError } from '../errors.js'
 import { openAnswerFile } from '../formats/answer-file.js'
-import { FILE_EXTENSIONS, MEDIA_TYPES } from '../formats/media-types.js'
+import { answerFileName, FILE_EXTENSIONS, MEDIA_TYPES } from '../formats/media-types.js'
 import type { Format } from '../schemas/format.js'
 import type { SourceReport } from '../schemas/source-report.js'
 import type { SummaryCollector } from '../summaries/summary-collector.js'
@@ -16,11 +16,6 @@ import type { SummaryCollector } from '../summaries/summary-collector.js'
 export function incompleteReason(sources: readonly SourceReport[]): string {
   const failing = sources.filter((source) => source.status !== 'ok').map((source) => source.source)
   return failing.length ? `sources not ok: ${failing.join(', ')}` : 'some users were invalid or unauthorized'
-}
-
-/** `attendance_2024-05-01_2024-05-31.csv`, `attendance_summary_2024-05-01_2024-05-31.csv` */
-export function answerFileName(from: string, to: string, format: Format, report: Report = 'days'): string {
-  return `attendance${report === 'summary' ? '_summary' : ''}_${from}_${to}.${FILE_EXTENSIONS[format]}`
 }
 
 type Report = 'days' | 'summary'
