@@ -103,6 +103,11 @@ t.test('SIGHUP rereads PEOPLE_FILE; a bad file is refused and the people in use 
     return seen.people.length === 2
   }, 'GET /people to show the new person')
   t.same(seen, changed, 'the new file is served')
+  // The log line may reach stdout a moment after the answer that shows the new people: wait for it.
+  await until(
+    () => logLines(stdout).some((line) => line.msg === 'PEOPLE_FILE reloaded' && line.people === 2),
+    'the reload logged with the new count',
+  )
   t.ok(logLines(stdout).some((line) => line.msg === 'PEOPLE_FILE reloaded' && line.people === 2))
   const days = await fetch(
     `http://127.0.0.1:${port}/attendance/results?from=2024-05-06&to=2024-05-06&users=person:E2`,
