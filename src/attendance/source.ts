@@ -54,5 +54,10 @@ export interface SourceAdapter {
   readonly limits: VendorLimits
   /** Fetches every day of one block, following pagination; throws a SourceFailure when it cannot. */
   fetchBlock(block: Block, options: FetchOptions): Promise<BlockResult>
+  /**
+   * Calls a second the replicas pace the source at now: its configured rate, or less after the vendor
+   * refused calls for rate. Absent for adapters that are not paced (test doubles).
+   */
+  rateInForce?(): Promise<number>
   close(): Promise<void>
 }

@@ -16,6 +16,10 @@ export interface SourceMetrics {
   tokenFetched(): void
   /** Time a call waited for its rate-limit slot. */
   rateLimitWait(seconds: number): void
+  /** The calls a second the replicas pace the source at, as last read from the shared store. */
+  rateInForce(perSecond: number): void
+  /** A vendor's refusal for rate cut the rate in force (adaptive pacing). */
+  rateCut(): void
   /** A query waited for another query's fetch of the same block instead of calling the vendor. */
   coalescedWait(): void
 }
@@ -94,6 +98,20 @@ export class ServiceMetrics implements QueryMetrics {
     help: 'Time a vendor call waited for a slot of the shared rate limit',
     labelNames: SOURCE_LABELS,
     buckets: [0.005, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  })
+
+  private readonly rateInForceGauge = new Gauge({
+    name: 'attendance_vendor_rate_in_force',
+    help: 'Calls per second all replicas pace the source at now: its rateLimitPerSecond, or less after the vendor refused calls for rate',
+    labelNames: SOURCE_LABELS,
+    registers: [this.registry],
+  })
+
+  private readonly rateCuts = new Counter({
+    name: 'attendance_vendor_rate_cuts_total',
+    help: "Cuts of the source's rate in force made by this replica after a vendor refused a call for rate",
+    labelNames: SOURCE_LABELS,
     registers: [this.registry],
   })
 
@@ -195,6 +213,8 @@ export class ServiceMetrics implements QueryMetrics {
         retry: (reason) => this.retries.inc({ source, reason }),
         tokenFetched: () => this.tokenFetches.inc({ source }),
         rateLimitWait: (seconds) => this.rateLimitWaitSeconds.observe({ source }, seconds),
+        rateInForce: (perSecond) => this.rateInForceGauge.set({ source }, perSecond),
+        rateCut: () => this.rateCuts.inc({ source }),
         coalescedWait: () => this.coalescedWaits.inc({ source }),
       }
       this.bySource.set(source, bound)

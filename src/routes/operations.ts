@@ -33,7 +33,11 @@ const SourceInfo = Type.Object({
   baseUrl: Type.String({ description: 'Vendor API base URL.' }),
   timezone: Type.String({ description: 'IANA time zone the source reports in.' }),
   rateLimitPerSecond: Type.Number({
-    description: 'Outbound calls per sliding second, summed over all replicas.',
+    description: 'Outbound calls per sliding second, summed over all replicas: the configured rate.',
+  }),
+  rateInForce: Type.Number({
+    description:
+      'Calls per sliding second all replicas pace the source at now. `rateLimitPerSecond`, or less for a while after the vendor refused calls for rate: each refusal burst cuts it to 70%, and it climbs back by 2% of `rateLimitPerSecond` a second (adaptive pacing). Read from the shared store.',
   }),
   maxConcurrency: Type.Integer({ description: 'Vendor calls in flight at once per query.' }),
   maxConcurrentQueries: Type.Integer({ description: 'Queries of this source running at once per replica.' }),
@@ -141,7 +145,7 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       sources: await Promise.all(
         fastify.queryService.adapters
           .filter(({ config }) => mayReadSource(request.apiKey, config.id))
-          .map(async ({ config, limits }) => {
+          .map(async ({ config, limits, rateInForce }) => {
             const accounting = fastify.callAccounting.get(config.id)
             const usage = (await accounting?.usage().catch(() => undefined)) ?? {
               month: '',
@@ -154,6 +158,7 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
               baseUrl: config.baseUrl,
               timezone: config.timezone,
               rateLimitPerSecond: config.rateLimitPerSecond,
+              rateInForce: (await rateInForce?.().catch(() => undefined)) ?? config.rateLimitPerSecond,
               maxConcurrency: config.maxConcurrency,
               maxConcurrentQueries: config.maxConcurrentQueries,
               maxQueuedQueries: config.maxQueuedQueries,

@@ -1,9 +1,13 @@
 import { type Clock, systemClock } from '../time/clock.js'
+import { afterRefusal, type PaceState, rateInForce, windowLimit } from './adaptive-pace.js'
 import type {
   CacheEntryWrite,
+  LimiterKeys,
   LogEntry,
+  PaceChange,
+  PaceSettings,
+  SendReservation,
   SharedStore,
-  SlotReservation,
   WindowAdmission,
 } from './shared-store.js'
 
@@ -32,6 +36,8 @@ export class MemoryStore implements SharedStore {
   // Next free slot per limiter key, on the monotonic clock (wall-clock jumps must not open a burst).
   private readonly nextSlot = new Map<string, number>()
   private readonly sendLog = new Map<string, Map<string, number>>()
+  // Adaptive pace records per source, on the monotonic clock; a few per process, never evicted.
+  private readonly paces = new Map<string, PaceState>()
   private tickets = 0
   private readonly logs = new Map<string, { entries: LogEntry[]; lastMs: number; seq: number }>()
   private readonly indexes = new Map<string, { members: Map<string, number>; expiresAt: number }>()
@@ -73,26 +79,46 @@ export class MemoryStore implements SharedStore {
     return true
   }
 
-  async reserveSlot(key: string, intervalMs: number, maxWaitMs: number): Promise<SlotReservation> {
+  async reserveSend(keys: LimiterKeys, pace: PaceSettings, maxWaitMs: number): Promise<SendReservation> {
     const now = this.clock.monotonic()
-    const slot = Math.max(this.nextSlot.get(key) ?? 0, now)
+    const rate = rateInForce(this.paces.get(keys.pace), pace.ratePerSecond, now)
+    const slot = Math.max(this.nextSlot.get(keys.slot) ?? 0, now)
     const waitMs = slot - now
-    if (waitMs > maxWaitMs) return { granted: false, waitMs }
-    this.nextSlot.set(key, slot + intervalMs)
-    return { granted: true, waitMs }
+    if (waitMs > maxWaitMs) return { granted: false, waitMs, rateInForce: rate }
+    this.nextSlot.set(keys.slot, slot + pace.windowMs / rate)
+    if (waitMs === 0) {
+      const admission = await this.admitToWindow(keys, pace)
+      if (admission.ticket) return admission
+    }
+    return { granted: true, waitMs, rateInForce: rate }
   }
 
-  async admitToWindow(key: string, limit: number, windowMs: number): Promise<WindowAdmission> {
+  async slowDown(paceKey: string, pace: PaceSettings, pacedAt: number): Promise<PaceChange> {
     const now = this.clock.monotonic()
-    const log = this.sendLog.get(key) ?? new Map<string, number>()
-    this.sendLog.set(key, log)
-    for (const [ticket, sent] of log) if (sent <= now - windowMs) log.delete(ticket)
-    if (log.size < limit) {
+    const cut = afterRefusal(this.paces.get(paceKey), pace.ratePerSecond, pacedAt, now)
+    if (cut) this.paces.set(paceKey, cut)
+    return {
+      cut: cut !== undefined,
+      rateInForce: rateInForce(this.paces.get(paceKey), pace.ratePerSecond, now),
+    }
+  }
+
+  async paceInForce(paceKey: string, pace: PaceSettings): Promise<number> {
+    return rateInForce(this.paces.get(paceKey), pace.ratePerSecond, this.clock.monotonic())
+  }
+
+  async admitToWindow(keys: Pick<LimiterKeys, 'log' | 'pace'>, pace: PaceSettings): Promise<WindowAdmission> {
+    const now = this.clock.monotonic()
+    const rate = rateInForce(this.paces.get(keys.pace), pace.ratePerSecond, now)
+    const log = this.sendLog.get(keys.log) ?? new Map<string, number>()
+    this.sendLog.set(keys.log, log)
+    for (const [ticket, sent] of log) if (sent <= now - pace.windowMs) log.delete(ticket)
+    if (log.size < windowLimit(rate)) {
       const ticket = String(++this.tickets)
       log.set(ticket, now)
-      return { granted: true, waitMs: 0, ticket }
+      return { granted: true, waitMs: 0, ticket, rateInForce: rate }
     }
-    return { granted: false, waitMs: Math.min(...log.values()) + windowMs - now }
+    return { granted: false, waitMs: Math.min(...log.values()) + pace.windowMs - now, rateInForce: rate }
   }
 
   async confirmSend(key: string, ticket: string): Promise<void> {

@@ -1,4 +1,5 @@
 // Lua scripts run atomically inside Redis, so check-and-act steps cannot interleave between replicas.
+import { CLIMB_PER_SECOND, CUT_FACTOR, MIN_FACTOR, STALE_REFUSAL_FACTOR } from './adaptive-pace.js'
 
 /** Delete KEYS[1] only while it holds ARGV[1]. */
 export const DELETE_IF_EQUALS = `
@@ -16,34 +17,6 @@ end
 return 0
 `
 
-/**
- * GCRA reservation with no burst, on Redis' own clock (TIME) so that replicas with skewed clocks still share
- * one schedule. KEYS[1] holds the next free slot in microseconds. ARGV[1]: interval µs; ARGV[2]: max wait µs.
- * Returns {granted (1|0), wait µs}.
- *
- * Why GCRA rather than rate-limiter-flexible: its Redis limiter counts in fixed windows, which lets up to
- * twice the limit through in a sliding second; strictly spaced slots can never put more than
- * ceil(1000 / interval) calls in any sliding second, and reservations queue callers in order for free.
- */
-/**
- * Sliding-window log in a sorted set scored by Redis TIME (µs). KEYS[1]: the set; ARGV[1]: limit;
- * ARGV[2]: window µs; ARGV[3]: a unique member. Returns {admitted (1|0), wait µs until a place frees}.
- */
-export const ADMIT_TO_WINDOW = `
-local now_parts = redis.call('TIME')
-local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - window))
-if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
-  return {1, 0}
-end
-local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
-return {0, oldest + window - now}
-`
-
 /** Re-stamps member ARGV[1] of KEYS[1] with Redis TIME, if it is still in the log. */
 export const CONFIRM_SEND = `
 local now_parts = redis.call('TIME')
@@ -54,20 +27,99 @@ end
 return 1
 `
 
-export const RESERVE_SLOT = `
+// Adaptive pacing in Lua, from the constants of adaptive-pace.ts. The pace record is a hash {base, cut_at}
+// (µs on Redis TIME); absent means no cut is in force.
+const NOW = `
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
-local interval = tonumber(ARGV[1])
-local max_wait = tonumber(ARGV[2])
+`
+const RATE_IN_FORCE = `
+local function rate_in_force(pace_key, configured)
+  local state = redis.call('HMGET', pace_key, 'base', 'cut_at')
+  local base = tonumber(state[1])
+  if not base then return configured end
+  local climbed = base + configured * ${CLIMB_PER_SECOND} * math.max(0, now - tonumber(state[2])) / 1000000
+  return math.min(configured, climbed)
+end
+`
+// Records a send now in the sliding-window log if it holds fewer than the rate in force (whole calls, at
+// least one); returns {1, 0} when admitted, else {0, µs until its oldest send leaves the window}.
+const ADMIT = `
+local function admit(log_key, rate, window, member)
+  redis.call('ZREMRANGEBYSCORE', log_key, '-inf', string.format('%.0f', now - window))
+  if redis.call('ZCARD', log_key) < math.max(1, math.floor(rate)) then
+    redis.call('ZADD', log_key, string.format('%.0f', now), member)
+    redis.call('PEXPIRE', log_key, math.ceil(window / 1000) + 1000)
+    return 1, 0
+  end
+  local oldest = tonumber(redis.call('ZRANGE', log_key, 0, 0, 'WITHSCORES')[2])
+  return 0, oldest + window - now
+end
+`
+
+/**
+ * One step for the usual case: a GCRA reservation with no burst, and — when the slot is now — the
+ * window admission too, so an idle source's call costs one round trip. On Redis' own clock (TIME), so
+ * replicas with skewed clocks share one schedule; the interval follows the rate in force.
+ * KEYS: [1] next free slot (µs), [2] the send log, [3] the pace record. ARGV: [1] configured rate per
+ * second, [2] window µs, [3] max wait µs, [4] a unique member for the log.
+ * Returns {granted (1|0), wait µs, the admitted member or '', the rate in force as a string}.
+ *
+ * Why GCRA rather than rate-limiter-flexible: its Redis limiter counts in fixed windows, which lets up to
+ * twice the limit through in a sliding second; strictly spaced slots can never put more than
+ * ceil(window / interval) calls in any window, and reservations queue callers in order for free.
+ */
+export const RESERVE_SEND = `${NOW}${RATE_IN_FORCE}${ADMIT}
+local rate = rate_in_force(KEYS[3], tonumber(ARGV[1]))
+local window = tonumber(ARGV[2])
+local interval = window / rate
 local next_free = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = math.max(next_free, now)
 local wait = slot - now
-if wait > max_wait then
-  return {0, wait}
+if wait > tonumber(ARGV[3]) then
+  return {0, wait, '', tostring(rate)}
 end
 local new_next = slot + interval
 redis.call('SET', KEYS[1], string.format('%.0f', new_next), 'PX', math.ceil((new_next - now) / 1000) + 1000)
-return {1, wait}
+if wait == 0 and admit(KEYS[2], rate, window, ARGV[4]) == 1 then
+  return {1, 0, ARGV[4], tostring(rate)}
+end
+return {1, wait, '', tostring(rate)}
+`
+
+/**
+ * A call paced at ARGV[2] calls a second was refused for rate: cut the rate in force (KEYS[1], the pace
+ * record; ARGV[1] the configured rate), unless it was already cut below that.
+ * Returns {cut (1|0), the rate in force as a string}.
+ */
+export const SLOW_DOWN = `${NOW}${RATE_IN_FORCE}
+local configured = tonumber(ARGV[1])
+local current = rate_in_force(KEYS[1], configured)
+if current < tonumber(ARGV[2]) * ${STALE_REFUSAL_FACTOR} then
+  return {0, tostring(current)}
+end
+local base = math.max(configured * ${MIN_FACTOR}, current * ${CUT_FACTOR})
+redis.call('HSET', KEYS[1], 'base', tostring(base), 'cut_at', string.format('%.0f', now))
+local recovery_ms = math.ceil((configured - base) / (configured * ${CLIMB_PER_SECOND}) * 1000)
+redis.call('PEXPIRE', KEYS[1], recovery_ms + 60000)
+return {1, tostring(base)}
+`
+
+/** The rate in force of KEYS[1] (the pace record) for the configured rate ARGV[1], as a string. */
+export const READ_PACE = `${NOW}${RATE_IN_FORCE}
+return tostring(rate_in_force(KEYS[1], tonumber(ARGV[1])))
+`
+
+/**
+ * Sliding-window log in a sorted set scored by Redis TIME (µs), admitting at most the rate in force per
+ * window: a cut made while callers waited for their slots holds them back too. KEYS: [1] the log, [2] the
+ * pace record. ARGV: [1] configured rate per second, [2] window µs, [3] a unique member.
+ * Returns {admitted (1|0), wait µs until a place frees, the rate in force as a string}.
+ */
+export const ADMIT_TO_WINDOW = `${NOW}${RATE_IN_FORCE}${ADMIT}
+local rate = rate_in_force(KEYS[2], tonumber(ARGV[1]))
+local admitted, wait = admit(KEYS[1], rate, tonumber(ARGV[2]), ARGV[3])
+return {admitted, wait, tostring(rate)}
 `
 
 /**

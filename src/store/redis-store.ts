@@ -12,13 +12,18 @@ import {
   EXTEND_IF_EQUALS,
   INCREMENT,
   PUT_ENTRIES_IF_NEWER,
-  RESERVE_SLOT,
+  READ_PACE,
+  RESERVE_SEND,
+  SLOW_DOWN,
 } from './redis-scripts.js'
 import {
   type CacheEntryWrite,
+  type LimiterKeys,
   type LogEntry,
+  type PaceChange,
+  type PaceSettings,
+  type SendReservation,
   type SharedStore,
-  type SlotReservation,
   StoreUnavailableError,
   type WindowAdmission,
 } from './shared-store.js'
@@ -30,8 +35,24 @@ interface ScriptCommands {
   extendIfEquals(key: string, expected: string, ttlMs: number): Promise<number>
   incrementWithTtl(key: string, by: number, ttlMs: number): Promise<number>
   putEntriesIfNewer(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>
-  reserveSlot(key: string, intervalUs: number, maxWaitUs: number): Promise<[number, number]>
-  admitToWindow(key: string, limit: number, windowUs: number, member: string): Promise<[number, number]>
+  reserveSend(
+    slotKey: string,
+    logKey: string,
+    paceKey: string,
+    ratePerSecond: number,
+    windowUs: number,
+    maxWaitUs: number,
+    member: string,
+  ): Promise<[number, number, string, string]>
+  slowDown(paceKey: string, ratePerSecond: number, pacedAt: number): Promise<[number, string]>
+  readPace(paceKey: string, ratePerSecond: number): Promise<string>
+  admitToWindow(
+    logKey: string,
+    paceKey: string,
+    ratePerSecond: number,
+    windowUs: number,
+    member: string,
+  ): Promise<[number, number, string]>
   confirmSend(key: string, member: string): Promise<number>
 }
 
@@ -49,8 +70,10 @@ export class RedisStore implements SharedStore {
     redis.defineCommand('incrementWithTtl', { numberOfKeys: 1, lua: INCREMENT })
     // The number of keys is given per call (it varies).
     redis.defineCommand('putEntriesIfNewer', { lua: PUT_ENTRIES_IF_NEWER })
-    redis.defineCommand('reserveSlot', { numberOfKeys: 1, lua: RESERVE_SLOT })
-    redis.defineCommand('admitToWindow', { numberOfKeys: 1, lua: ADMIT_TO_WINDOW })
+    redis.defineCommand('reserveSend', { numberOfKeys: 3, lua: RESERVE_SEND })
+    redis.defineCommand('slowDown', { numberOfKeys: 1, lua: SLOW_DOWN })
+    redis.defineCommand('readPace', { numberOfKeys: 1, lua: READ_PACE })
+    redis.defineCommand('admitToWindow', { numberOfKeys: 2, lua: ADMIT_TO_WINDOW })
     redis.defineCommand('confirmSend', { numberOfKeys: 1, lua: CONFIRM_SEND })
     this.redis = redis as RedisClient & ScriptCommands
   }
@@ -86,20 +109,51 @@ export class RedisStore implements SharedStore {
     return reply === 'OK'
   }
 
-  async reserveSlot(key: string, intervalMs: number, maxWaitMs: number): Promise<SlotReservation> {
-    const maxWaitUs = Math.max(0, Math.floor(maxWaitMs * 1000))
-    const [granted, waitUs] = await this.run(() =>
-      this.redis.reserveSlot(key, Math.ceil(intervalMs * 1000), maxWaitUs),
+  async reserveSend(keys: LimiterKeys, pace: PaceSettings, maxWaitMs: number): Promise<SendReservation> {
+    const member = randomUUID()
+    const [granted, waitUs, admitted, rate] = await this.run(() =>
+      this.redis.reserveSend(
+        keys.slot,
+        keys.log,
+        keys.pace,
+        pace.ratePerSecond,
+        Math.ceil(pace.windowMs * 1000),
+        Math.max(0, Math.floor(maxWaitMs * 1000)),
+        member,
+      ),
     )
-    return { granted: granted === 1, waitMs: waitUs / 1000 }
+    return {
+      granted: granted === 1,
+      waitMs: waitUs / 1000,
+      ...(admitted ? { ticket: admitted } : {}),
+      rateInForce: Number(rate),
+    }
   }
 
-  async admitToWindow(key: string, limit: number, windowMs: number): Promise<WindowAdmission> {
+  async slowDown(paceKey: string, pace: PaceSettings, pacedAt: number): Promise<PaceChange> {
+    const [cut, rate] = await this.run(() => this.redis.slowDown(paceKey, pace.ratePerSecond, pacedAt))
+    return { cut: cut === 1, rateInForce: Number(rate) }
+  }
+
+  async paceInForce(paceKey: string, pace: PaceSettings): Promise<number> {
+    return Number(await this.run(() => this.redis.readPace(paceKey, pace.ratePerSecond)))
+  }
+
+  async admitToWindow(keys: Pick<LimiterKeys, 'log' | 'pace'>, pace: PaceSettings): Promise<WindowAdmission> {
     const ticket = randomUUID()
-    const [admitted, waitUs] = await this.run(() =>
-      this.redis.admitToWindow(key, limit, Math.ceil(windowMs * 1000), ticket),
+    const [admitted, waitUs, rate] = await this.run(() =>
+      this.redis.admitToWindow(
+        keys.log,
+        keys.pace,
+        pace.ratePerSecond,
+        Math.ceil(pace.windowMs * 1000),
+        ticket,
+      ),
     )
-    return admitted === 1 ? { granted: true, waitMs: 0, ticket } : { granted: false, waitMs: waitUs / 1000 }
+    const rateInForce = Number(rate)
+    return admitted === 1
+      ? { granted: true, waitMs: 0, ticket, rateInForce }
+      : { granted: false, waitMs: waitUs / 1000, rateInForce }
   }
 
   async confirmSend(key: string, ticket: string): Promise<void> {

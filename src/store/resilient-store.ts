@@ -2,9 +2,12 @@ import { type Clock, systemClock } from '../time/clock.js'
 import { MemoryStore } from './memory-store.js'
 import {
   type CacheEntryWrite,
+  type LimiterKeys,
   type LogEntry,
+  type PaceChange,
+  type PaceSettings,
+  type SendReservation,
   type SharedStore,
-  type SlotReservation,
   StoreUnavailableError,
   type WindowAdmission,
 } from './shared-store.js'
@@ -114,22 +117,36 @@ export class ResilientStore implements SharedStore {
     )
   }
 
-  reserveSlot(key: string, intervalMs: number, maxWaitMs: number): Promise<SlotReservation> {
+  reserveSend(keys: LimiterKeys, pace: PaceSettings, maxWaitMs: number): Promise<SendReservation> {
     return this.attempt(
-      () => this.shared.reserveSlot(key, intervalMs, maxWaitMs),
-      () => this.local.reserveSlot(key, intervalMs * this.options.expectedReplicas, maxWaitMs),
+      () => this.shared.reserveSend(keys, pace, maxWaitMs),
+      () => this.local.reserveSend(keys, this.localShare(pace), maxWaitMs),
     )
   }
 
-  admitToWindow(key: string, limit: number, windowMs: number): Promise<WindowAdmission> {
+  slowDown(paceKey: string, pace: PaceSettings, pacedAt: number): Promise<PaceChange> {
     return this.attempt(
-      () => this.shared.admitToWindow(key, limit, windowMs),
-      () =>
-        this.local.admitToWindow(
-          key,
-          Math.max(1, Math.floor(limit / this.options.expectedReplicas)),
-          windowMs,
-        ),
+      () => this.shared.slowDown(paceKey, pace, pacedAt),
+      () => this.local.slowDown(paceKey, this.localShare(pace), pacedAt),
+    )
+  }
+
+  paceInForce(paceKey: string, pace: PaceSettings): Promise<number> {
+    return this.attempt(
+      () => this.shared.paceInForce(paceKey, pace),
+      () => this.local.paceInForce(paceKey, this.localShare(pace)),
+    )
+  }
+
+  /** While alone, a replica takes only its share of the source's rate. */
+  private localShare(pace: PaceSettings): PaceSettings {
+    return { ...pace, ratePerSecond: pace.ratePerSecond / this.options.expectedReplicas }
+  }
+
+  admitToWindow(keys: Pick<LimiterKeys, 'log' | 'pace'>, pace: PaceSettings): Promise<WindowAdmission> {
+    return this.attempt(
+      () => this.shared.admitToWindow(keys, pace),
+      () => this.local.admitToWindow(keys, this.localShare(pace)),
     )
   }
 

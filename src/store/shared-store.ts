@@ -12,6 +12,36 @@ export interface SlotReservation {
 export interface WindowAdmission extends SlotReservation {
   /** Names the admitted send, so that confirmSend can move it to the moment it really left. */
   ticket?: string
+  /** Calls a second in force for the source: the configured rate, or less after a vendor's refusals. */
+  rateInForce: number
+}
+
+/** One source's outbound limit as the store applies it (see RateLimiter). */
+export interface LimiterKeys {
+  /** The next free slot of the schedule. */
+  slot: string
+  /** The send log of the sliding-window guard. */
+  log: string
+  /** The adaptive pace record (adaptive-pace.ts). On a cluster all three share one hash tag. */
+  pace: string
+}
+
+export interface PaceSettings {
+  /** The configured calls a second: the ceiling the rate in force climbs back to. */
+  ratePerSecond: number
+  /** The window slots are spaced over and the guard counts in (1000 ms + the safety margin). */
+  windowMs: number
+}
+
+/**
+ * A reservation's `ticket` is set when the slot was now and the window had room: the call was admitted in
+ * the same step and may go at once; otherwise the caller waits `waitMs` and asks admitToWindow.
+ */
+export type SendReservation = WindowAdmission
+
+export interface PaceChange {
+  cut: boolean
+  rateInForce: number
 }
 
 export interface LogEntry {
@@ -43,16 +73,25 @@ export interface SharedStore {
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>
   /**
    * Reserves the next send slot of a strictly spaced schedule (GCRA with no burst): slots are at least
-   * `intervalMs` apart, whoever reserves them. Reservations are first come, first served, so waiting callers
-   * go out in order. Refuses without reserving when the slot is more than `maxWaitMs` away.
+   * windowMs / (rate in force) apart, whoever reserves them. Reservations are first come, first served, so
+   * waiting callers go out in order. Refuses without reserving when the slot is more than `maxWaitMs`
+   * away. When the slot is now and the window has room, it also admits the call (one round trip).
    */
-  reserveSlot(key: string, intervalMs: number, maxWaitMs: number): Promise<SlotReservation>
+  reserveSend(keys: LimiterKeys, pace: PaceSettings, maxWaitMs: number): Promise<SendReservation>
   /**
-   * Sliding-window log: records a send now if fewer than `limit` sends were recorded in the last
-   * `windowMs` (on the store's clock), else refuses and says when the oldest one leaves the window.
-   * Decided at the moment of sending, so a caller that woke up late cannot crowd the window.
+   * The vendor refused, for rate, a call paced at `pacedAt` calls a second: cuts the rate in force for
+   * every replica, unless it was already cut below that rate (`cut` false: a refusal of the same burst).
    */
-  admitToWindow(key: string, limit: number, windowMs: number): Promise<WindowAdmission>
+  slowDown(paceKey: string, pace: PaceSettings, pacedAt: number): Promise<PaceChange>
+  /** The rate in force now. */
+  paceInForce(paceKey: string, pace: PaceSettings): Promise<number>
+  /**
+   * Sliding-window log: records a send now if fewer than the rate in force (whole calls, at least one)
+   * were recorded in the last `windowMs` (on the store's clock), else refuses and says when the oldest one
+   * leaves the window. Decided at the moment of sending, so a caller that woke up late cannot crowd the
+   * window, and one that reserved its slot before a cut is held to the cut rate.
+   */
+  admitToWindow(keys: Pick<LimiterKeys, 'log' | 'pace'>, pace: PaceSettings): Promise<WindowAdmission>
   /**
    * Re-stamps an admitted send with the store's clock now, just before the request leaves: a caller that
    * was slowed between admission and sending (a busy event loop, a descheduled process) then holds its

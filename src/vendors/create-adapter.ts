@@ -42,11 +42,17 @@ export function createAdapter<C extends SourceConfig>(source: C, deps: AdapterDe
   })
   const limiter = new RateLimiter({
     store: deps.store,
-    key: `ratelimit:${scope}`,
+    // The limiter's script touches this key and two derived from it: one hash tag keeps them in one slot.
+    key: `ratelimit:{${scope}}`,
     ratePerSecond: source.rateLimitPerSecond,
     metrics,
   })
-  const caller = new VendorCaller(http, limiter, { metrics, accounting: deps.accounting })
+  const caller = new VendorCaller(http, limiter, {
+    metrics,
+    accounting: deps.accounting,
+    source: source.id,
+    log: deps.log,
+  })
   const tokens = new TokenProvider({
     store: deps.store,
     key: `token:${scope}`,
@@ -83,6 +89,7 @@ export function createAdapter<C extends SourceConfig>(source: C, deps: AdapterDe
             log: options.log,
           }),
       }),
+    rateInForce: () => limiter.rateInForce(),
     close: async () => http.close(),
   }
 }

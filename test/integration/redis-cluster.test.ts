@@ -9,9 +9,19 @@ import { resolveSource, type SourceConfig } from '../../src/config/source-config
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import { type FeishuSimulator, startFeishuSimulator } from '../../src/simulators/index.js'
 import { RedisStore } from '../../src/store/redis-store.js'
+import type { SharedStore } from '../../src/store/shared-store.js'
 import { startReplica, userList } from '../helpers/integration.js'
 import { uniquePrefix } from '../helpers/redis.js'
 import { redisCluster } from '../helpers/redis-topologies.js'
+
+/** The window guard alone, at `limit` calls per `windowMs`; the admission without the rate it reports. */
+async function admit(store: SharedStore, log: string, limit: number, windowMs: number) {
+  const { rateInForce: _rate, ...admission } = await store.admitToWindow(
+    { log, pace: `${log}:pace` },
+    { ratePerSecond: limit, windowMs },
+  )
+  return admission
+}
 
 const HOUR_MS = 3_600_000
 
@@ -36,14 +46,23 @@ t.test('on a 3-master cluster', async (t) => {
     t.equal(await store.deleteIfEquals('lock', 'owner-2'), false)
     t.equal(await store.deleteIfEquals('lock', 'owner-1'), true)
 
-    t.same(await store.reserveSlot('limiter', 60_000, HOUR_MS), { granted: true, waitMs: 0 })
-    const second = await store.reserveSlot('limiter', 60_000, HOUR_MS)
+    // The limiter's script takes three keys at once: with one hash tag, no CROSSSLOT.
+    const limiter = { slot: 'ratelimit:{app}', log: 'ratelimit:{app}:log', pace: 'ratelimit:{app}:pace' }
+    const oneAMinute = { ratePerSecond: 1, windowMs: 60_000 }
+    const reserved = await store.reserveSend(limiter, oneAMinute, HOUR_MS)
+    t.same(
+      [reserved.granted, reserved.waitMs, typeof reserved.ticket],
+      [true, 0, 'string'],
+      'reserved and admitted',
+    )
+    const second = await store.reserveSend(limiter, oneAMinute, HOUR_MS)
     t.ok(second.granted && second.waitMs > 59_000, `the next slot a minute later (${second.waitMs} ms)`)
+    t.same(await store.slowDown(limiter.pace, oneAMinute, 1), { cut: true, rateInForce: 0.7 })
 
-    const admitted = await store.admitToWindow('log', 1, 60_000)
+    const admitted = await admit(store, '{log}', 1, 60_000)
     t.equal(admitted.granted, true)
-    await store.confirmSend('log', admitted.ticket as string)
-    t.equal((await store.admitToWindow('log', 1, 60_000)).granted, false, 'one a minute')
+    await store.confirmSend('{log}', admitted.ticket as string)
+    t.equal((await admit(store, '{log}', 1, 60_000)).granted, false, 'one a minute')
 
     t.equal(await store.increment('count', 2, HOUR_MS), 2)
     t.equal(await store.increment('count', 3, HOUR_MS), 5)

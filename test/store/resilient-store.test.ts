@@ -4,13 +4,26 @@ import type { Test } from 'tap'
 import t from 'tap'
 import { ResilientStore, type StoreHealth } from '../../src/store/resilient-store.js'
 import {
+  type PaceChange,
+  type SendReservation,
   type SharedStore,
-  type SlotReservation,
   StoreUnavailableError,
   type WindowAdmission,
 } from '../../src/store/shared-store.js'
 import { createTestClock } from '../../src/time/clock.js'
 import { sleep, until } from '../faults/helpers.js'
+
+/** The window guard alone, at `limit` calls per `windowMs`; the admission without the rate it reports. */
+async function admit(store: SharedStore, log: string, limit: number, windowMs: number) {
+  const { rateInForce: _rate, ...admission } = await store.admitToWindow(
+    { log, pace: `${log}:pace` },
+    { ratePerSecond: limit, windowMs },
+  )
+  return admission
+}
+
+const LIMITER = { slot: 'limiter', log: 'limiter:log', pace: 'limiter:pace' }
+const TEN_A_SECOND = { ratePerSecond: 10, windowMs: 1000 }
 
 /** Answers every call with a value that says it came from here, fails them all, or never answers. */
 class FakeSharedStore implements SharedStore {
@@ -36,11 +49,22 @@ class FakeSharedStore implements SharedStore {
   setIfAbsent() {
     return this.respond('setIfAbsent', true)
   }
-  reserveSlot() {
-    return this.respond<SlotReservation>('reserveSlot', { granted: true, waitMs: 7 })
+  reserveSend() {
+    return this.respond<SendReservation>('reserveSend', { granted: true, waitMs: 7, rateInForce: 10 })
+  }
+  slowDown() {
+    return this.respond<PaceChange>('slowDown', { cut: true, rateInForce: 7 })
+  }
+  paceInForce() {
+    return this.respond('paceInForce', 10)
   }
   admitToWindow() {
-    return this.respond<WindowAdmission>('admitToWindow', { granted: true, waitMs: 0, ticket: 'shared' })
+    return this.respond<WindowAdmission>('admitToWindow', {
+      granted: true,
+      waitMs: 0,
+      ticket: 'shared',
+      rateInForce: 10,
+    })
   }
   confirmSend() {
     return this.respond('confirmSend', undefined)
@@ -140,16 +164,25 @@ t.test('the first failure opens the breaker; only a probe that answers closes it
   shared.behaviour = 'answer'
   clock.advance(OPEN_MS - 1)
   t.equal(await store.get('k'), 'local', 'served by the fallback, which holds what was set there')
-  t.same(await store.reserveSlot('limiter', 100, 10_000), { granted: true, waitMs: 0 })
+  const reserve = async () => {
+    const { granted, waitMs, rateInForce } = await store.reserveSend(LIMITER, TEN_A_SECOND, 10_000)
+    return { granted, waitMs, rateInForce }
+  }
+  t.same(await reserve(), { granted: true, waitMs: 0, rateInForce: 5 })
   t.same(
-    await store.reserveSlot('limiter', 100, 10_000),
-    { granted: true, waitMs: 200 },
-    'locally the interval is multiplied by the 2 expected replicas',
+    await reserve(),
+    { granted: true, waitMs: 200, rateInForce: 5 },
+    'locally the rate is divided by the 2 expected replicas: slots twice as far apart',
+  )
+  t.same(
+    await store.slowDown(LIMITER.pace, TEN_A_SECOND, 5),
+    { cut: true, rateInForce: 3.5 },
+    'a refusal cuts the local share',
   )
   const admissions = [
-    await store.admitToWindow('log', 4, 1000),
-    await store.admitToWindow('log', 4, 1000),
-    await store.admitToWindow('log', 4, 1000),
+    await admit(store, 'log', 4, 1000),
+    await admit(store, 'log', 4, 1000),
+    await admit(store, 'log', 4, 1000),
   ]
   t.same(
     admissions.map(({ granted, waitMs }) => ({ granted, waitMs })),
@@ -201,9 +234,18 @@ t.test('the first failure opens the breaker; only a probe that answers closes it
   t.same(changes, [opened, closed])
 
   t.equal(await store.get('k'), 'shared:k')
-  t.same(await store.reserveSlot('limiter', 100, 10_000), { granted: true, waitMs: 7 })
+  t.same(await store.reserveSend(LIMITER, TEN_A_SECOND, 10_000), {
+    granted: true,
+    waitMs: 7,
+    rateInForce: 10,
+  })
+  t.equal(await store.paceInForce(LIMITER.pace, TEN_A_SECOND), 10)
   await t.resolves(store.ping())
-  t.same(shared.takeCalls(), ['get', 'reserveSlot', 'ping'], 'operations go to the shared store again')
+  t.same(
+    shared.takeCalls(),
+    ['get', 'reserveSend', 'paceInForce', 'ping'],
+    'operations go to the shared store again',
+  )
 })
 
 t.test('a timeout or failure on any operation opens it, ping included', async (t) => {
@@ -212,7 +254,7 @@ t.test('a timeout or failure on any operation opens it, ping included', async (t
   await t.rejects(store.ping(), StoreUnavailableError)
   t.equal(store.health().mode, 'local-fallback')
   shared.behaviour = 'answer'
-  t.same(await store.admitToWindow('log', 2, 1000), { granted: true, waitMs: 0, ticket: '1' })
+  t.same(await admit(store, 'log', 2, 1000), { granted: true, waitMs: 0, ticket: '1' })
   t.same(shared.takeCalls(), ['ping'], 'the admission was local')
 })
 

@@ -9,6 +9,15 @@ import type { SharedStore } from '../../src/store/shared-store.js'
 import { until } from '../faults/helpers.js'
 import { testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 
+/** The window guard alone, at `limit` calls per `windowMs`; the admission without the rate it reports. */
+async function admit(store: SharedStore, log: string, limit: number, windowMs: number) {
+  const { rateInForce: _rate, ...admission } = await store.admitToWindow(
+    { log, pace: `${log}:pace` },
+    { ratePerSecond: limit, windowMs },
+  )
+  return admission
+}
+
 const implementations: [string, () => Promise<SharedStore>][] = [
   ['memory', async () => new MemoryStore()],
   [
@@ -24,6 +33,10 @@ const implementations: [string, () => Promise<SharedStore>][] = [
 // Long enough that no machine takes it between two calls of one test, so the schedules below never run dry.
 const MINUTE_MS = 60_000
 const HOUR_MS = 3_600_000
+const ONE_A_MINUTE = { ratePerSecond: 1, windowMs: MINUTE_MS }
+// The three keys one limiter script touches share a hash tag, as the adapters' do.
+const limiterKeys = (name: string) => ({ slot: `{${name}}`, log: `{${name}}:log`, pace: `{${name}}:pace` })
+const slotOf = ({ granted, waitMs }: { granted: boolean; waitMs: number }) => ({ granted, waitMs })
 // Redis counts in whole µs on its wall clock, this process in fractional ms on its monotonic one.
 const ROUNDING_MS = 1
 
@@ -161,14 +174,18 @@ for (const [name, create] of implementations) {
       t.equal(await store.extendIfEquals('held', 'owner-1', HOUR_MS), false, 'an expired key stays gone')
     })
 
-    t.test('reserveSlot spaces slots by the interval, in order, and refuses beyond maxWait', async (t) => {
+    t.test('reserveSend spaces slots by window / rate, in order, and refuses beyond maxWait', async (t) => {
+      // One a minute: slots a minute apart.
       const reserve = (maxWaitMs: number) =>
-        bracketed(() => store.reserveSlot('limiter', MINUTE_MS, maxWaitMs))
+        bracketed(() => store.reserveSend(limiterKeys('limiter'), ONE_A_MINUTE, maxWaitMs))
       const first = await reserve(HOUR_MS)
-      t.same(first.value, { granted: true, waitMs: 0 }, 'the first slot is now')
+      t.same(slotOf(first.value), { granted: true, waitMs: 0 }, 'the first slot is now')
+      t.type(first.value.ticket, 'string', 'and it was admitted to the window in the same step')
+      t.equal(first.value.rateInForce, 1, 'at the configured rate')
       for (let i = 1; i < 5; i++) {
         const call = await reserve(HOUR_MS)
         t.equal(call.value.granted, true)
+        t.equal(call.value.ticket, undefined, 'a later slot is admitted when it comes')
         assertWait(
           t,
           `slot ${i} comes ${i} intervals after the first`,
@@ -195,16 +212,41 @@ for (const [name, create] of implementations) {
     })
 
     t.test('keys of different limiters do not interfere', async (t) => {
-      await store.reserveSlot('limiter-a', MINUTE_MS, HOUR_MS)
-      t.same(await store.reserveSlot('limiter-b', MINUTE_MS, HOUR_MS), { granted: true, waitMs: 0 })
+      await store.reserveSend(limiterKeys('limiter-a'), ONE_A_MINUTE, HOUR_MS)
+      t.same(slotOf(await store.reserveSend(limiterKeys('limiter-b'), ONE_A_MINUTE, HOUR_MS)), {
+        granted: true,
+        waitMs: 0,
+      })
+    })
+
+    t.test('slowDown cuts the rate in force once per burst; reservations follow it', async (t) => {
+      const keys = limiterKeys('paced')
+      const pace = { ratePerSecond: 20, windowMs: MINUTE_MS }
+      t.equal(await store.paceInForce(keys.pace, pace), 20, 'the configured rate until a refusal')
+      const cut = await store.slowDown(keys.pace, pace, 20)
+      t.equal(cut.cut, true)
+      t.equal(cut.rateInForce, 14, '70% of the rate the refused call was paced at')
+      const again = await store.slowDown(keys.pace, pace, 20)
+      t.equal(again.cut, false, 'a refusal of a call paced before the cut makes no second cut')
+      // It climbs 0.4 a second: a test takes far less than the second that would show as 0.4.
+      t.ok(Math.abs(again.rateInForce - 14) < 0.1, `still about 14 (${again.rateInForce})`)
+      const reservation = await store.reserveSend(keys, pace, HOUR_MS)
+      t.ok(Math.abs(reservation.rateInForce - 14) < 0.1, 'reservations read the rate in force')
+      const second = await bracketed(() => store.reserveSend(keys, pace, HOUR_MS))
+      t.ok(
+        Math.abs(second.value.waitMs - MINUTE_MS / reservation.rateInForce) < 5,
+        `slots spaced window / rate in force apart (${second.value.waitMs} ms)`,
+      )
+      t.equal((await store.slowDown(keys.pace, pace, 14)).cut, true, 'a call paced at 14 refused: cut again')
+      t.ok(Math.abs((await store.paceInForce(keys.pace, pace)) - 9.8) < 0.1, 'to 70% of 14')
     })
 
     t.test('admitToWindow admits at most `limit` in any window, and says when a place frees', async (t) => {
-      const first = await bracketed(() => store.admitToWindow('log', 3, MINUTE_MS))
+      const first = await bracketed(() => admit(store, 'log', 3, MINUTE_MS))
       const admitted = [first.value.granted]
-      for (let i = 1; i < 5; i++) admitted.push((await store.admitToWindow('log', 3, MINUTE_MS)).granted)
+      for (let i = 1; i < 5; i++) admitted.push((await admit(store, 'log', 3, MINUTE_MS)).granted)
       t.same(admitted, [true, true, true, false, false])
-      const refused = await bracketed(() => store.admitToWindow('log', 3, MINUTE_MS))
+      const refused = await bracketed(() => admit(store, 'log', 3, MINUTE_MS))
       t.equal(refused.value.granted, false)
       t.equal(refused.value.ticket, undefined, 'a refusal has no ticket')
       assertWait(
@@ -215,16 +257,16 @@ for (const [name, create] of implementations) {
         first,
         refused,
       )
-      t.equal((await store.admitToWindow('brief-log', 1, 50)).granted, true)
-      await until(async () => (await store.admitToWindow('brief-log', 1, 50)).granted, 'a place to free')
+      t.equal((await admit(store, 'brief-log', 1, 50)).granted, true)
+      await until(async () => (await admit(store, 'brief-log', 1, 50)).granted, 'a place to free')
     })
 
     t.test('confirmSend accepts an admitted ticket and ignores an unknown one', async (t) => {
-      const admitted = await store.admitToWindow('sent-log', 1, MINUTE_MS)
+      const admitted = await admit(store, 'sent-log', 1, MINUTE_MS)
       t.type(admitted.ticket, 'string')
       await t.resolves(store.confirmSend('sent-log', admitted.ticket as string))
       await t.resolves(store.confirmSend('sent-log', 'not-a-ticket'))
-      t.equal((await store.admitToWindow('sent-log', 1, MINUTE_MS)).granted, false, 'the send still counts')
+      t.equal((await admit(store, 'sent-log', 1, MINUTE_MS)).granted, false, 'the send still counts')
     })
 
     t.test('ping answers', async (t) => {

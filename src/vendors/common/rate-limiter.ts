@@ -1,11 +1,20 @@
 import type { SourceMetrics } from '../../metrics/service-metrics.js'
-import type { SharedStore } from '../../store/shared-store.js'
+import type {
+  LimiterKeys,
+  PaceChange,
+  PaceSettings,
+  SharedStore,
+  WindowAdmission,
+} from '../../store/shared-store.js'
 import { type Sleep, sleep } from './abortable-sleep.js'
 import { VendorError } from './vendor-error.js'
 
 export interface RateLimiterOptions {
   store: SharedStore
-  /** One key per app: every replica that calls this app as this app shares the schedule. */
+  /**
+   * One key per app: every replica that calls this app as this app shares the schedule. The limiter adds
+   * `:log` and `:pace` to it, and one script touches all three: on a cluster the key needs a hash tag.
+   */
   key: string
   ratePerSecond: number
   /**
@@ -23,30 +32,40 @@ export interface RateLimiterOptions {
 }
 
 /**
- * Outbound limit of one source, shared by every replica through the store: at most `ratePerSecond` calls
- * in any sliding second, token calls and retries included.
+ * A call admitted this long after the limiter asked for it (a slow store, an event loop busy when the answer
+ * came) is re-stamped in the window when it leaves; sooner, the stamp is already within the safety window
+ * of the real departure and the extra store command is spared.
+ */
+const CONFIRM_WHEN_LATER_THAN_MS = 5
+
+/**
+ * Outbound limit of one source, shared by every replica through the store: at most the rate in force in
+ * any sliding second, token calls and retries included.
  *
- * Two steps, both atomic in the store:
+ * Two steps, both atomic in the store, and one round trip when the source is idle:
  * 1. Pacing: a GCRA reservation gives each caller the next free slot of an evenly spaced schedule, first
  *    come first served, so waiting callers go out in order and a burst is spread over the second. A caller
  *    whose slot would come after its deadline gets a TIMEOUT at once and reserves nothing.
  * 2. Guard: at the moment of sending, a sliding-window log admits the call only if fewer than the limit were
  *    sent in the last second. A timer that fires late (a busy event loop) would otherwise let a late call
  *    and the on-time calls after it crowd one second at the vendor; the guard makes the next one wait.
+ *
+ * The rate in force is the configured one until the vendor refuses a call for rate; then it is cut for
+ * every replica at once and climbs back slowly (adaptive-pace.ts).
  */
 export class RateLimiter {
-  private readonly windowMs: number
-  private readonly intervalMs: number
-  private readonly windowLimit: number
+  private readonly keys: LimiterKeys
+  private readonly pace: PaceSettings
   private readonly now: () => number
   private readonly sleep: Sleep
 
   constructor(private readonly options: RateLimiterOptions) {
     this.now = options.now ?? Date.now
     this.sleep = options.sleep ?? sleep
-    this.windowMs = 1000 + (options.safetyMs ?? 30)
-    this.intervalMs = this.windowMs / options.ratePerSecond
-    this.windowLimit = Math.max(1, Math.floor(options.ratePerSecond))
+    const { key } = options
+    this.keys = { slot: key, log: `${key}:log`, pace: `${key}:pace` }
+    this.pace = { ratePerSecond: options.ratePerSecond, windowMs: 1000 + (options.safetyMs ?? 30) }
+    options.metrics?.rateInForce(options.ratePerSecond)
   }
 
   /**
@@ -57,35 +76,58 @@ export class RateLimiter {
     const started = this.now()
     const maxWaitMs = deadline - started
     if (maxWaitMs <= 0) throw deadlinePassed()
-    const reservation = await this.options.store.reserveSlot(this.options.key, this.intervalMs, maxWaitMs)
+    const { store } = this.options
+    const reservation = await store.reserveSend(this.keys, this.pace, maxWaitMs)
+    this.options.metrics?.rateInForce(reservation.rateInForce)
     if (!reservation.granted) throw deadlinePassed()
+    if (reservation.ticket) return this.permit(reservation, started, started)
     await this.sleep(reservation.waitMs, signal)
     for (;;) {
-      const logKey = `${this.options.key}:log`
-      const admission = await this.options.store.admitToWindow(logKey, this.windowLimit, this.windowMs)
-      if (admission.granted) {
-        const waitedMs = this.now() - started
-        this.options.metrics?.rateLimitWait(waitedMs / 1000)
-        const { ticket } = admission
-        const { store } = this.options
-        return {
-          waitedMs,
-          // Not awaited: the stamp is taken when the store runs it, i.e. as the request goes out. A
-          // failure only loses the correction, never the call.
-          markSent: () => {
-            if (ticket) store.confirmSend(logKey, ticket).catch(() => {})
-          },
-        }
-      }
+      const asked = this.now()
+      const admission = await store.admitToWindow(this.keys, this.pace)
+      if (admission.granted) return this.permit(admission, started, asked)
       if (this.now() + admission.waitMs >= deadline) throw deadlinePassed()
       await this.sleep(admission.waitMs + 1, signal)
+    }
+  }
+
+  /** The rate the replicas pace this source at now. */
+  async rateInForce(): Promise<number> {
+    return this.options.store.paceInForce(this.keys.pace, this.pace)
+  }
+
+  private permit(admission: WindowAdmission, started: number, asked: number): SendPermit {
+    const { ticket, rateInForce: rate } = admission
+    const waitedMs = this.now() - started
+    this.options.metrics?.rateLimitWait(waitedMs / 1000)
+    const { store } = this.options
+    return {
+      waitedMs,
+      rateInForce: rate,
+      // Not awaited: the stamp is taken when the store runs it, i.e. as the request goes out. A failure
+      // only loses the correction, never the call.
+      markSent: () => {
+        if (ticket && this.now() - asked > CONFIRM_WHEN_LATER_THAN_MS) {
+          store.confirmSend(this.keys.log, ticket).catch(() => {})
+        }
+      },
+      refusedForRate: async () => {
+        const change = await store.slowDown(this.keys.pace, this.pace, rate)
+        this.options.metrics?.rateInForce(change.rateInForce)
+        if (change.cut) this.options.metrics?.rateCut()
+        return change
+      },
     }
   }
 }
 
 export interface SendPermit {
   waitedMs: number
+  /** The rate in force when the call was paced. */
+  rateInForce: number
   markSent(): void
+  /** The vendor refused this call for rate: slow the source down for every replica (once per burst). */
+  refusedForRate(): Promise<PaceChange>
 }
 
 function deadlinePassed(): VendorError {

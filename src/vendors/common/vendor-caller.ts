@@ -7,7 +7,7 @@
 // the data call's (which was up to 6 × 6 exchanges).
 import type { FastifyBaseLogger } from 'fastify'
 import type { SourceMetrics } from '../../metrics/service-metrics.js'
-import type { RateLimiter } from './rate-limiter.js'
+import type { RateLimiter, SendPermit } from './rate-limiter.js'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryTiming, withRetries } from './retry.js'
 import { VendorError } from './vendor-error.js'
 import type { VendorHttp, VendorRequest, VendorResponse } from './vendor-http.js'
@@ -46,6 +46,9 @@ export interface VendorCallerOptions {
   metrics?: SourceMetrics
   /** The clock, sleep and jitter of the retries (tests pass a virtual one). */
   timing?: RetryTiming
+  /** The source's id and logger, for the line that reports a cut of its rate (a request's logger first). */
+  source?: string
+  log?: FastifyBaseLogger
 }
 
 export class VendorCaller {
@@ -85,7 +88,20 @@ export class VendorCaller {
       return value
     } catch (error) {
       this.options.metrics?.vendorCall(request.endpoint, outcomeOf(error, context.signal))
+      if (error instanceof VendorError && error.rateRefusal) await this.slowDown(permit, context)
       throw error
+    }
+  }
+
+  /** Adaptive pacing: a refusal for rate cuts the source's rate for every replica, once per burst. */
+  private async slowDown(permit: SendPermit, context: CallContext): Promise<void> {
+    // The cut is a correction: a store that does not answer must not turn the refusal into another error.
+    const change = await permit.refusedForRate().catch(() => undefined)
+    if (change?.cut) {
+      ;(context.log ?? this.options.log)?.warn(
+        { source: this.options.source, pacedAt: permit.rateInForce, rateInForce: change.rateInForce },
+        'the vendor refused a call for rate: every replica now paces this source slower, climbing back slowly',
+      )
     }
   }
 

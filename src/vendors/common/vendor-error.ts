@@ -10,6 +10,8 @@ export interface VendorErrorDetails {
   retryAfterMs?: number
   /** The token was refused: drop it, fetch a new one and try once more. */
   tokenRejected?: boolean
+  /** The vendor refused the call for the app's call rate: the source slows down (adaptive pacing). */
+  rateRefusal?: boolean
 }
 
 /**
@@ -20,6 +22,7 @@ export class VendorError extends SourceFailure {
   readonly retryable: boolean
   readonly retryAfterMs: number | undefined
   readonly tokenRejected: boolean
+  readonly rateRefusal: boolean
 
   constructor(code: SourceErrorCode, message: string, details: VendorErrorDetails = {}) {
     super(code, message, { vendorCode: details.vendorCode ?? null })
@@ -27,5 +30,6 @@ export class VendorError extends SourceFailure {
     this.retryable = details.retryable ?? false
     this.retryAfterMs = details.retryAfterMs
     this.tokenRejected = details.tokenRejected ?? false
+    this.rateRefusal = details.rateRefusal ?? false
   }
 }

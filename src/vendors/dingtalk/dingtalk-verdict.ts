@@ -5,7 +5,9 @@ import { VendorError } from '../common/vendor-error.js'
 import type { VendorResponse } from '../common/vendor-http.js'
 
 const TOKEN_REJECTED = new Set([40001, 40014, 41001, 42001])
-const THROTTLED = new Set([90001, 90002, 90003, 90004, 90005, 90006, 90007, 90008, 90018])
+/** The app's calls per second (20 on the standard edition) are spent. */
+const PER_APP_RATE = 90018
+const THROTTLED = new Set([90001, 90002, 90003, 90004, 90005, 90006, 90007, 90008])
 const BAD_CREDENTIALS = new Set([40089, 40001])
 const PERMISSION_DENIED = new Set([60011, 60020])
 const MONTHLY_QUOTA = 90020
@@ -49,9 +51,12 @@ export function dingTalkVerdict(response: VendorResponse, call: DingTalkCall): D
   const fail = (code: ConstructorParameters<typeof VendorError>[0], details: object = {}): never => {
     throw new VendorError(code, message, { vendorCode: errcode, ...details })
   }
-  if (THROTTLED.has(errcode) || (errcode === 88 && String(body.sub_code) === '90018')) {
-    return fail('VENDOR_RATE_LIMITED', { retryable: true })
+  if (errcode === PER_APP_RATE || (errcode === 88 && String(body.sub_code) === '90018')) {
+    return fail('VENDOR_RATE_LIMITED', { retryable: true, rateRefusal: true })
   }
+  // The other throttling codes are API-wide limits or temporary bans: waiting helps, a slower pace of
+  // this app's calls would not, so they do not cut the rate in force.
+  if (THROTTLED.has(errcode)) return fail('VENDOR_RATE_LIMITED', { retryable: true })
   // The org's metered calls for this calendar month are spent: waiting will not help before the month
   // ends, and every further call would be refused too, so it is not retried and stops the source.
   if (errcode === MONTHLY_QUOTA) return fail('VENDOR_QUOTA_EXHAUSTED')

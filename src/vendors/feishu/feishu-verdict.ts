@@ -1,7 +1,7 @@
 // How to read a Feishu answer. Feishu signals errors by `code` in the body, with an HTTP status that
 // varies (200, 400, 429, 500), so the body decides and the status only breaks ties.
 
-import { VendorError } from '../common/vendor-error.js'
+import { VendorError, type VendorErrorDetails } from '../common/vendor-error.js'
 import type { VendorResponse } from '../common/vendor-http.js'
 
 const TOKEN_REJECTED = new Set([99991661, 99991663, 99991668, 99991671, 99991677, 1220002])
@@ -33,6 +33,7 @@ export function feishuVerdict(response: VendorResponse, endpoint: string): Feish
   if (code === RATE_LIMITED) {
     return throwError('VENDOR_RATE_LIMITED', message, code, {
       retryable: true,
+      rateRefusal: true,
       retryAfterMs: resetMs(response),
     })
   }
@@ -57,7 +58,7 @@ function throwError(
   code: ConstructorParameters<typeof VendorError>[0],
   message: string,
   vendorCode: number,
-  details: { retryable?: boolean; retryAfterMs?: number | undefined; tokenRejected?: boolean } = {},
+  details: Omit<VendorErrorDetails, 'vendorCode'> = {},
 ): never {
   throw new VendorError(code, message, { vendorCode, ...details })
 }

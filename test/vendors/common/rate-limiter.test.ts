@@ -73,3 +73,70 @@ t.test('an aborted caller stops waiting with its own reason', async (t) => {
   gone.abort(new Error('client went away'))
   await t.rejects(rateLimiter.acquire(gone.signal, time.now() + 10_000), { message: 'client went away' })
 })
+
+t.test('a refusal for rate cuts the pace once per burst, for every limiter on the store', async (t) => {
+  const time = virtualTime()
+  const store = new MemoryStore({ clock: time.clock })
+  const replica = () =>
+    new RateLimiter({
+      store,
+      key: 'ratelimit:{shared}',
+      ratePerSecond: 10,
+      safetyMs: 0,
+      now: time.now,
+      sleep: time.sleep,
+    })
+  const [one, two] = [replica(), replica()]
+  const deadline = time.now() + 60_000
+  const inFlight = [await one.acquire(never, deadline), await one.acquire(never, deadline)]
+  t.same(
+    inFlight.map((permit) => permit.rateInForce),
+    [10, 10],
+  )
+  t.same(await inFlight[0]?.refusedForRate(), { cut: true, rateInForce: 7 }, 'the first refusal cuts to 70%')
+  const cutAt = time.clock.monotonic()
+  t.same(
+    await inFlight[1]?.refusedForRate(),
+    { cut: false, rateInForce: 7 },
+    'the other call sent at 10 a second was refused in the same burst: no second cut',
+  )
+  t.equal(await two.rateInForce(), 7, 'the other replica paces at the cut rate too')
+  const before = time.clock.monotonic()
+  const paced = await two.acquire(never, deadline)
+  t.ok(Math.abs(paced.rateInForce - 7) < 0.05, `paced at the cut rate, 7 (${paced.rateInForce})`)
+  const next = await two.acquire(never, deadline)
+  t.equal(
+    Math.round(time.clock.monotonic() - before),
+    Math.round(100 + 1000 / 7),
+    'its slots come window / 7 apart after the one reserved at 10 a second',
+  )
+  // Meanwhile it climbed 2% of 10 a second.
+  const climbed = 7 + (10 * 0.02 * (time.clock.monotonic() - cutAt)) / 1000
+  t.same(await next.refusedForRate(), { cut: true, rateInForce: climbed * 0.7 }, 'refused at 7: cut again')
+})
+
+t.test('a send is re-stamped in the window only when it leaves late', async (t) => {
+  const time = virtualTime()
+  const store = new MemoryStore({ clock: time.clock })
+  let confirmed = 0
+  const counting = Object.assign(Object.create(store) as MemoryStore, {
+    confirmSend: async (key: string, ticket: string) => {
+      confirmed++
+      return store.confirmSend(key, ticket)
+    },
+  })
+  const rateLimiter = new RateLimiter({
+    store: counting,
+    key: 'k',
+    ratePerSecond: 10,
+    now: time.now,
+    sleep: time.sleep,
+  })
+  const deadline = time.now() + 60_000
+  ;(await rateLimiter.acquire(never, deadline)).markSent()
+  t.equal(confirmed, 0, 'sent as soon as it was admitted: the admission stamp stands')
+  const late = await rateLimiter.acquire(never, deadline)
+  time.clock.advance(50)
+  late.markSent()
+  t.equal(confirmed, 1, 'sent 50 ms after the limiter asked: re-stamped at its departure')
+})

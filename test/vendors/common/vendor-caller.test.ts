@@ -33,10 +33,13 @@ async function caller(t: Test, script: Script) {
     now: time.now,
     sleep: time.sleep,
   })
+  const warnings: unknown[] = []
   const vendorCaller = new VendorCaller(http, limiter, {
     timing: { now: time.now, sleep: time.sleep, random: () => 1 },
+    source: 'dt',
+    log: { ...silentLog, warn: (fields: unknown) => warnings.push(fields) } as never,
   })
-  return { vendor, time, vendorCaller }
+  return { vendor, time, vendorCaller, limiter, warnings }
 }
 
 /** Tokens t1, t2, … handed out in turn; `failures` first get() calls throw a retryable error. */
@@ -94,7 +97,11 @@ t.test('a refused token is replaced and the call sent again within the same atte
   )
   t.same(source.invalidated, ['token-1'])
   t.equal(counted, 2, 'both data calls are counted')
-  t.same(time.sleeps, [0, 100], 'no backoff: the second send only waited for its rate-limit slot')
+  t.same(
+    time.sleeps,
+    [100],
+    'no backoff: the first send went at once, the second only waited for its rate-limit slot',
+  )
 })
 
 t.test('a token refused twice in a row is VENDOR_AUTH_FAILED, not retried further', async (t) => {
@@ -127,4 +134,27 @@ t.test('token failures use up the same attempts as data failures: six in all', a
     'five backoffs between six attempts',
   )
   t.equal(DEFAULT_RETRY_POLICY.maxAttempts, 6)
+})
+
+t.test('a refusal for the app rate slows the source down; other throttling does not', async (t) => {
+  let answer = 0
+  // 90018: the app's calls a second; 90002: an API-wide limit, which a slower app would not help.
+  const answers = [
+    { errcode: 90018, errmsg: 'rate' },
+    { errcode: 90002, errmsg: 'api limit' },
+  ]
+  const { vendorCaller, limiter, time, warnings } = await caller(t, () => ({
+    body: answers[answer++] ?? { errcode: 0, recordresult: [], hasMore: false },
+  }))
+  const body = await vendorCaller.callWithToken(tokens(), list, read, {
+    signal: never,
+    deadline: time.now() + 60_000,
+  })
+  t.equal(body.errcode, 0, 'retried to success')
+  t.equal(answer, 3, 'three sends')
+  // One cut to 7, then 2% of 10 a second regained over the retries' backoff (virtual, under 2 s): a second
+  // cut would have taken it below 5.
+  const rate = await limiter.rateInForce()
+  t.ok(rate >= 7 && rate < 7.4, `one cut, to 70% of 10: the 90002 refusal cut nothing (${rate})`)
+  t.same(warnings, [{ source: 'dt', pacedAt: 10, rateInForce: 7 }], 'the cut is logged once, with no secret')
 })
