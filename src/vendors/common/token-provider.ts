@@ -32,6 +32,12 @@ export interface TokenProviderOptions {
   lockTtlMs?: number
   /** How long one shared fetch may take, waiting for another replica's fetch included (default 15 s). */
   fetchTimeoutMs?: number
+  /**
+   * How long a token read from the store is used without reading it again (default 1 s): a vendor call
+   * then costs no store round trip for its token. A token another replica replaced is used here for at
+   * most this long; if the vendor refuses it meanwhile, the call is retried with the new one.
+   */
+  localCopyMs?: number
   /** Where token lifetimes and waits are reckoned (wall time: the stored expiry is read by every replica). */
   clock?: Clock
   onRefreshError?: (error: unknown) => void
@@ -54,6 +60,9 @@ const LONGEST_TIMER_MS = 2 ** 31 - 1
 
 export class TokenProvider {
   private inflight: Promise<string> | undefined
+  /** The token last read from or written to the store, and when (clock ms). */
+  private localCopy: { cached: CachedToken; at: number } | undefined
+  private readonly localCopyMs: number
   private readonly marginMs: number
   private readonly refreshAheadMs: number
   private readonly lockTtlMs: number
@@ -67,6 +76,7 @@ export class TokenProvider {
     this.lockTtlMs = options.lockTtlMs ?? 5000
     this.fetchTimeoutMs = options.fetchTimeoutMs ?? 15_000
     this.clock = options.clock ?? systemClock
+    this.localCopyMs = options.localCopyMs ?? 1000
     this.lockKey = `${options.key}:lock`
   }
 
@@ -75,7 +85,7 @@ export class TokenProvider {
    * with the signal's reason when it aborts, or TIMEOUT at the deadline, whatever the shared fetch does.
    */
   async get(signal: AbortSignal, deadline: number): Promise<string> {
-    const cached = await this.read()
+    const cached = this.recentLocalCopy() ?? (await this.read())
     if (cached) {
       if (this.clock.now() >= cached.refreshAt) this.refreshInBackground()
       return cached.token
@@ -88,6 +98,7 @@ export class TokenProvider {
    * token stays and is used for the retry).
    */
   async invalidate(token: string): Promise<void> {
+    if (this.localCopy?.cached.token === token) this.localCopy = undefined
     const raw = await this.options.store.get(this.options.key)
     if (raw && decode(raw)?.token === token) await this.options.store.deleteIfEquals(this.options.key, raw)
   }
@@ -221,6 +232,7 @@ export class TokenProvider {
       refreshAt: now + usableMs - Math.min(this.refreshAheadMs, usableMs / 2),
     }
     await this.options.store.set(this.options.key, JSON.stringify(cached), usableMs)
+    this.localCopy = { cached, at: now }
     return fetched.token
   }
 
@@ -229,10 +241,21 @@ export class TokenProvider {
     return !refresh || this.clock.now() < cached.refreshAt
   }
 
+  /** The store's token, which also becomes the local copy. */
   private async read(): Promise<CachedToken | undefined> {
     const raw = await this.options.store.get(this.options.key)
     const cached = raw ? decode(raw) : undefined
-    return cached && cached.usableUntil > this.clock.now() ? cached : undefined
+    const now = this.clock.now()
+    if (!cached || cached.usableUntil <= now) return undefined
+    this.localCopy = { cached, at: now }
+    return cached
+  }
+
+  private recentLocalCopy(): CachedToken | undefined {
+    const copy = this.localCopy
+    const now = this.clock.now()
+    if (!copy || now - copy.at >= this.localCopyMs || copy.cached.usableUntil <= now) return undefined
+    return copy.cached
   }
 
   private fetchTimedOut(): VendorError {

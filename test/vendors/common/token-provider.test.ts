@@ -415,3 +415,40 @@ t.test('invalidate drops the token only while it is still the one that failed', 
   t.equal(await provider.get(never, far()), 't-2', 'the failed token is replaced')
   t.equal(source.calls, 2)
 })
+
+t.test(
+  'a token read within the last second is used without a store read; after that it is read again',
+  async (t) => {
+    const store = await redisStore(t)
+    const clock = createTestClock(T0)
+    let reads = 0
+    const counting = Object.assign(Object.create(store) as RedisStore, {
+      get: (key: string) => {
+        reads++
+        return store.get(key)
+      },
+    })
+    const source = countingSource({ delayMs: 0 })
+    const provider = new TokenProvider({
+      store: counting,
+      key: 'token:app',
+      fetchToken: source.fetchToken,
+      clock,
+    })
+    const other = new TokenProvider({ store, key: 'token:app', fetchToken: source.fetchToken, clock })
+    t.equal(await other.get(never, far()), 't-1', 'another replica fetched and stored it')
+    t.equal(await provider.get(never, far()), 't-1')
+    const afterFirst = reads
+    clock.advance(999)
+    t.equal(await provider.get(never, far()), 't-1')
+    t.equal(reads, afterFirst, 'within 1 s: the local copy, no store read')
+    await other.invalidate('t-1')
+    t.equal(await other.get(never, far()), 't-2', 'the other replica replaced it (the vendor refused t-1)')
+    clock.advance(1)
+    t.equal(await provider.get(never, far()), 't-2', 'a second after the read, the store is read again')
+    t.equal(reads, afterFirst + 1)
+    await provider.invalidate('t-2')
+    t.equal(source.calls, 2, 'no fetch yet')
+    t.equal(await provider.get(never, far()), 't-3', 'an invalidated local copy is never used again')
+  },
+)
