@@ -119,7 +119,7 @@ export class ExportRunner {
     const stop = new AbortController()
     const signal = AbortSignal.any([stop.signal, stopping, AbortSignal.timeout(config.timeoutSeconds * 1000)])
     const path = tempFiles.create(FILE_EXTENSIONS[record.format])
-    const file = openAnswerFile(path, {
+    const file = await openAnswerFile(path, {
       format: record.format,
       from: record.query.from,
       to: record.query.to,

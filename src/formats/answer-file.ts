@@ -16,7 +16,6 @@ import type { UserSummary } from '../schemas/user-summary.js'
 import type { SummaryCollector } from '../summaries/summary-collector.js'
 import { summaryFraming } from './summary-framing.js'
 import { type AnswerSummary, textFraming } from './text-framing.js'
-import { XlsxAnswer } from './xlsx-workbook.js'
 
 export interface AnswerFileOptions {
   format: Format
@@ -81,7 +80,7 @@ class CountingHash extends Transform {
   }
 }
 
-export function openAnswerFile(path: string, options: AnswerFileOptions): AnswerFile {
+export async function openAnswerFile(path: string, options: AnswerFileOptions): Promise<AnswerFile> {
   const file = createWriteStream(path)
   let tooLarge = false
   const counter = new CountingHash(options.maxBytes ?? Number.POSITIVE_INFINITY, () => {
@@ -109,6 +108,8 @@ export function openAnswerFile(path: string, options: AnswerFileOptions): Answer
   if (summaryReport && !collector) throw new Error('a summary report needs a summary collector')
 
   if (options.format === 'xlsx') {
+    // exceljs takes ~37 MiB once loaded: a replica that never writes a workbook never loads it.
+    const { XlsxAnswer } = await import('./xlsx-workbook.js')
     const workbook = new XlsxAnswer(counter, !summaryReport)
     let writing: Promise<void> = Promise.resolve()
     // Summaries are small (one row per user) and kept for their sheet, written after `Days`.

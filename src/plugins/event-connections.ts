@@ -5,7 +5,6 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { startDingTalkStream } from '../events/dingtalk-stream.js'
 import type { EventConnection } from '../events/event-connection.js'
-import { startFeishuLongConnection } from '../events/feishu-long-connection.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -27,7 +26,7 @@ async function eventConnectionsPlugin(fastify: FastifyInstance) {
     for (const source of wanted) {
       const connection =
         source.vendor === 'feishu'
-          ? startFeishuLongConnection(source, deps)
+          ? (await feishuLongConnection()).startFeishuLongConnection(source, deps)
           : startDingTalkStream(source, deps)
       connections.set(source.id, connection)
     }
@@ -46,3 +45,8 @@ async function eventConnectionsPlugin(fastify: FastifyInstance) {
 }
 
 export default fp(eventConnectionsPlugin, { name: 'event-connections', dependencies: ['events'] })
+
+/** Feishu's SDK takes ~60 MiB once loaded: only a replica with a long-connection source loads it. */
+function feishuLongConnection() {
+  return import('../events/feishu-long-connection.js')
+}

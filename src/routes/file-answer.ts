@@ -36,7 +36,7 @@ export async function sendFileAnswer(
 ): Promise<FastifyReply> {
   const { tempFiles, queryService } = fastify
   const path = tempFiles.create(FILE_EXTENSIONS[options.format])
-  const file = openAnswerFile(path, {
+  const file = await openAnswerFile(path, {
     format: options.format,
     from: query.from,
     to: query.to,

@@ -21,19 +21,22 @@ async function deliver(output: ResultOutput<unknown>, chunks: DayResult[][]): Pr
   for (const chunk of chunks) await output.write(output.encode(chunk))
 }
 
-function open(
+async function open(
   t: Test,
   format: Format,
   options: { bom?: boolean; maxBytes?: number; onTooLarge?: () => void } = {},
 ) {
   const path = join(t.testdir(), `answer.${format}`)
-  return { path, file: openAnswerFile(path, { format, from: '2024-05-06', to: '2024-05-07', ...options }) }
+  return {
+    path,
+    file: await openAnswerFile(path, { format, from: '2024-05-06', to: '2024-05-07', ...options }),
+  }
 }
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 
 t.test('CSV: the header and the days’ rows; bytes and SHA-256 are the file’s', async (t) => {
-  const { path, file } = open(t, 'csv', { bom: true })
+  const { path, file } = await open(t, 'csv', { bom: true })
   await deliver(file.output, [[feishuDay], [], [dingtalkDay, emptyDay]])
   t.equal(file.days, 3)
   const written = await file.finish(SUMMARY)
@@ -46,7 +49,7 @@ t.test('CSV: the header and the days’ rows; bytes and SHA-256 are the file’s
 })
 
 t.test('NDJSON: a day a line, then the summary line', async (t) => {
-  const { path, file } = open(t, 'ndjson')
+  const { path, file } = await open(t, 'ndjson')
   await deliver(file.output, [[feishuDay], [dingtalkDay]])
   const written = await file.finish({ complete: false, sources: [] })
   const data = readFileSync(path)
@@ -61,7 +64,7 @@ t.test('NDJSON: a day a line, then the summary line', async (t) => {
 })
 
 t.test('JSON: the whole answer, days joined across chunks', async (t) => {
-  const { path, file } = open(t, 'json')
+  const { path, file } = await open(t, 'json')
   await deliver(file.output, [[feishuDay], [], [dingtalkDay]])
   await file.finish(SUMMARY)
   t.same(JSON.parse(readFileSync(path, 'utf8')), {
@@ -74,7 +77,7 @@ t.test('JSON: the whole answer, days joined across chunks', async (t) => {
 })
 
 t.test('XLSX: a workbook whose Days sheet has the days’ rows; its size and hash', async (t) => {
-  const { path, file } = open(t, 'xlsx')
+  const { path, file } = await open(t, 'xlsx')
   await deliver(file.output, [[feishuDay], [dingtalkDay, emptyDay]])
   t.equal(file.days, 3)
   const written = await file.finish(SUMMARY)
@@ -88,7 +91,7 @@ t.test('XLSX: a workbook whose Days sheet has the days’ rows; its size and has
 
 t.test('past maxBytes the file stops growing and onTooLarge is told once', async (t) => {
   let told = 0
-  const { path, file } = open(t, 'csv', { maxBytes: 600, onTooLarge: () => told++ })
+  const { path, file } = await open(t, 'csv', { maxBytes: 600, onTooLarge: () => told++ })
   await deliver(file.output, [[feishuDay], [feishuDay], [feishuDay], [feishuDay]])
   t.ok(file.tooLarge)
   t.equal(told, 1)
@@ -97,7 +100,7 @@ t.test('past maxBytes the file stops growing and onTooLarge is told once', async
 })
 
 t.test('destroy closes the file before finishing (the caller removes it)', async (t) => {
-  const { path, file } = open(t, 'csv')
+  const { path, file } = await open(t, 'csv')
   await deliver(file.output, [[feishuDay]])
   await file.destroy()
   t.ok(statSync(path).isFile(), 'left for the caller to remove')
