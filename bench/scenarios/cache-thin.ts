@@ -16,6 +16,7 @@ import { startBaseline, startService, startSimulators } from '../lib/processes.j
 import type { BenchContext, ScenarioReport } from '../lib/report.js'
 import { table } from '../lib/report.js'
 import { cachedSourcesEnv, freshPrefix, SERVICE_LOG_LEVEL } from '../lib/service-env.js'
+import { storeOutages } from '../lib/service-health.js'
 import { configure, OUT_OF_THE_WAY } from '../lib/simulator-admin.js'
 import { fixed, median, medianOf } from '../lib/stats.js'
 import { asRefs, RUNS } from '../lib/workload.js'
@@ -63,6 +64,7 @@ export async function cacheRead(context: BenchContext): Promise<ScenarioReport> 
   const runs: Record<Vendor, Run[]> = { feishu: [], dingtalk: [] }
   const prepared = {} as Record<Vendor, Prepared>
   let callsUnderLoad = 0
+  let outages = 0
   const redis = await startPrivateRedis()
   try {
     const simulators = await startSimulators(context.workDir)
@@ -167,7 +169,9 @@ export async function cacheRead(context: BenchContext): Promise<ScenarioReport> 
             for (const vendor of VENDORS) {
               const viaThin = await measure(targets(vendor).thin, thin.pid)
               const before = await callCounts(simulators)
+              const since = Date.now()
               const viaService = await measure(targets(vendor).service, service.pid)
+              outages += storeOutages(service.logPath, since).count
               const calls = callsBetween(before, await callCounts(simulators))
               callsUnderLoad += totalCalls(calls) + calls.tokens
               runs[vendor].push({ service: viaService, thin: viaThin })
@@ -264,7 +268,7 @@ export async function cacheRead(context: BenchContext): Promise<ScenarioReport> 
     '',
     table(['figure', 'median (runs)'], rows),
     '',
-    `Non-2xx answers and errors across all measurements: ${failures}.`,
+    `Non-2xx answers and errors across all measurements: ${failures}. Times the service took its Redis for away while it was measured (its circuit breaker: lookups then miss and go to the vendors): ${outages}${outages > 0 ? ' — **the machine was starved; rerun**' : ''}.`,
     '',
     `Service / plain MGET route, per run: Feishu ${perRun('feishu')}; DingTalk ${perRun('dingtalk')} (target ≥ ${TARGET_RATIO}×: ${met ? 'met' : '**not met**'}). What the service does on top of the read: validates the query, plans it, builds the ${userDays} keys, decodes and checks the age of every entry (JSON.parse, raw rows included), builds the answer's days and reports, and serializes and streams them.`,
   ].join('\n')
