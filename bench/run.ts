@@ -14,6 +14,7 @@ import { fixed } from './lib/stats.js'
 import { cacheCoalescing } from './scenarios/cache-coalescing.js'
 import { cacheLookup } from './scenarios/cache-lookup.js'
 import { cacheRepeat } from './scenarios/cache-repeat.js'
+import { cacheRead } from './scenarios/cache-thin.js'
 import { exportsScenario } from './scenarios/exports.js'
 import { largeQuery } from './scenarios/large-query.js'
 import { memoryAtScale } from './scenarios/memory.js'
@@ -79,6 +80,7 @@ await scenario('summaries', () => summariesScenario(context))
 const repeat = await scenario('cache-repeat', () => cacheRepeat(context))
 await scenario('cache-coalescing', () => cacheCoalescing(context, repeat?.coldCalls))
 await scenario('cache-lookup', () => cacheLookup(context))
+await scenario('cache-read', () => cacheRead(context))
 for (const name of selected.filter((name) => !known.has(name))) {
   failures.push(`${name}: no such scenario (there are ${[...known].join(', ')})`)
 }

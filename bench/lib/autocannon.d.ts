@@ -18,6 +18,8 @@ declare module 'autocannon' {
   export interface Result {
     requests: Histogram
     latency: Histogram
+    /** Bytes a second read, headers included. */
+    throughput: Histogram
     duration: number
     errors: number
     timeouts: number

@@ -68,3 +68,35 @@ function freePort(): Promise<number> {
     })
   })
 }
+
+/** Calls of every command since the server started (INFO commandstats), by lower-case name. */
+export async function commandCalls(client: Redis): Promise<Map<string, number>> {
+  const calls = new Map<string, number>()
+  for (const match of (await client.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    calls.set(match[1] as string, Number(match[2]))
+  }
+  return calls
+}
+
+/**
+ * The commands sent between two commandstats readings, per request: "mget 1.00, evalsha 2.00" (largest
+ * first; INFO itself and commands of under 0.01 a request left out), and their total per request.
+ */
+export function callsPerRequest(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+  requests: number,
+): { total: number; text: string } {
+  const each = [...after]
+    .filter(([name]) => name !== 'info')
+    .map(([name, calls]) => [name, (calls - (before.get(name) ?? 0)) / Math.max(requests, 1)] as const)
+    .filter(([, perRequest]) => perRequest >= 0.01)
+    .sort((a, b) => b[1] - a[1])
+  return {
+    total: each.reduce((sum, [, perRequest]) => sum + perRequest, 0),
+    text:
+      each.length > 0
+        ? each.map(([name, perRequest]) => `${name} ${perRequest.toFixed(2)}`).join(', ')
+        : 'none',
+  }
+}

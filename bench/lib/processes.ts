@@ -89,18 +89,41 @@ async function simulatorProcess(logDir: string): Promise<SimulatorsProcess> {
 }
 
 /** Starts `node dist/server.js` with `env` on a free loopback port and waits until /healthz answers. */
-export async function startService(
+export function startService(
   env: Record<string, string>,
   logDir: string,
   nodeArgs: string[] = [],
 ): Promise<ServiceProcess> {
+  return startListening('service', [...nodeArgs, join(ROOT, 'dist/server.js')], env, logDir)
+}
+
+/**
+ * Starts one of the benchmark's own baseline servers (a self-contained TypeScript file under bench/, run by
+ * the same node with its built-in type stripping, no loader) as the service is started: its own process,
+ * stdout (its log) to a file, a free loopback port in PORT, ready when GET /healthz answers.
+ */
+export function startBaseline(
+  script: string,
+  env: Record<string, string>,
+  logDir: string,
+): Promise<ServiceProcess> {
+  const name = script.replace(/^.*\//, '').replace(/\.ts$/, '')
+  return startListening(name, [join(ROOT, script)], env, logDir)
+}
+
+async function startListening(
+  kind: string,
+  args: string[],
+  env: Record<string, string>,
+  logDir: string,
+): Promise<ServiceProcess> {
   const port = await freePort()
-  const name = `service-${port}`
+  const name = `${kind}-${port}`
   const logPath = join(logDir, `${name}.log`)
   const out = openSync(logPath, 'a')
   const errPath = join(logDir, `${name}.err.log`)
   const err = openSync(errPath, 'a')
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/server.js')], {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', out, err],
@@ -115,11 +138,11 @@ export async function startService(
   const giveUp = Date.now() + 30_000
   for (;;) {
     if (exited !== undefined) {
-      throw new Error(`the service exited (${exited}) before it was ready:\n${readFileSync(errPath, 'utf8')}`)
+      throw new Error(`the ${kind} exited (${exited}) before it was ready:\n${readFileSync(errPath, 'utf8')}`)
     }
     if (Date.now() > giveUp) {
       await stopProcess(child)
-      throw new Error(`the service did not answer /healthz within 30 s:\n${readFileSync(errPath, 'utf8')}`)
+      throw new Error(`the ${kind} did not answer /healthz within 30 s:\n${readFileSync(errPath, 'utf8')}`)
     }
     try {
       if ((await fetch(`${url}/healthz`)).ok) break

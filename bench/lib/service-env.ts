@@ -22,13 +22,16 @@ export function freshPrefix(): string {
   return `bench:${randomUUID().slice(0, 8)}:`
 }
 
+/** The services' log level (to a file); the baselines that stand beside a service log at the same. */
+export const SERVICE_LOG_LEVEL = 'info'
+
 const COMMON = {
   AUTH_DISABLED: 'true',
   // The inbound per-client limit (120/min by default) would refuse a load generator; it is not measured here.
   RATE_LIMIT_PER_MINUTE: '0',
   MAX_USERS: '5000',
   QUERY_TIMEOUT_MS: '600000',
-  LOG_LEVEL: 'info',
+  LOG_LEVEL: SERVICE_LOG_LEVEL,
 }
 
 type SourceSettings = Record<string, number>
@@ -82,9 +85,15 @@ export function unlimitedSourcesEnv(
   simulators: SimulatorsProcess,
   prefix: string,
   workDir: string,
+  options: { redisUrl?: string } = {},
 ): Record<string, string> {
   const file = sourcesFile(simulators, prefix, workDir, { rateLimitPerSecond: 10_000, cacheTtlSeconds: 0 })
-  return { ...COMMON, REDIS_URL: redisUrl(), REDIS_KEY_PREFIX: prefix, SOURCES_FILE: file }
+  return {
+    ...COMMON,
+    REDIS_URL: options.redisUrl ?? redisUrl(),
+    REDIS_KEY_PREFIX: prefix,
+    SOURCES_FILE: file,
+  }
 }
 
 /**
