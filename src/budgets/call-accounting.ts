@@ -60,8 +60,14 @@ export class CallAccounting implements SourceBudget {
    * the source) when the vendor's quota is spent or the budget would be passed; counts it otherwise.
    */
   async takeDataCall(): Promise<void> {
-    if (await this.quotaSpent()) throw quotaSpentError()
-    const used = await this.options.store.increment(this.key('data'), 1, this.counterTtlMs())
+    // The check and the count in one round trip: this runs before every data call.
+    const used = await this.options.store.incrementUnless(
+      this.key('data'),
+      this.key('quota-spent'),
+      1,
+      this.counterTtlMs(),
+    )
+    if (used === null) throw quotaSpentError()
     const limit = this.options.monthlyCallBudget
     if (limit !== undefined && used > limit) {
       await this.options.store.increment(this.key('data'), -1, this.counterTtlMs())

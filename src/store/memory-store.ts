@@ -213,6 +213,10 @@ export class MemoryStore implements SharedStore {
     return value
   }
 
+  async incrementUnless(key: string, unlessKey: string, by: number, ttlMs: number): Promise<number | null> {
+    return this.live(unlessKey) ? null : this.increment(key, by, ttlMs)
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {

@@ -150,3 +150,16 @@ local value = redis.call('INCRBY', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return value
 `
+
+/**
+ * INCREMENT unless KEYS[2] exists (a flag that stops the counting, e.g. a spent quota): one round trip for
+ * the check and the count. Returns the new value, or -1 when the flag is set and nothing was counted.
+ */
+export const INCREMENT_UNLESS = `
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return -1
+end
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return value
+`

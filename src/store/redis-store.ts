@@ -11,6 +11,7 @@ import {
   DELETE_IF_EQUALS,
   EXTEND_IF_EQUALS,
   INCREMENT,
+  INCREMENT_UNLESS,
   PUT_ENTRIES_IF_NEWER,
   READ_PACE,
   RESERVE_SEND,
@@ -34,6 +35,7 @@ interface ScriptCommands {
   deleteIfEquals(key: string, expected: string): Promise<number>
   extendIfEquals(key: string, expected: string, ttlMs: number): Promise<number>
   incrementWithTtl(key: string, by: number, ttlMs: number): Promise<number>
+  incrementUnless(key: string, unlessKey: string, by: number, ttlMs: number): Promise<number>
   putEntriesIfNewer(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>
   reserveSend(
     slotKey: string,
@@ -68,6 +70,7 @@ export class RedisStore implements SharedStore {
     redis.defineCommand('deleteIfEquals', { numberOfKeys: 1, lua: DELETE_IF_EQUALS })
     redis.defineCommand('extendIfEquals', { numberOfKeys: 1, lua: EXTEND_IF_EQUALS })
     redis.defineCommand('incrementWithTtl', { numberOfKeys: 1, lua: INCREMENT })
+    redis.defineCommand('incrementUnless', { numberOfKeys: 2, lua: INCREMENT_UNLESS })
     // The number of keys is given per call (it varies).
     redis.defineCommand('putEntriesIfNewer', { lua: PUT_ENTRIES_IF_NEWER })
     redis.defineCommand('reserveSend', { numberOfKeys: 3, lua: RESERVE_SEND })
@@ -244,6 +247,13 @@ export class RedisStore implements SharedStore {
 
   increment(key: string, by: number, ttlMs: number): Promise<number> {
     return this.run(() => this.redis.incrementWithTtl(key, by, Math.max(1, Math.ceil(ttlMs))))
+  }
+
+  async incrementUnless(key: string, unlessKey: string, by: number, ttlMs: number): Promise<number | null> {
+    const value = await this.run(() =>
+      this.redis.incrementUnless(key, unlessKey, by, Math.max(1, Math.ceil(ttlMs))),
+    )
+    return value === -1 ? null : value
   }
 
   async ping(): Promise<void> {

@@ -206,6 +206,13 @@ export class ResilientStore implements SharedStore {
     )
   }
 
+  incrementUnless(key: string, unlessKey: string, by: number, ttlMs: number): Promise<number | null> {
+    return this.attempt(
+      () => this.shared.incrementUnless(key, unlessKey, by, ttlMs),
+      () => this.local.incrementUnless(key, unlessKey, by, ttlMs),
+    )
+  }
+
   increment(key: string, by: number, ttlMs: number): Promise<number> {
     return this.attempt(
       () => this.shared.increment(key, by, ttlMs),

@@ -130,6 +130,11 @@ export interface SharedStore {
   logRead(key: string, afterId: string | null, limit: number): Promise<LogEntry[]>
   /** Adds `by` to a counter (created at 0) and gives it `ttlMs` to live; resolves to the new value. */
   increment(key: string, by: number, ttlMs: number): Promise<number>
+  /**
+   * increment, unless `unlessKey` exists (then null, nothing counted): the check and the count in one step.
+   * On a cluster both keys share a hash tag.
+   */
+  incrementUnless(key: string, unlessKey: string, by: number, ttlMs: number): Promise<number | null>
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>
   close(): Promise<void>

@@ -99,6 +99,9 @@ class FakeSharedStore implements SharedStore {
   indexRemove() {
     return this.respond('indexRemove', undefined)
   }
+  incrementUnless() {
+    return this.respond<number | null>('incrementUnless', 1)
+  }
   increment() {
     return this.respond('increment', 1)
   }

@@ -269,6 +269,18 @@ for (const [name, create] of implementations) {
       t.equal((await admit(store, 'sent-log', 1, MINUTE_MS)).granted, false, 'the send still counts')
     })
 
+    t.test('incrementUnless counts until its flag is set, and counts nothing then', async (t) => {
+      t.equal(await store.incrementUnless('{acct}:data', '{acct}:spent', 1, HOUR_MS), 1)
+      t.equal(await store.incrementUnless('{acct}:data', '{acct}:spent', 2, HOUR_MS), 3)
+      await store.set('{acct}:spent', '1', HOUR_MS)
+      t.equal(
+        await store.incrementUnless('{acct}:data', '{acct}:spent', 1, HOUR_MS),
+        null,
+        'flag set: refused',
+      )
+      t.equal(await store.increment('{acct}:data', 0, HOUR_MS), 3, 'and the counter was left alone')
+    })
+
     t.test('ping answers', async (t) => {
       await t.resolves(store.ping())
     })
