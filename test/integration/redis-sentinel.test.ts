@@ -1,6 +1,7 @@
 // The service on a Sentinel-managed Redis started by this test (one master, one replica, three sentinels):
 // two instances share one token per app and one rate schedule; the master killed during a long query,
 // the query still ends complete and both instances follow the promoted replica without a restart.
+import { createHash } from 'node:crypto'
 import t from 'tap'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import { until } from '../faults/helpers.js'
@@ -97,6 +98,47 @@ t.test('on Redis Sentinel', async (t) => {
       keys.some((key) => key.startsWith(`${prefix}token:dingtalk:`)) &&
         keys.some((key) => key.startsWith(`${prefix}ratelimit:`)),
       `the new master (${newMaster}, was ${oldMaster}) holds the shared token and rate schedule`,
+    )
+  })
+
+  t.test('an export job queued on one instance runs, and its file downloads from the other', async (t) => {
+    // After the failover above: BullMQ, the job record and the file's chunks on the promoted master.
+    const created = await a.app.inject({
+      method: 'POST',
+      url: '/attendance/exports',
+      payload: {
+        from: '2024-05-06',
+        to: '2024-05-07',
+        users: [...userList('feishu', 60, 'export-'), ...userList('dingtalk', 60, 'export-')],
+        format: 'csv',
+      },
+    })
+    t.equal(created.statusCode, 202, 'queued on Sentinel')
+    const id = created.json<{ id: string }>().id
+    let job = created.json<{ status: string; complete: boolean; file: { sha256: string } | null }>()
+    await until(async () => {
+      job = (await b.app.inject(`/attendance/exports/${id}`)).json()
+      return job.status === 'succeeded' || job.status === 'failed'
+    }, 'the export job to finish')
+    t.equal(job.status, 'succeeded', 'the job ran')
+    t.equal(job.complete, true)
+    const file = await b.app.inject(`/attendance/exports/${id}/file`)
+    t.equal(file.statusCode, 200, 'the other instance serves the file from Redis')
+    t.equal(
+      createHash('sha256').update(file.rawPayload).digest('hex'),
+      job.file?.sha256,
+      'the file as stored',
+    )
+    const lines = file.body.trim().split('\r\n')
+    const dayRows = new Set(
+      lines.slice(1).map((line) => {
+        const [source, , userId, , workDate] = line.split(',')
+        return `${source}/${userId}/${workDate}`
+      }),
+    )
+    t.ok(
+      dayRows.size >= 120 * 2,
+      `a row for each of the 120 users × 2 days at least (${dayRows.size} distinct)`,
     )
   })
 })
