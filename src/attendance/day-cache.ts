@@ -16,6 +16,8 @@ export interface CacheLookup {
   overtime: boolean
   /** The oldest entry the caller accepts, in ms; 0 reads nothing. */
   maxAgeMs: number
+  /** Whether the days need their vendor rows (`raw`); they are read only then. Default true. */
+  includeRaw?: boolean
 }
 
 /** Another query fetches the block: `owner` fetches it itself; `waited` means the other fetch is over. */

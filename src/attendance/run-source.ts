@@ -89,7 +89,7 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
   const unitCount = Math.ceil(userIds.length / unitSize)
   const cache = run.cache
   const maxAgeMs = run.maxAgeSeconds === undefined ? Number.POSITIVE_INFINITY : run.maxAgeSeconds * 1000
-  const lookupOptions = { overtime: run.overtime, maxAgeMs }
+  const lookupOptions = { overtime: run.overtime, maxAgeMs, includeRaw: run.includeRaw }
   // Raw rows are always kept when caching, so that a later includeRaw query is served from the cache too.
   const fetchRaw = run.includeRaw || cache !== undefined
   // Aborted when the request goes away, or when a failure (bad credentials) would fail every block anyway.

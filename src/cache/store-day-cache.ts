@@ -79,7 +79,7 @@ export class StoreDayCache implements SourceDayCache {
     userIds: readonly string[],
     from: number,
     to: number,
-    { overtime, maxAgeMs }: CacheLookup,
+    { overtime, maxAgeMs, includeRaw = true }: CacheLookup,
   ): Promise<Map<string, CachedDay>> {
     const found = new Map<string, CachedDay>()
     if (!this.enabled || maxAgeMs <= 0 || userIds.length === 0) return found
@@ -92,7 +92,7 @@ export class StoreDayCache implements SourceDayCache {
     const values = await this.options.store.getEntries(keys).catch(() => keys.map(() => null))
     const oldest = this.clock.now() - maxAgeMs
     values.forEach((value, index) => {
-      const entry = value === null ? undefined : decodeEntry(value)
+      const entry = value === null ? undefined : decodeEntry(value, includeRaw)
       const ref = refs[index]
       if (entry && ref && entry.fetchedAt >= oldest) found.set(dayKey(ref.userId, ref.workDate), entry)
     })
