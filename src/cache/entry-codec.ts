@@ -1,8 +1,8 @@
 // The text of one cache entry: "<generation>|<payload>". The generation stays in plain digits so that the
-// store can compare it without decoding (see PUT_ENTRIES_IF_NEWER); the payload is the day as JSON, its
-// vendor rows apart as a JSON text (`raw`): most queries do not show them, and reading them as one string
-// instead of parsing their objects made decoding the largest cost of a cached answer (18.6% of the
-// service's CPU in a profile of cached 50 × 7 queries) — they are parsed only when asked for.
+// store can compare it without decoding (see PUT_ENTRIES_IF_NEWER); the payload is the day as JSON, then —
+// after a newline, which JSON text never holds — its vendor rows as JSON. Most queries do not show the
+// rows, and parsing them made decoding the largest cost of a cached answer (18.6% of the service's CPU in
+// a profile of cached 50 × 7 queries): they are parsed only when asked for, and otherwise not even read.
 //
 // Not compressed: deflate + base64 halved the bytes (794 against 1,539 B an entry with raw rows) but made
 // lookups 2.3-2.9× slower and writes 2-3× slower (bench/RESULTS.md, cache-lookup), and decoding a unit of
@@ -12,12 +12,14 @@ import type { CachedDay } from '../attendance/day-cache.js'
 import type { DayResult } from '../schemas/day-result.js'
 
 const DEFLATED = 'z:'
+/** Between the day and its vendor rows. */
+const RAW_ROWS = '\n'
 
 export function encodeEntry(entry: CachedDay, generation: number): string {
   const { day } = entry
   if (!day || day.raw === undefined) return `${generation}|${JSON.stringify({ at: entry.fetchedAt, day })}`
   const { raw, ...shown } = day
-  return `${generation}|${JSON.stringify({ at: entry.fetchedAt, day: shown, raw: JSON.stringify(raw) })}`
+  return `${generation}|${JSON.stringify({ at: entry.fetchedAt, day: shown })}${RAW_ROWS}${JSON.stringify(raw)}`
 }
 
 /**
@@ -36,16 +38,17 @@ export function encodeTombstone(generation: number): string {
 export function decodeEntry(text: string, withRaw = true): CachedDay | undefined {
   const bar = text.indexOf('|')
   if (bar < 0) return undefined
-  const payload = text.slice(bar + 1)
+  const rows = text.indexOf(RAW_ROWS, bar)
+  const payload = text.slice(bar + 1, rows < 0 ? undefined : rows)
   try {
     const json = payload.startsWith(DEFLATED)
       ? inflateRawSync(Buffer.from(payload.slice(DEFLATED.length), 'base64')).toString('utf8')
       : payload
-    const value = JSON.parse(json) as { at?: unknown; day?: unknown; raw?: unknown }
+    const value = JSON.parse(json) as { at?: unknown; day?: unknown }
     if (typeof value.at !== 'number' || (value.day !== null && typeof value.day !== 'object'))
       return undefined
     const day = value.day as DayResult | null
-    if (day && withRaw && typeof value.raw === 'string') day.raw = JSON.parse(value.raw)
+    if (day && withRaw && rows >= 0) day.raw = JSON.parse(text.slice(rows + 1))
     // Entries written before the rows were kept apart hold them in the day.
     if (day && !withRaw) delete day.raw
     return { fetchedAt: value.at, day }

@@ -24,11 +24,11 @@ t.test('an entry reads back as written, the generation in plain digits first', a
   t.same(decodeEntry(encodeEntry({ day: null, fetchedAt: 5 }, 6)), { day: null, fetchedAt: 5 }, 'no day')
 })
 
-t.test('the vendor rows are kept as one JSON text, and parsed only when asked for', async (t) => {
+t.test('the vendor rows are kept after the day, and parsed only when asked for', async (t) => {
   const text = encodeEntry({ day, fetchedAt: 3 }, 4)
-  const payload = JSON.parse(text.slice(text.indexOf('|') + 1))
-  t.same(payload.raw, JSON.stringify(day.raw), 'the rows as a string beside the day')
-  t.equal(payload.day.raw, undefined, 'not inside it')
+  const [dayJson, rowsJson] = text.slice(text.indexOf('|') + 1).split('\n')
+  t.same(JSON.parse(rowsJson as string), day.raw, 'the rows after a newline')
+  t.equal(JSON.parse(dayJson as string).day.raw, undefined, 'not inside the day')
   const { raw: _raw, ...withoutRaw } = day
   t.same(decodeEntry(text, false), { day: withoutRaw, fetchedAt: 3 }, 'without raw: no rows')
   t.same(decodeEntry(text, true), { day, fetchedAt: 3 }, 'with raw: the rows as written')
@@ -36,7 +36,7 @@ t.test('the vendor rows are kept as one JSON text, and parsed only when asked fo
   t.same(decodeEntry(earlier, true), { day, fetchedAt: 3 }, 'an entry with the rows in the day still reads')
   t.same(decodeEntry(earlier, false), { day: withoutRaw, fetchedAt: 3 }, '…and without them when not asked')
   t.equal(
-    decodeEntry(`4|${JSON.stringify({ at: 3, day: withoutRaw, raw: '[{' })}`, true),
+    decodeEntry(`4|${JSON.stringify({ at: 3, day: withoutRaw })}\n[{`, true),
     undefined,
     'damaged rows: a miss',
   )
