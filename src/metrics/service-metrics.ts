@@ -20,6 +20,8 @@ export interface SourceMetrics {
   rateInForce(perSecond: number): void
   /** A vendor's refusal for rate cut the rate in force (adaptive pacing). */
   rateCut(): void
+  /** A call's rate-limit permit went stale before the request was written: paced again, never sent. */
+  stalePermit(): void
   /** A query waited for another query's fetch of the same block instead of calling the vendor. */
   coalescedWait(): void
 }
@@ -111,6 +113,13 @@ export class ServiceMetrics implements QueryMetrics {
   private readonly rateCuts = new Counter({
     name: 'attendance_vendor_rate_cuts_total',
     help: "Cuts of the source's rate in force made by this replica after a vendor refused a call for rate",
+    labelNames: SOURCE_LABELS,
+    registers: [this.registry],
+  })
+
+  private readonly stalePermits = new Counter({
+    name: 'attendance_rate_limit_stale_permits_total',
+    help: 'Vendor calls held up past the safety window between their rate-limit admission and the socket write (a starved CPU, a slow connect): paced again instead of sent',
     labelNames: SOURCE_LABELS,
     registers: [this.registry],
   })
@@ -215,6 +224,7 @@ export class ServiceMetrics implements QueryMetrics {
         rateLimitWait: (seconds) => this.rateLimitWaitSeconds.observe({ source }, seconds),
         rateInForce: (perSecond) => this.rateInForceGauge.set({ source }, perSecond),
         rateCut: () => this.rateCuts.inc({ source }),
+        stalePermit: () => this.stalePermits.inc({ source }),
         coalescedWait: () => this.coalescedWaits.inc({ source }),
       }
       this.bySource.set(source, bound)

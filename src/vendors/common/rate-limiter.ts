@@ -32,9 +32,9 @@ export interface RateLimiterOptions {
 }
 
 /**
- * A call admitted this long after the limiter asked for it (a slow store, an event loop busy when the answer
- * came) is re-stamped in the window when it leaves; sooner, the stamp is already within the safety window
- * of the real departure and the extra store command is spared.
+ * A call that leaves this long after the limiter asked for its admission (a slow store, an event loop
+ * busy when the answer came) is re-stamped in the window as it leaves; sooner, the stamp is already within
+ * the safety window of the real departure and the extra store command is spared.
  */
 const CONFIRM_WHEN_LATER_THAN_MS = 5
 
@@ -56,6 +56,7 @@ const CONFIRM_WHEN_LATER_THAN_MS = 5
 export class RateLimiter {
   private readonly keys: LimiterKeys
   private readonly pace: PaceSettings
+  private readonly safetyMs: number
   private readonly now: () => number
   private readonly sleep: Sleep
 
@@ -64,13 +65,14 @@ export class RateLimiter {
     this.sleep = options.sleep ?? sleep
     const { key } = options
     this.keys = { slot: key, log: `${key}:log`, pace: `${key}:pace` }
-    this.pace = { ratePerSecond: options.ratePerSecond, windowMs: 1000 + (options.safetyMs ?? 30) }
+    this.safetyMs = options.safetyMs ?? 30
+    this.pace = { ratePerSecond: options.ratePerSecond, windowMs: 1000 + this.safetyMs }
     options.metrics?.rateInForce(options.ratePerSecond)
   }
 
   /**
-   * Resolves when the caller may send. Call `markSent()` on the permit right before the request leaves,
-   * so the window counts the call from then rather than from its admission.
+   * Resolves when the caller may send. Call `markSent()` on the permit right before the request's first
+   * byte is written: it says whether the permit still holds (see SendPermit).
    */
   async acquire(signal: AbortSignal, deadline: number): Promise<SendPermit> {
     const started = this.now()
@@ -104,12 +106,16 @@ export class RateLimiter {
     return {
       waitedMs,
       rateInForce: rate,
-      // Not awaited: the stamp is taken when the store runs it, i.e. as the request goes out. A failure
-      // only loses the correction, never the call.
       markSent: () => {
-        if (ticket && this.now() - asked > CONFIRM_WHEN_LATER_THAN_MS) {
+        const lateMs = this.now() - asked
+        // Held up past the safety window since the admission was asked for: its stamp in the window may be
+        // that much earlier than its departure, and calls admitted since could crowd one second with it.
+        if (lateMs > this.safetyMs) return false
+        // Not awaited: the stamp is taken when the store runs it, i.e. as the request goes out. A failure
+        // only loses the correction, never the call.
+        if (ticket && lateMs > CONFIRM_WHEN_LATER_THAN_MS)
           store.confirmSend(this.keys.log, ticket).catch(() => {})
-        }
+        return true
       },
       refusedForRate: async () => {
         const change = await store.slowDown(this.keys.pace, this.pace, rate)
@@ -125,7 +131,13 @@ export interface SendPermit {
   waitedMs: number
   /** The rate in force when the call was paced. */
   rateInForce: number
-  markSent(): void
+  /**
+   * Right before the request's first byte is written. False when the permit went stale — the caller was
+   * held up for more than the safety window since its admission was asked for (a starved CPU, a socket
+   * that took that long to connect): then send nothing and acquire a new permit. The stale admission
+   * stays in the window until it ages out, which only ever costs a slot.
+   */
+  markSent(): boolean
   /** The vendor refused this call for rate: slow the source down for every replica (once per burst). */
   refusedForRate(): Promise<PaceChange>
 }

@@ -10,7 +10,7 @@ import type { SourceMetrics } from '../../metrics/service-metrics.js'
 import type { RateLimiter, SendPermit } from './rate-limiter.js'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryTiming, withRetries } from './retry.js'
 import { VendorError } from './vendor-error.js'
-import type { VendorHttp, VendorRequest, VendorResponse } from './vendor-http.js'
+import { UnsentRequest, type VendorHttp, type VendorRequest, type VendorResponse } from './vendor-http.js'
 
 export interface CallContext {
   signal: AbortSignal
@@ -72,24 +72,32 @@ export class VendorCaller {
     context: CallContext,
     attempt = 1,
   ): Promise<T> {
-    const permit = await this.limiter.acquire(context.signal, context.deadline)
     context.countCall?.()
-    permit.markSent()
-    try {
-      const response = await this.http.send({
-        ...request,
-        attempt,
-        signal: context.signal,
-        deadline: context.deadline,
-        log: context.log,
-      })
-      const value = read(response)
-      this.options.metrics?.vendorCall(request.endpoint, 'ok')
-      return value
-    } catch (error) {
-      this.options.metrics?.vendorCall(request.endpoint, outcomeOf(error, context.signal))
-      if (error instanceof VendorError && error.rateRefusal) await this.slowDown(permit, context)
-      throw error
+    for (;;) {
+      const permit = await this.limiter.acquire(context.signal, context.deadline)
+      try {
+        const response = await this.http.send({
+          ...request,
+          attempt,
+          signal: context.signal,
+          deadline: context.deadline,
+          log: context.log,
+          beforeWrite: () => permit.markSent(),
+        })
+        const value = read(response)
+        this.options.metrics?.vendorCall(request.endpoint, 'ok')
+        return value
+      } catch (error) {
+        // The permit went stale before a byte was written: the vendor saw nothing, so this is neither a
+        // call nor a retry. Paced again.
+        if (error instanceof UnsentRequest) {
+          this.options.metrics?.stalePermit()
+          continue
+        }
+        this.options.metrics?.vendorCall(request.endpoint, outcomeOf(error, context.signal))
+        if (error instanceof VendorError && error.rateRefusal) await this.slowDown(permit, context)
+        throw error
+      }
     }
   }
 

@@ -26,6 +26,19 @@ export interface VendorRequest {
   deadline: number
   attempt: number
   log?: FastifyBaseLogger | undefined
+  /**
+   * Asked once a socket is ready for the request, right before its first byte is written. False abandons
+   * the request unsent: send() then rejects with UnsentRequest (the rate limiter's permit went stale).
+   */
+  beforeWrite?: () => boolean
+}
+
+/** The request was abandoned before a byte of it was written (beforeWrite said no): the vendor saw nothing. */
+export class UnsentRequest extends Error {
+  constructor() {
+    super('the request was abandoned before it was written')
+    this.name = 'UnsentRequest'
+  }
 }
 
 export interface VendorHttpOptions {
@@ -64,8 +77,9 @@ export class VendorHttp {
     const log = request.log ?? this.options.log
     const timeoutMs = Math.min(this.options.requestTimeoutMs, request.deadline - Date.now())
     if (timeoutMs <= 0) throw new VendorError('TIMEOUT', 'the query deadline passed before the vendor call')
+    let unsent = false
     try {
-      const response = await this.client(request.path.replace(/^\//, ''), {
+      const call = this.client(request.path.replace(/^\//, ''), {
         method: request.method,
         searchParams: request.searchParams,
         headers: request.headers,
@@ -73,6 +87,24 @@ export class VendorHttp {
         signal: request.signal,
         timeout: { request: timeoutMs },
       })
+      const { beforeWrite } = request
+      if (beforeWrite) {
+        call.on('request', (outgoing: http.ClientRequest) => {
+          // 'socket' comes before Node flushes the request to it; on a socket still connecting, a
+          // 'connect' listener added now runs before the buffered request is written. Destroying the
+          // request there sends nothing.
+          outgoing.once('socket', (socket) => {
+            const decide = () => {
+              if (beforeWrite()) return
+              unsent = true
+              outgoing.destroy()
+            }
+            if (socket.connecting) socket.once('connect', decide)
+            else decide()
+          })
+        })
+      }
+      const response = await call
       const body = parseJson(withoutCredentials(response.body, request))
       this.options.metrics?.vendorLatency(request.endpoint, (performance.now() - started) / 1000)
       log.info(
@@ -89,6 +121,7 @@ export class VendorHttp {
       return { statusCode: response.statusCode, headers: response.headers, body }
     } catch (error) {
       if (request.signal.aborted) throw request.signal.reason
+      if (unsent) throw new UnsentRequest()
       const failure = toVendorError(error, request.endpoint)
       this.options.metrics?.vendorLatency(request.endpoint, (performance.now() - started) / 1000)
       log.warn(

@@ -115,7 +115,7 @@ t.test('a refusal for rate cuts the pace once per burst, for every limiter on th
   t.same(await next.refusedForRate(), { cut: true, rateInForce: climbed * 0.7 }, 'refused at 7: cut again')
 })
 
-t.test('a send is re-stamped in the window only when it leaves late', async (t) => {
+t.test('a late send is re-stamped in the window; one later than the safety window is refused', async (t) => {
   const time = virtualTime()
   const store = new MemoryStore({ clock: time.clock })
   let confirmed = 0
@@ -133,10 +133,14 @@ t.test('a send is re-stamped in the window only when it leaves late', async (t) 
     sleep: time.sleep,
   })
   const deadline = time.now() + 60_000
-  ;(await rateLimiter.acquire(never, deadline)).markSent()
+  t.equal((await rateLimiter.acquire(never, deadline)).markSent(), true)
   t.equal(confirmed, 0, 'sent as soon as it was admitted: the admission stamp stands')
   const late = await rateLimiter.acquire(never, deadline)
-  time.clock.advance(50)
-  late.markSent()
-  t.equal(confirmed, 1, 'sent 50 ms after the limiter asked: re-stamped at its departure')
+  time.clock.advance(20)
+  t.equal(late.markSent(), true, '20 ms late: within the 30 ms safety window, it may go')
+  t.equal(confirmed, 1, '…re-stamped at its departure')
+  const stale = await rateLimiter.acquire(never, deadline)
+  time.clock.advance(31)
+  t.equal(stale.markSent(), false, '31 ms late: past the safety window, stale')
+  t.equal(confirmed, 1, 'a stale permit is not re-stamped: its request is never written')
 })

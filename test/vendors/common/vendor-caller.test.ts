@@ -6,7 +6,7 @@ import { RateLimiter } from '../../../src/vendors/common/rate-limiter.js'
 import { DEFAULT_RETRY_POLICY } from '../../../src/vendors/common/retry.js'
 import { type TokenSource, VendorCaller } from '../../../src/vendors/common/vendor-caller.js'
 import { VendorError } from '../../../src/vendors/common/vendor-error.js'
-import { VendorHttp } from '../../../src/vendors/common/vendor-http.js'
+import { UnsentRequest, VendorHttp } from '../../../src/vendors/common/vendor-http.js'
 import { dingTalkVerdict } from '../../../src/vendors/dingtalk/dingtalk-verdict.js'
 import { type Script, startScriptedVendor } from '../../helpers/scripted-vendor.js'
 import { silentLog } from '../../helpers/silent-log.js'
@@ -157,4 +157,61 @@ t.test('a refusal for the app rate slows the source down; other throttling does 
   const rate = await limiter.rateInForce()
   t.ok(rate >= 7 && rate < 7.4, `one cut, to 70% of 10: the 90002 refusal cut nothing (${rate})`)
   t.same(warnings, [{ source: 'dt', pacedAt: 10, rateInForce: 7 }], 'the cut is logged once, with no secret')
+})
+
+t.test('a request whose permit went stale is never written, and is paced again', async (t) => {
+  const vendor = await startScriptedVendor(t, () => ({
+    body: { errcode: 0, recordresult: [], hasMore: false },
+  }))
+  const http = new VendorHttp({
+    source: 'dt',
+    baseUrl: vendor.url,
+    requestTimeoutMs: 5000,
+    maxSockets: 4,
+    log: silentLog as never,
+    vendorCodeOf: (body) => (body as { errcode?: unknown }).errcode,
+  })
+  t.teardown(() => http.close())
+  const send = (beforeWrite: () => boolean) =>
+    http.send({ ...list('tok-1'), attempt: 1, signal: never, deadline: Date.now() + 10_000, beforeWrite })
+  await t.rejects(
+    send(() => false),
+    UnsentRequest,
+    'on a new connection: abandoned',
+  )
+  t.equal(vendor.calls('/attendance/list').length, 0, 'the vendor saw nothing')
+  await send(() => true)
+  t.equal(vendor.calls('/attendance/list').length, 1)
+  await t.rejects(
+    send(() => false),
+    UnsentRequest,
+    'on a kept-alive socket: abandoned too',
+  )
+  t.equal(vendor.calls('/attendance/list').length, 1, 'and the vendor saw nothing')
+
+  // Through the caller: the first permit goes stale, the second one sends.
+  const answers = [false, true]
+  let acquired = 0
+  const limiter = {
+    acquire: async () => {
+      const fresh = answers[acquired++] ?? true
+      return {
+        waitedMs: 0,
+        rateInForce: 10,
+        markSent: () => fresh,
+        refusedForRate: async () => ({ cut: false, rateInForce: 10 }),
+      }
+    },
+  }
+  const caller = new VendorCaller(http, limiter as never)
+  let counted = 0
+  const body = await caller.once(list('tok-1'), read, {
+    signal: never,
+    deadline: Date.now() + 10_000,
+    countCall: () => counted++,
+  })
+  t.equal(body.errcode, 0)
+  t.equal(acquired, 2, 'a second permit was acquired')
+  t.equal(vendor.calls('/attendance/list').length, 2, 'one request reached the vendor')
+  t.equal(counted, 1, 'and one call was counted')
 })
