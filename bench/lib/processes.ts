@@ -17,6 +17,15 @@ export interface Running {
 export interface SimulatorsProcess extends Running {
   feishuUrl: string
   dingtalkUrl: string
+  /** The process that serves each vendor (`pid` is DingTalk's). */
+  feishuPid: number
+  dingtalkPid: number
+}
+
+/** What a benchmark adds to the simulator processes: node options (a preload) and environment. */
+export interface SimulatorOptions {
+  nodeArgs?: string[]
+  env?: Record<string, string>
 }
 
 export interface ServiceProcess extends Running {
@@ -31,8 +40,14 @@ export interface ServiceProcess extends Running {
  * 30 days of answer per call, and in a shared process that would hold up DingTalk's calls and make them
  * look bunched.
  */
-export async function startSimulators(logDir: string): Promise<SimulatorsProcess> {
-  const started = await Promise.allSettled([simulatorProcess(logDir), simulatorProcess(logDir)])
+export async function startSimulators(
+  logDir: string,
+  options: SimulatorOptions = {},
+): Promise<SimulatorsProcess> {
+  const started = await Promise.allSettled([
+    simulatorProcess(logDir, options),
+    simulatorProcess(logDir, options),
+  ])
   const failure = started.find((result) => result.status === 'rejected')
   if (failure) {
     await Promise.all(
@@ -47,16 +62,19 @@ export async function startSimulators(logDir: string): Promise<SimulatorsProcess
     pid: forDingTalk.pid,
     feishuUrl: forFeishu.feishuUrl,
     dingtalkUrl: forDingTalk.dingtalkUrl,
+    feishuPid: forFeishu.pid,
+    dingtalkPid: forDingTalk.pid,
     stop: async () => {
       await Promise.all([forFeishu.stop(), forDingTalk.stop()])
     },
   }
 }
 
-async function simulatorProcess(logDir: string): Promise<SimulatorsProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/simulators/cli.js')], {
+async function simulatorProcess(logDir: string, options: SimulatorOptions): Promise<SimulatorsProcess> {
+  const args = [...(options.nodeArgs ?? []), join(ROOT, 'dist/simulators/cli.js')]
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, FEISHU_SIM_PORT: '0', DINGTALK_SIM_PORT: '0' },
+    env: { ...process.env, ...options.env, FEISHU_SIM_PORT: '0', DINGTALK_SIM_PORT: '0' },
     stdio: ['ignore', 'pipe', openSync(join(logDir, 'simulators.err.log'), 'a')],
   })
   let output = ''
@@ -84,6 +102,8 @@ async function simulatorProcess(logDir: string): Promise<SimulatorsProcess> {
     pid: child.pid as number,
     feishuUrl: urls[0] as string,
     dingtalkUrl: urls[1] as string,
+    feishuPid: child.pid as number,
+    dingtalkPid: child.pid as number,
     stop: () => stopProcess(child),
   }
 }
