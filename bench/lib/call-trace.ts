@@ -1,5 +1,5 @@
-// What the trace preload (trace-preload.mjs) wrote, joined per call: when the service's limiter admitted
-// the call (Redis reply), when the HTTP client built the request, when its bytes went to the socket, and
+// What the trace preload (trace-preload.mjs) wrote, joined per call: when the service's limiter stamped
+// the call as sent (markSent), when the HTTP client built the request, when its bytes went to the socket, and
 // when the simulator's JavaScript saw it (the tick it stamps it in). With the event-loop stalls of every
 // process in 100 ms slices. This tells a service that sends in bursts (socket writes over the limit in
 // some second) from a simulator that stamps calls late and together (writes spread, arrivals bunched).
@@ -22,25 +22,31 @@ interface Arrival {
   t: number
 }
 
-interface Admit {
+interface Confirm {
   member: string
   src: string
   sent: number
-  replied: number
-  granted: boolean
 }
 
-interface LoopSlice {
+export interface LoopSlice {
   from: number
   to: number
+  /** The longest stall in the slice. */
   maxMs: number
+  /**
+   * CPU the process used in the slice (all threads), the time its main thread waited runnable for a CPU,
+   * and the hypervisor's steal from the machine.
+   */
+  cpuMs: number
+  waitMs: number
+  stealMs: number
 }
 
 type Entry =
   | ({ k: 'send' } & Send)
   | ({ k: 'arrive' } & Arrival)
-  | ({ k: 'admit' } & Admit)
-  | { k: 'confirm' }
+  | { k: 'admit'; sent: number }
+  | ({ k: 'confirm' } & Confirm)
   | ({ k: 'loop' } & LoopSlice)
 
 interface ProcessTrace {
@@ -59,9 +65,8 @@ function readTraces(dir: string, from: number, to: number): ProcessTrace[] {
     for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
       if (line === '') continue
       const entry = JSON.parse(line) as Entry
-      const at = entry.k === 'loop' ? entry.to : entry.k === 'admit' ? entry.sent : 't' in entry ? entry.t : 0
-      if (entry.k === 'confirm' || (at >= from && (entry.k === 'loop' ? entry.from <= to : at <= to)))
-        entries.push(entry)
+      const at = entry.k === 'loop' ? entry.to : 't' in entry ? entry.t : entry.sent
+      if (at >= from && (entry.k === 'loop' ? entry.from <= to : at <= to)) entries.push(entry)
     }
     traces.push({ role: match[1] as string, pid: Number(match[2]), entries })
   }
@@ -96,6 +101,11 @@ export interface VendorPacing {
   calls: number
   /** Calls joined to their arrival at the simulator. */
   joined: number
+  /**
+   * Busiest sliding second of the limiter's send stamps (markSent, which re-stamps the call's place in the
+   * shared window log), all service processes: the limiter keeps it at the configured rate.
+   */
+  markSentPeak: number
   /** Busiest sliding second of socket writes, all service processes. */
   writePeak: number
   /** Busiest sliding second of arrivals as the simulator's JavaScript saw them. */
@@ -105,8 +115,10 @@ export interface VendorPacing {
   peakWindowMaxLagMs: number
   /** Simulator arrival − socket write. */
   lagMs: Spread
-  /** Limiter admitted (Redis reply handled) → socket write, in the service. */
-  admitToWriteMs: Spread
+  /** markSent → socket write, in the service: past the limiter's 30 ms safety window it can overfill a second. */
+  markSentToWriteMs: Spread
+  /** Calls written more than 30 ms after their markSent. */
+  writtenLate: number
   /** HTTP client built the request → socket write. */
   createdToWriteMs: Spread
 }
@@ -116,6 +128,8 @@ export interface TraceSummary {
   feishu: VendorPacing
   /** Longest event-loop stall in [from, to], ms, by process kind. */
   loopMaxMs: { service: number; dingtalkSimulator: number; feishuSimulator: number }
+  /** The DingTalk simulator's slice with the longest stall: did it spend that time on a CPU? */
+  dingtalkSimulatorWorst: LoopSlice | undefined
 }
 
 const VENDOR_OF = (path: string): 'dingtalk' | 'feishu' | undefined =>
@@ -137,23 +151,23 @@ export function summarizeTrace(
   const arrivals = traces.flatMap((trace) =>
     trace.entries.filter((entry): entry is { k: 'arrive' } & Arrival => entry.k === 'arrive'),
   )
-  const admits = new Map<string, Admit>()
+  const confirms = new Map<string, Confirm>()
   for (const trace of traces)
-    for (const entry of trace.entries)
-      if (entry.k === 'admit' && entry.granted) admits.set(entry.member, entry)
+    for (const entry of trace.entries) if (entry.k === 'confirm') confirms.set(entry.member, entry)
   const arrivalOf = new Map(arrivals.filter((a) => a.id !== null).map((a) => [a.id as string, a]))
 
   const pacing = (vendor: 'dingtalk' | 'feishu'): VendorPacing => {
     const mine = sends.filter((send) => VENDOR_OF(send.path) === vendor)
     const came = arrivals.filter((arrival) => VENDOR_OF(arrival.path) === vendor)
     const lags: number[] = []
-    const admitToWrite: number[] = []
+    const markSentToWrite: number[] = []
     for (const send of mine) {
       const arrival = arrivalOf.get(send.id)
       if (arrival) lags.push(arrival.t - send.t)
-      const admit = send.ticket ? admits.get(send.ticket) : undefined
-      if (admit) admitToWrite.push(send.t - admit.replied)
+      const confirm = send.ticket ? confirms.get(send.ticket) : undefined
+      if (confirm) markSentToWrite.push(send.t - confirm.sent)
     }
+    const marks = [...confirms.values()].filter((confirm) => confirm.src === vendor)
     const peak = slidingPeak(came.map((arrival) => arrival.t))
     const inPeak = came.filter((arrival) => arrival.t >= peak.from && arrival.t < peak.from + 1000)
     const sendOf = new Map(mine.map((send) => [send.id, send]))
@@ -165,12 +179,14 @@ export function summarizeTrace(
     return {
       calls: mine.length,
       joined: lags.length,
+      markSentPeak: slidingPeak(marks.map((confirm) => confirm.sent)).count,
       writePeak: slidingPeak(mine.map((send) => send.t)).count,
       arrivalPeak: peak.count,
       peakWindowWriteSpanMs: written.length > 0 ? Math.max(...written) - Math.min(...written) : Number.NaN,
       peakWindowMaxLagMs: Math.max(...peakSends.map((send) => send.lag)),
       lagMs: spread(lags),
-      admitToWriteMs: spread(admitToWrite),
+      markSentToWriteMs: spread(markSentToWrite),
+      writtenLate: markSentToWrite.filter((ms) => ms > 30).length,
       createdToWriteMs: spread(mine.map((send) => send.t - send.created)),
     }
   }
@@ -182,7 +198,11 @@ export function summarizeTrace(
         .filter(pick)
         .flatMap((trace) => trace.entries.flatMap((entry) => (entry.k === 'loop' ? [entry.maxMs] : []))),
     )
+  const dingtalkSlices = traces
+    .filter((trace) => trace.pid === simulatorPids.dingtalk)
+    .flatMap((trace) => trace.entries.flatMap((entry) => (entry.k === 'loop' ? [entry] : [])))
   return {
+    dingtalkSimulatorWorst: dingtalkSlices.sort((a, b) => b.maxMs - a.maxMs)[0],
     dingtalk: pacing('dingtalk'),
     feishu: pacing('feishu'),
     loopMaxMs: {
