@@ -6,15 +6,16 @@
 //
 // Every process is traced (trace-preload.mjs): the service's socket writes, the simulators' arrivals and
 // every event-loop stall, so that each run says whether the service sent in bursts or the simulator
-// stamped calls that came spread out with one late time. Two knobs for the diagnosis, off by default:
-// STARVED_SIMULATOR_NICE=-10 runs the simulators at that nice (every thread), and STARVED_CPU_PROFILE=1
-// runs the services with --cpu-prof and reports their longest JavaScript tasks.
+// stamped calls that came spread out with one late time. The simulators run shielded from the hog (see
+// simulatorNice; STARVED_SIMULATOR_NICE=off or =<nice> changes it). Knobs for the diagnosis, off by
+// default: STARVED_SERVICE_NICE=-10 runs the services at that nice (every thread), STARVED_CPU_PROFILE=1
+// runs every process with --cpu-prof and reports the services' longest JavaScript stretches.
 import { mkdirSync, readdirSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { summarizeTrace, TRACE_PRELOAD, type TraceSummary } from '../lib/call-trace.js'
 import { startCpuHog } from '../lib/cpu-hog.js'
-import { longTasks } from '../lib/cpu-profile.js'
+import { longTasks, type MonotonicWindow } from '../lib/cpu-profile.js'
 import { dingTalkMinimumCalls, userIds } from '../lib/plan-minimum.js'
 import { type ServiceProcess, startService, startSimulators } from '../lib/processes.js'
 import { postQuery, warmUp } from '../lib/query.js'
@@ -45,6 +46,8 @@ interface Run {
   /** prom-client's nodejs_eventloop_lag_max_seconds over the query, the largest of the replicas. */
   serviceLagMaxMs: number
   trace: TraceSummary
+  /** The query on the monotonic clock, for the CPU profiles. */
+  window: MonotonicWindow
   complete: boolean
 }
 
@@ -57,14 +60,17 @@ export async function starvedCpu(context: BenchContext): Promise<ScenarioReport>
   const traceDir = join(context.workDir, `trace-${Date.now()}`)
   mkdirSync(traceDir, { recursive: true })
   const profileDir = process.env.STARVED_CPU_PROFILE ? join(traceDir, 'cpu-prof') : undefined
-  const simulatorNice = Number(process.env.STARVED_SIMULATOR_NICE ?? 0)
+  const shieldedNice = simulatorNice()
+  const serviceNice = Number(process.env.STARVED_SERVICE_NICE ?? 0)
   const simulators = await startSimulators(context.workDir, {
-    nodeArgs: ['--import', TRACE_PRELOAD],
+    nodeArgs: [
+      '--import',
+      TRACE_PRELOAD,
+      ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', `${profileDir}-simulators`] : []),
+    ],
     env: { BENCH_TRACE_DIR: traceDir, BENCH_TRACE_ROLE: 'simulator' },
+    shieldedNice,
   })
-  if (simulatorNice !== 0) {
-    for (const pid of [simulators.dingtalkPid, simulators.feishuPid]) renice(pid, simulatorNice)
-  }
   const runs: Run[] = []
   try {
     await configure(simulators.feishuUrl, AT_THE_LIMITS.feishu)
@@ -74,6 +80,7 @@ export async function starvedCpu(context: BenchContext): Promise<ScenarioReport>
         const measured = await measure(context, simulators, replicas, {
           traceDir,
           profileDir,
+          serviceNice,
         })
         runs.push({ ...measured, replicas, run })
         context.progress(
@@ -84,14 +91,14 @@ export async function starvedCpu(context: BenchContext): Promise<ScenarioReport>
   } finally {
     await simulators.stop()
   }
-  return report(runs, { simulatorNice, profileDir })
+  return report(runs, { shieldedNice, serviceNice, profileDir })
 }
 
 async function measure(
   context: BenchContext,
   simulators: Awaited<ReturnType<typeof startSimulators>>,
   replicas: number,
-  dirs: { traceDir: string; profileDir: string | undefined },
+  dirs: { traceDir: string; profileDir: string | undefined; serviceNice: number },
 ): Promise<Omit<Run, 'replicas' | 'run'>> {
   const prefix = freshPrefix()
   const nodeArgs = ['--import', TRACE_PRELOAD]
@@ -110,6 +117,7 @@ async function measure(
         Array.from({ length: replicas }, () => startService(env, context.workDir, nodeArgs)),
       )),
     )
+    if (dirs.serviceNice !== 0) for (const service of services) renice(service.pid, dirs.serviceNice)
     await resetCounters(simulators.feishuUrl)
     await resetCounters(simulators.dingtalkUrl)
     await Promise.all(services.map((service) => warmUp(service.url)))
@@ -119,6 +127,7 @@ async function measure(
     let answers: Awaited<ReturnType<typeof postQuery>>[]
     const since = Date.now()
     const started = performance.now()
+    const fromUs = monotonicUs()
     try {
       answers = await Promise.all(
         services.map((service, index) =>
@@ -141,6 +150,7 @@ async function measure(
     }
     const wallS = (performance.now() - started) / 1000
     const until = Date.now()
+    const window = { fromUs, toUs: monotonicUs() }
     const load = os.loadavg()[0] ?? Number.NaN
     const feishu = await counters(simulators.feishuUrl)
     const dingtalk = await counters(simulators.dingtalkUrl)
@@ -168,11 +178,28 @@ async function measure(
       callMaxMs: calls.maxMs,
       serviceLagMaxMs: Math.max(...lags),
       trace,
+      window,
       complete: answers.every((answer) => answer.status === 200 && answer.complete),
     }
   } finally {
     await Promise.all(services.map((service) => service.stop()))
   }
+}
+
+/**
+ * The simulators stand for the vendors' servers, which do not share the service's CPUs: by default they run
+ * shielded from the CPU hog (a session of their own at nice -10, as root), so that a starved simulator does
+ * not stamp calls late and together. STARVED_SIMULATOR_NICE=off runs them as the other scenarios do.
+ */
+function simulatorNice(): number | undefined {
+  const setting = process.env.STARVED_SIMULATOR_NICE
+  if (setting === 'off') return undefined
+  if (setting !== undefined) return Number(setting)
+  return process.getuid?.() === 0 ? -10 : undefined
+}
+
+function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n)
 }
 
 /** Sets the nice of every thread of `pid` (on Linux a thread's priority is its own). */
@@ -182,7 +209,7 @@ function renice(pid: number, nice: number): void {
 
 function report(
   runs: readonly Run[],
-  options: { simulatorNice: number; profileDir: string | undefined },
+  options: { shieldedNice: number | undefined; serviceNice: number; profileDir: string | undefined },
 ): ScenarioReport {
   const label = (run: Run) =>
     `${run.replicas === 1 ? '1 replica' : `${run.replicas} replicas`}, run ${run.run}`
@@ -201,7 +228,7 @@ function report(
       'wall, s (floor)',
       'busiest second at DingTalk / Feishu (simulator counters)',
       'refusals',
-      'DingTalk busiest second by the service: handed to got (log) / written to the socket (trace)',
+      "DingTalk busiest second: handed to got (services' logs) / markSent / written to the socket / seen by the simulator's JavaScript (traces)",
       'DingTalk call time p99 / max, ms',
       'load (1 min) after',
     ],
@@ -210,7 +237,7 @@ function report(
       `${fixed(run.wallS, 1)} (${fixed(floorS(run.replicas), 1)})`,
       `${run.dingTalkPeak} / ${run.feishuPeak}`,
       String(run.refusals),
-      `${run.loggedSentPeak} / ${run.trace.dingtalk.writePeak}`,
+      `${run.loggedSentPeak} / ${run.trace.dingtalk.markSentPeak} / ${run.trace.dingtalk.writePeak} / ${run.trace.dingtalk.arrivalPeak}`,
       `${ms(run.callP99Ms)} / ${ms(run.callMaxMs)}`,
       fixed(run.load),
     ]),
@@ -219,21 +246,26 @@ function report(
     [
       'run',
       'DingTalk: simulator arrival − socket write, p50 / p99 / max, ms',
-      'limiter admitted → socket write, p99 / max, ms',
+      'markSent → socket write, p99 / max, ms (calls > 30 ms)',
       "busiest arrival second: its calls' writes spanned, ms (max lag)",
       'Feishu: arrival − write p99 / max, ms',
       'event-loop stall max, ms: service (prom-client) / DingTalk sim / Feishu sim',
+      "DingTalk sim's longest stall: its slice, CPU used / waited for a CPU / stolen, ms",
     ],
     runs.map((run) => {
       const d = run.trace.dingtalk
       const f = run.trace.feishu
+      const worst = run.trace.dingtalkSimulatorWorst
       return [
         label(run),
         `${fixed(d.lagMs.p50, 1)} / ${ms(d.lagMs.p99)} / ${ms(d.lagMs.max)}`,
-        `${ms(d.admitToWriteMs.p99)} / ${ms(d.admitToWriteMs.max)}`,
+        `${ms(d.markSentToWriteMs.p99)} / ${ms(d.markSentToWriteMs.max)} (${d.writtenLate} of ${d.calls})`,
         `${ms(d.peakWindowWriteSpanMs)} (${ms(d.peakWindowMaxLagMs)})`,
         `${ms(f.lagMs.p99)} / ${ms(f.lagMs.max)}`,
         `${ms(run.serviceLagMaxMs)} / ${ms(run.trace.loopMaxMs.dingtalkSimulator)} / ${ms(run.trace.loopMaxMs.feishuSimulator)}`,
+        worst
+          ? `${ms(worst.to - worst.from)} long: ${ms(worst.cpuMs)} / ${ms(worst.waitMs)} / ${ms(worst.stealMs)}`
+          : 'n/a',
       ]
     }),
   )
@@ -241,13 +273,18 @@ function report(
   const verdicts = over.map((run) => {
     const d = run.trace.dingtalk
     return d.writePeak > VENDOR_LIMIT.dingtalk
-      ? `- ${label(run)}: the services wrote ${d.writePeak} DingTalk calls to their sockets in one second: the service sent a burst.`
+      ? `- ${label(run)}: the services wrote ${d.writePeak} DingTalk calls to their sockets in one second (the simulator counted ${run.dingTalkPeak}): the service sent a burst. Their limiter stamped at most ${d.markSentPeak} as sent in any second, but ${d.writtenLate} calls reached the socket more than the 30 ms safety window after that stamp (up to ${ms(d.markSentToWriteMs.max)} ms).`
       : `- ${label(run)}: at most ${d.writePeak} DingTalk calls were written to the sockets in any second, but the ${run.dingTalkPeak} calls the simulator counted in one second had been written over ${ms(d.peakWindowWriteSpanMs)} ms (reaching its JavaScript up to ${ms(d.peakWindowMaxLagMs)} ms after the write): the calls left spread out and were stamped together.`
   })
-  const profile = options.profileDir ? longTasks(options.profileDir) : undefined
+  const profile = options.profileDir
+    ? longTasks(
+        options.profileDir,
+        runs.map((run) => run.window),
+      )
+    : undefined
 
   const body = [
-    `${FEISHU_USERS.length} Feishu + ${DINGTALK_USERS.length} DingTalk users, ${FROM}..${TO} (31 days): the large query's workload at three fifths, through one service process, then split in thirds over three processes on one Redis key prefix (as "Three replicas on one Redis"), default settings (45/s and 19/s). Simulators at 50/s and 20/s per sliding second with 50 ms latency, one process per vendor${options.simulatorNice !== 0 ? `, **run at nice ${options.simulatorNice}** (STARVED_SIMULATOR_NICE)` : ''}. After the warm-up, a CPU-bound process per core (${os.availableParallelism()}, a busy loop at the default nice) is started; it is killed when the last answer has arrived. ${RUNS} runs each, fresh service processes and prefix every run; every run is shown.`,
+    `${FEISHU_USERS.length} Feishu + ${DINGTALK_USERS.length} DingTalk users, ${FROM}..${TO} (31 days): the large query's workload at three fifths, through one service process, then split in thirds over three processes on one Redis key prefix (as "Three replicas on one Redis"), default settings (45/s and 19/s). Simulators at 50/s and 20/s per sliding second with 50 ms latency, one process per vendor${options.shieldedNice !== undefined ? `, each shielded from the CPU hog in a session of its own at nice ${options.shieldedNice} (process and autogroup; they stand for the vendors' servers, which do not share the service's CPUs)` : ', **not shielded from the CPU hog** (STARVED_SIMULATOR_NICE=off: they compete for the CPUs like any process)'}${options.serviceNice !== 0 ? `; **the services at nice ${options.serviceNice}** (STARVED_SERVICE_NICE)` : ''}. After the warm-up, a CPU-bound process per core (${os.availableParallelism()}, a busy loop at the default nice) is started; it is killed when the last answer has arrived. ${RUNS} runs each, fresh service processes and prefix every run; every run is shown.`,
     '',
     `Every process carries a trace preload (bench/lib/trace-preload.mjs): in the services, the moment each vendor call's bytes were written to its socket and the limiter's Redis admission of it; in the simulators, the moment each call reached their JavaScript (the tick in which they stamp it against the limit); in all of them the event-loop stalls. Joined per call by a header the preload adds.`,
     '',
