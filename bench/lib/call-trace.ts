@@ -14,6 +14,8 @@ interface Send {
   created: number
   t: number
   ticket?: string
+  /** The socket was still connecting: the request waited for the connection. */
+  fresh?: boolean
 }
 
 interface Arrival {
@@ -117,8 +119,13 @@ export interface VendorPacing {
   lagMs: Spread
   /** markSent → socket write, in the service: past the limiter's 30 ms safety window it can overfill a second. */
   markSentToWriteMs: Spread
-  /** Calls written more than 30 ms after their markSent. */
+  /** Calls written more than 30 ms after their markSent; of them, on a socket that was still connecting. */
   writtenLate: number
+  lateOnFreshSocket: number
+  /** …of them in the query's first 2 s. */
+  lateInFirstTwoSeconds: number
+  /** When the last call was written, s after the query was sent. */
+  lastWriteS: number
   /** HTTP client built the request → socket write. */
   createdToWriteMs: Spread
 }
@@ -161,11 +168,17 @@ export function summarizeTrace(
     const came = arrivals.filter((arrival) => VENDOR_OF(arrival.path) === vendor)
     const lags: number[] = []
     const markSentToWrite: number[] = []
+    let lateOnFreshSocket = 0
+    let lateInFirstTwoSeconds = 0
     for (const send of mine) {
       const arrival = arrivalOf.get(send.id)
       if (arrival) lags.push(arrival.t - send.t)
       const confirm = send.ticket ? confirms.get(send.ticket) : undefined
-      if (confirm) markSentToWrite.push(send.t - confirm.sent)
+      if (!confirm) continue
+      markSentToWrite.push(send.t - confirm.sent)
+      if (send.t - confirm.sent <= 30) continue
+      if (send.fresh) lateOnFreshSocket++
+      if (send.t < window.from + 2000) lateInFirstTwoSeconds++
     }
     const marks = [...confirms.values()].filter((confirm) => confirm.src === vendor)
     const peak = slidingPeak(came.map((arrival) => arrival.t))
@@ -187,6 +200,9 @@ export function summarizeTrace(
       lagMs: spread(lags),
       markSentToWriteMs: spread(markSentToWrite),
       writtenLate: markSentToWrite.filter((ms) => ms > 30).length,
+      lateOnFreshSocket,
+      lateInFirstTwoSeconds,
+      lastWriteS: (Math.max(...mine.map((send) => send.t)) - window.from) / 1000,
       createdToWriteMs: spread(mine.map((send) => send.t - send.created)),
     }
   }
