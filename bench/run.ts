@@ -22,6 +22,7 @@ import { naiveBaseline } from './scenarios/naive.js'
 import { normalization } from './scenarios/normalization.js'
 import { overhead } from './scenarios/overhead.js'
 import { replicas } from './scenarios/replicas.js'
+import { starvedCpu } from './scenarios/starved-cpu.js'
 import { summariesScenario } from './scenarios/summaries.js'
 
 const started = performance.now()
@@ -70,6 +71,7 @@ async function scenario<T extends ScenarioReport>(
 
 const large = await scenario('large-query', () => largeQuery(context))
 await scenario('replicas', () => replicas(context))
+await scenario('starved-cpu', () => starvedCpu(context))
 await scenario('naive', () => naiveBaseline(context, large?.wallS))
 await scenario('overhead', () => overhead(context))
 await scenario('normalization', () => normalization(context))

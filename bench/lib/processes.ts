@@ -3,6 +3,7 @@
 // loader sits in a measured process.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +18,23 @@ export interface Running {
 export interface SimulatorsProcess extends Running {
   feishuUrl: string
   dingtalkUrl: string
+  /** The process that serves each vendor (`pid` is DingTalk's). */
+  feishuPid: number
+  dingtalkPid: number
+}
+
+/** What a benchmark adds to the simulator processes: node options (a preload) and environment. */
+export interface SimulatorOptions {
+  nodeArgs?: string[]
+  env?: Record<string, string>
+  /**
+   * Runs each simulator in a session of its own at this nice, the process (every thread) and its session's
+   * autogroup both: a CPU-bound neighbour of the service then competes with the service rather than with
+   * the processes that stand for the vendors' servers, which are not on the service's CPUs (the kernel
+   * schedules each session's autogroup as one, so a process's own nice alone does not lift it above other
+   * sessions). A negative nice needs root; without it the simulators run as they would otherwise.
+   */
+  shieldedNice?: number
 }
 
 export interface ServiceProcess extends Running {
@@ -31,8 +49,14 @@ export interface ServiceProcess extends Running {
  * 30 days of answer per call, and in a shared process that would hold up DingTalk's calls and make them
  * look bunched.
  */
-export async function startSimulators(logDir: string): Promise<SimulatorsProcess> {
-  const started = await Promise.allSettled([simulatorProcess(logDir), simulatorProcess(logDir)])
+export async function startSimulators(
+  logDir: string,
+  options: SimulatorOptions = {},
+): Promise<SimulatorsProcess> {
+  const started = await Promise.allSettled([
+    simulatorProcess(logDir, options),
+    simulatorProcess(logDir, options),
+  ])
   const failure = started.find((result) => result.status === 'rejected')
   if (failure) {
     await Promise.all(
@@ -47,18 +71,28 @@ export async function startSimulators(logDir: string): Promise<SimulatorsProcess
     pid: forDingTalk.pid,
     feishuUrl: forFeishu.feishuUrl,
     dingtalkUrl: forDingTalk.dingtalkUrl,
+    feishuPid: forFeishu.pid,
+    dingtalkPid: forDingTalk.pid,
     stop: async () => {
       await Promise.all([forFeishu.stop(), forDingTalk.stop()])
     },
   }
 }
 
-async function simulatorProcess(logDir: string): Promise<SimulatorsProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/simulators/cli.js')], {
-    cwd: ROOT,
-    env: { ...process.env, FEISHU_SIM_PORT: '0', DINGTALK_SIM_PORT: '0' },
-    stdio: ['ignore', 'pipe', openSync(join(logDir, 'simulators.err.log'), 'a')],
-  })
+async function simulatorProcess(logDir: string, options: SimulatorOptions): Promise<SimulatorsProcess> {
+  const args = [...(options.nodeArgs ?? []), join(ROOT, 'dist/simulators/cli.js')]
+  const shielded = options.shieldedNice !== undefined
+  const child = spawn(
+    shielded ? 'nice' : process.execPath,
+    shielded ? ['-n', String(options.shieldedNice), process.execPath, ...args] : args,
+    {
+      cwd: ROOT,
+      detached: shielded,
+      env: { ...process.env, ...options.env, FEISHU_SIM_PORT: '0', DINGTALK_SIM_PORT: '0' },
+      stdio: ['ignore', 'pipe', openSync(join(logDir, 'simulators.err.log'), 'a')],
+    },
+  )
+  if (shielded) await niceAutogroup(child.pid as number, options.shieldedNice as number)
   let output = ''
   const urls = await new Promise<string[]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the simulators did not start:\n${output}`)), 20_000)
@@ -84,8 +118,16 @@ async function simulatorProcess(logDir: string): Promise<SimulatorsProcess> {
     pid: child.pid as number,
     feishuUrl: urls[0] as string,
     dingtalkUrl: urls[1] as string,
+    feishuPid: child.pid as number,
+    dingtalkPid: child.pid as number,
     stop: () => stopProcess(child),
   }
+}
+
+/** Sets the nice of `pid`'s autogroup (/proc/<pid>/autogroup); ignored where there is none or no right to. */
+async function niceAutogroup(pid: number, nice: number): Promise<void> {
+  // spawn() returns once the child has exec'd, so it already is in its own session (setsid comes before).
+  await writeFile(`/proc/${pid}/autogroup`, String(nice)).catch(() => {})
 }
 
 /** Starts `node dist/server.js` with `env` on a free loopback port and waits until /healthz answers. */
