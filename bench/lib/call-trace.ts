@@ -1,5 +1,5 @@
-// What the trace preload (trace-preload.mjs) wrote, joined per call: when the service's limiter stamped
-// the call as sent (markSent), when the HTTP client built the request, when its bytes went to the socket, and
+// What the trace preload (trace-preload.mjs) wrote, joined per call: when the service's limiter asked Redis
+// to admit the call and was answered, when the HTTP client built the request, when its bytes went to the socket, and
 // when the simulator's JavaScript saw it (the tick it stamps it in). With the event-loop stalls of every
 // process in 100 ms slices. This tells a service that sends in bursts (socket writes over the limit in
 // some second) from a simulator that stamps calls late and together (writes spread, arrivals bunched).
@@ -47,7 +47,7 @@ export interface LoopSlice {
 type Entry =
   | ({ k: 'send' } & Send)
   | ({ k: 'arrive' } & Arrival)
-  | { k: 'admit'; sent: number }
+  | { k: 'admit'; src: string; member: string; sent: number; replied: number; granted: boolean }
   | ({ k: 'confirm' } & Confirm)
   | ({ k: 'loop' } & LoopSlice)
 
@@ -104,10 +104,10 @@ export interface VendorPacing {
   /** Calls joined to their arrival at the simulator. */
   joined: number
   /**
-   * Busiest sliding second of the limiter's send stamps (markSent, which re-stamps the call's place in the
-   * shared window log), all service processes: the limiter keeps it at the configured rate.
+   * Busiest sliding second of the limiter's admissions (the Redis answers that became permits), all
+   * service processes: the limiter keeps it at the configured rate.
    */
-  markSentPeak: number
+  admittedPeak: number
   /** Busiest sliding second of socket writes, all service processes. */
   writePeak: number
   /** Busiest sliding second of arrivals as the simulator's JavaScript saw them. */
@@ -117,9 +117,9 @@ export interface VendorPacing {
   peakWindowMaxLagMs: number
   /** Simulator arrival − socket write. */
   lagMs: Spread
-  /** markSent → socket write, in the service: past the limiter's 30 ms safety window it can overfill a second. */
-  markSentToWriteMs: Spread
-  /** Calls written more than 30 ms after their markSent; of them, on a socket that was still connecting. */
+  /** Admission asked → socket write, in the service: past the 30 ms safety window the call is paced again. */
+  admittedToWriteMs: Spread
+  /** Calls written more than 30 ms after their admission was asked for; of them, on a socket still connecting. */
   writtenLate: number
   lateOnFreshSocket: number
   /** …of them in the query's first 2 s. */
@@ -158,29 +158,32 @@ export function summarizeTrace(
   const arrivals = traces.flatMap((trace) =>
     trace.entries.filter((entry): entry is { k: 'arrive' } & Arrival => entry.k === 'arrive'),
   )
-  const confirms = new Map<string, Confirm>()
+  // The admissions that became permits (the window admitted the call), by their member.
+  const admits = new Map<string, { src: string; sent: number; replied: number }>()
   for (const trace of traces)
-    for (const entry of trace.entries) if (entry.k === 'confirm') confirms.set(entry.member, entry)
+    for (const entry of trace.entries)
+      if (entry.k === 'admit' && entry.granted) admits.set(entry.member, entry)
   const arrivalOf = new Map(arrivals.filter((a) => a.id !== null).map((a) => [a.id as string, a]))
 
   const pacing = (vendor: 'dingtalk' | 'feishu'): VendorPacing => {
     const mine = sends.filter((send) => VENDOR_OF(send.path) === vendor)
     const came = arrivals.filter((arrival) => VENDOR_OF(arrival.path) === vendor)
     const lags: number[] = []
-    const markSentToWrite: number[] = []
+    const admittedToWrite: number[] = []
     let lateOnFreshSocket = 0
     let lateInFirstTwoSeconds = 0
     for (const send of mine) {
       const arrival = arrivalOf.get(send.id)
       if (arrival) lags.push(arrival.t - send.t)
-      const confirm = send.ticket ? confirms.get(send.ticket) : undefined
-      if (!confirm) continue
-      markSentToWrite.push(send.t - confirm.sent)
-      if (send.t - confirm.sent <= 30) continue
+      // From when the admission was asked for: the age the limiter's stale check measures.
+      const admit = send.ticket ? admits.get(send.ticket) : undefined
+      if (!admit) continue
+      admittedToWrite.push(send.t - admit.sent)
+      if (send.t - admit.sent <= 30) continue
       if (send.fresh) lateOnFreshSocket++
       if (send.t < window.from + 2000) lateInFirstTwoSeconds++
     }
-    const marks = [...confirms.values()].filter((confirm) => confirm.src === vendor)
+    const marks = [...admits.values()].filter((admit) => admit.src === vendor)
     const peak = slidingPeak(came.map((arrival) => arrival.t))
     const inPeak = came.filter((arrival) => arrival.t >= peak.from && arrival.t < peak.from + 1000)
     const sendOf = new Map(mine.map((send) => [send.id, send]))
@@ -192,14 +195,14 @@ export function summarizeTrace(
     return {
       calls: mine.length,
       joined: lags.length,
-      markSentPeak: slidingPeak(marks.map((confirm) => confirm.sent)).count,
+      admittedPeak: slidingPeak(marks.map((admit) => admit.replied)).count,
       writePeak: slidingPeak(mine.map((send) => send.t)).count,
       arrivalPeak: peak.count,
       peakWindowWriteSpanMs: written.length > 0 ? Math.max(...written) - Math.min(...written) : Number.NaN,
       peakWindowMaxLagMs: Math.max(...peakSends.map((send) => send.lag)),
       lagMs: spread(lags),
-      markSentToWriteMs: spread(markSentToWrite),
-      writtenLate: markSentToWrite.filter((ms) => ms > 30).length,
+      admittedToWriteMs: spread(admittedToWrite),
+      writtenLate: admittedToWrite.filter((ms) => ms > 30).length,
       lateOnFreshSocket,
       lateInFirstTwoSeconds,
       lastWriteS: (Math.max(...mine.map((send) => send.t)) - window.from) / 1000,

@@ -124,11 +124,19 @@ function summaryFromTail(tail: string): Pick<Answer, 'complete' | 'sources'> {
  * query's; then a pause so that its calls leave every sliding second the measured query will fill.
  */
 export async function warmUp(baseUrl: string): Promise<void> {
-  const answer = await postQuery(
-    baseUrl,
-    { from: '2024-05-06', to: '2024-05-06', users: ['feishu:warmup', 'dingtalk:warmup'] },
-    { parse: true },
-  )
+  const ask = () =>
+    postQuery(
+      baseUrl,
+      { from: '2024-05-06', to: '2024-05-06', users: ['feishu:warmup', 'dingtalk:warmup'] },
+      { parse: true },
+    )
+  let answer = await ask()
+  // A process that has just started on a busy machine can shed its first query (503 ATT_OVERLOADED, its
+  // event loop held up by the start); a client retries that after a pause, and so does the warm-up, once.
+  if (answer.status === 503) {
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    answer = await ask()
+  }
   if (answer.status !== 200 || !answer.complete)
     throw new Error(`the warm-up query failed (${answer.status})`)
   await new Promise((resolve) => setTimeout(resolve, 1100))

@@ -8,9 +8,10 @@
 //   a CPU (a stall with neither was spent blocked in the kernel) and the hypervisor's steal meanwhile;
 // - a service: {k:'send', id, path, created, t, ticket}: each outgoing HTTP request gets an x-bench-call
 //   header, `created` is when the HTTP client built it and `t` when its first bytes went to the socket
-//   (the write to the kernel; for a socket still connecting, `fresh`, when it connected); `ticket` joins it to the
-//   rate limiter's Redis commands, {k:'admit', src, member, sent, replied, granted} and {k:'confirm', src,
-//   member, sent}: the confirm (markSent) that came last before the request was built, per source;
+//   (the write to the kernel; for a socket still connecting, `fresh`, when it connected; a request abandoned
+//   unsent is not recorded); `ticket` joins it to the rate limiter's Redis commands, {k:'admit', src,
+//   member, sent, replied, granted}: the admission granted last before the request was built, per source,
+//   and {k:'confirm', src, member, sent}, a late call's re-stamp;
 // - a simulator: {k:'arrive', id, path, t}: when a request reached JavaScript (the 'request' event, the
 //   same tick in which the simulator's onRequest hook stamps it against the rate limit).
 import diagnostics from 'node:diagnostics_channel'
@@ -129,6 +130,8 @@ function traceService(record, now) {
       call.t = 0
       const fresh = this.connecting
       const sent = () => {
+        // Abandoned unsent (its permit went stale, checked on the same 'connect'): never written.
+        if (this.destroyed) return
         call.t = now()
         const { id, path, created, ticket } = call
         record({ k: 'send', id, path, created, t: call.t, ticket, fresh })
@@ -149,20 +152,26 @@ function traceService(record, now) {
   const sendCommand = Redis.prototype.sendCommand
   Redis.prototype.sendCommand = function benchTracedSendCommand(command, ...rest) {
     const args = command?.args
-    const key = args && (command.name === 'evalsha' || command.name === 'eval') ? String(args[2]) : ''
-    const match = /ratelimit:(feishu|dingtalk):.*:log$/.exec(key)
+    const scripted = args && (command.name === 'evalsha' || command.name === 'eval')
+    // confirmSend: [sha, 1, log, member]; admitToWindow: [sha, 2, log, pace, rate, window, member];
+    // reserveSend: [sha, 3, slot, log, pace, rate, window, maxWait, member] (admitted when reply[2] is set).
+    const keys = scripted ? Number(args[1]) : 0
+    const logKey = keys === 3 ? String(args[3]) : keys > 0 ? String(args[2]) : ''
+    const match = /ratelimit:\{(feishu|dingtalk):.*\}:log$/.exec(logKey)
     if (match) {
       const src = match[1]
       const sent = now()
-      if (args.length === 4) {
-        const member = String(args[3])
-        // An evalsha answered NOSCRIPT is sent again as eval: one confirm.
-        if (confirmed[src].at(-1) !== member) confirmed[src].push(member)
+      const member = String(args.at(-1))
+      if (keys === 1) {
         record({ k: 'confirm', src, member, sent })
-      } else if (args.length === 6) {
-        const member = String(args[5])
+      } else {
         command.promise.then(
-          (reply) => record({ k: 'admit', src, member, sent, replied: now(), granted: reply?.[0] === 1 }),
+          (reply) => {
+            const granted = keys === 2 ? reply?.[0] === 1 : reply?.[0] === 1 && reply?.[2] !== ''
+            // The admission is the permit: the request built next for this source carries its member.
+            if (granted && confirmed[src].at(-1) !== member) confirmed[src].push(member)
+            record({ k: 'admit', src, member, sent, replied: now(), granted })
+          },
           () => {},
         )
       }

@@ -207,10 +207,10 @@ function burstNote(runs: readonly Run[]): string[] {
   const fresh = runs.reduce((sum, run) => sum + run.trace.dingtalk.lateOnFreshSocket, 0)
   const early = runs.reduce((sum, run) => sum + run.trace.dingtalk.lateInFirstTwoSeconds, 0)
   const feishuDoneS = Math.max(...runs.map((run) => run.trace.feishu.lastWriteS))
-  const markSentPeak = Math.max(...runs.map((run) => run.trace.dingtalk.markSentPeak))
+  const admittedPeak = Math.max(...runs.map((run) => run.trace.dingtalk.admittedPeak))
   return [
     '',
-    `In every run the limiter stamped at most ${markSentPeak} DingTalk calls as sent (markSent) in any second: the shared schedule held. The bursts were made after it: markSent is called before the call is handed to got, and ${late} of ${calls} DingTalk calls (${fixed((late / calls) * 100, 1)}%) reached their socket more than the limiter's 30 ms safety window later (${fresh} of them on a connection still being opened, which waits for an event-loop turn; ${early} in the query's first 2 s, when the Feishu answers, all asked for within ${fixed(feishuDoneS, 1)} s, are parsed, normalized and encoded for the client on the same event loop), while that loop was held by the service's own work and by the CPU hog. Calls stamped over a second then left together with the next ones. What would close it is in the service's send path: the permit checked and the call stamped at the socket write, a permit older than the safety window re-admitted there instead of sent, and connections kept open ahead of the paced calls.`,
+    `The limiter admitted at most ${admittedPeak} DingTalk calls in any second (its Redis admissions, in every run): the shared schedule held. ${late} of ${calls} DingTalk calls (${fixed((late / calls) * 100, 1)}%) reached their socket more than the 30 ms safety window after their admission was asked for (${fresh} of them on a connection still being opened; ${early} in the query's first 2 s, when the Feishu answers, all asked for within ${fixed(feishuDoneS, 1)} s, are parsed, normalized and encoded on the same event loop). The service checks that age at the socket write and paces a stale call again unsent (attendance_rate_limit_stale_permits_total), so a burst that still shows here came after that check: the write itself, or the kernel.`,
   ]
 }
 
@@ -244,7 +244,7 @@ function report(
       'wall, s (floor)',
       'busiest second at DingTalk / Feishu (simulator counters)',
       'refusals',
-      "DingTalk busiest second: handed to got (services' logs) / markSent / written to the socket / seen by the simulator's JavaScript (traces)",
+      "DingTalk busiest second: handed to got (services' logs) / admitted (Redis) / written to the socket / seen by the simulator's JavaScript (traces)",
       'DingTalk call time p99 / max, ms',
       'load (1 min) after',
     ],
@@ -253,7 +253,7 @@ function report(
       `${fixed(run.wallS, 1)} (${fixed(floorS(run.replicas), 1)})`,
       `${run.dingTalkPeak} / ${run.feishuPeak}`,
       String(run.refusals),
-      `${run.loggedSentPeak} / ${run.trace.dingtalk.markSentPeak} / ${run.trace.dingtalk.writePeak} / ${run.trace.dingtalk.arrivalPeak}`,
+      `${run.loggedSentPeak} / ${run.trace.dingtalk.admittedPeak} / ${run.trace.dingtalk.writePeak} / ${run.trace.dingtalk.arrivalPeak}`,
       `${ms(run.callP99Ms)} / ${ms(run.callMaxMs)}`,
       fixed(run.load),
     ]),
@@ -262,7 +262,7 @@ function report(
     [
       'run',
       'DingTalk: simulator arrival − socket write, p50 / p99 / max, ms',
-      'markSent → socket write, p99 / max, ms (calls > 30 ms)',
+      'admission asked → socket write, p99 / max, ms (calls > 30 ms)',
       "busiest arrival second: its calls' writes spanned, ms (max lag)",
       'Feishu: arrival − write p99 / max, ms',
       'event-loop stall max, ms: service (prom-client) / DingTalk sim / Feishu sim',
@@ -275,7 +275,7 @@ function report(
       return [
         label(run),
         `${fixed(d.lagMs.p50, 1)} / ${ms(d.lagMs.p99)} / ${ms(d.lagMs.max)}`,
-        `${ms(d.markSentToWriteMs.p99)} / ${ms(d.markSentToWriteMs.max)} (${d.writtenLate} of ${d.calls}, ${d.lateOnFreshSocket} on a new connection)`,
+        `${ms(d.admittedToWriteMs.p99)} / ${ms(d.admittedToWriteMs.max)} (${d.writtenLate} of ${d.calls}, ${d.lateOnFreshSocket} on a new connection)`,
         `${ms(d.peakWindowWriteSpanMs)} (${ms(d.peakWindowMaxLagMs)})`,
         `${ms(f.lagMs.p99)} / ${ms(f.lagMs.max)}`,
         `${ms(run.serviceLagMaxMs)} / ${ms(run.trace.loopMaxMs.dingtalkSimulator)} / ${ms(run.trace.loopMaxMs.feishuSimulator)}`,
@@ -289,7 +289,7 @@ function report(
   const verdicts = over.map((run) => {
     const d = run.trace.dingtalk
     return d.writePeak > VENDOR_LIMIT.dingtalk
-      ? `- ${label(run)}: the services wrote ${d.writePeak} DingTalk calls to their sockets in one second (the simulator counted ${run.dingTalkPeak}): the service sent a burst. Their limiter stamped at most ${d.markSentPeak} as sent in any second, but ${d.writtenLate} calls reached the socket more than the 30 ms safety window after that stamp (up to ${ms(d.markSentToWriteMs.max)} ms).`
+      ? `- ${label(run)}: the services wrote ${d.writePeak} DingTalk calls to their sockets in one second (the simulator counted ${run.dingTalkPeak}): the service sent a burst. Their limiter admitted at most ${d.admittedPeak} in any second, and ${d.writtenLate} calls reached the socket more than the 30 ms safety window after their admission was asked for (up to ${ms(d.admittedToWriteMs.max)} ms).`
       : `- ${label(run)}: at most ${d.writePeak} DingTalk calls were written to the sockets in any second, but the ${run.dingTalkPeak} calls the simulator counted in one second had been written over ${ms(d.peakWindowWriteSpanMs)} ms (reaching its JavaScript up to ${ms(d.peakWindowMaxLagMs)} ms after the write): the calls left spread out and were stamped together.`
   })
   const profile = options.profileDir
