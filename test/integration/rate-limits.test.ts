@@ -94,13 +94,11 @@ t.test('three replicas share the limit: peak ≤ configured, no refusals', async
   const dingtalk = await simulators.counters(simulators.dingtalkUrl)
   t.equal(feishu.dataCalls, 48, 'Feishu served 3 × 16 calls')
   t.equal(dingtalk.dataCalls, 36, 'DingTalk served 3 × 12 pages')
-  // One call of tolerance: the three replicas share this test's one process, and on a loaded machine a
-  // stall between a call's stamp in Redis and its socket write moves it into the next second at the
-  // vendor (measured: 13/s against 12 and 10/s against 9 at load 3-5; without a shared schedule the peak
-  // would be about three times the limit). Configured rates are 90% of the vendors' limits, so one more
-  // call is still under the vendor's. Pacing that holds under a starved CPU is issue 14's work.
-  t.ok(feishu.peakPerSecond <= 12 + 1, `Feishu peak ${feishu.peakPerSecond}/s ≤ 12/s configured (+1)`)
-  t.ok(dingtalk.peakPerSecond <= 9 + 1, `DingTalk peak ${dingtalk.peakPerSecond}/s ≤ 9/s configured (+1)`)
+  // No tolerance: the three replicas share this test's one process, and on a loaded machine a call can be
+  // held up between its admission and its socket write; past the 30 ms safety window it is paced again
+  // unsent (the write-time check), so it never crowds the next second at the vendor.
+  t.ok(feishu.peakPerSecond <= 12, `Feishu peak ${feishu.peakPerSecond}/s ≤ 12/s configured`)
+  t.ok(dingtalk.peakPerSecond <= 9, `DingTalk peak ${dingtalk.peakPerSecond}/s ≤ 9/s configured`)
   t.ok(feishu.peakPerSecond >= 11, `…and the limit is used: Feishu peak ${feishu.peakPerSecond}/s`)
   t.ok(dingtalk.peakPerSecond >= 8, `…and the limit is used: DingTalk peak ${dingtalk.peakPerSecond}/s`)
   t.equal(feishu.refusedRateLimit, 0)
