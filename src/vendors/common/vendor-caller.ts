@@ -72,9 +72,13 @@ export class VendorCaller {
     context: CallContext,
     attempt = 1,
   ): Promise<T> {
-    context.countCall?.()
+    let counted = false
     for (;;) {
       const permit = await this.limiter.acquire(context.signal, context.deadline)
+      // Counted once it may go (a caller stopped while it waits for its slot sends nothing), and once only:
+      // a stale permit's request was never written.
+      if (!counted) context.countCall?.()
+      counted = true
       try {
         const response = await this.http.send({
           ...request,
