@@ -46,8 +46,8 @@ const CONFIRM_WHEN_LATER_THAN_MS = 5
  * 1. Pacing: a GCRA reservation gives each caller the next free slot of an evenly spaced schedule, first
  *    come first served, so waiting callers go out in order and a burst is spread over the second. A caller
  *    whose slot would come after its deadline gets a TIMEOUT at once and reserves nothing.
- * 2. Guard: at the moment of sending, a sliding-window log admits the call only if fewer than the limit were
- *    sent in the last second. A timer that fires late (a busy event loop) would otherwise let a late call
+ * 2. Guard: at the moment of sending, a sliding-window log admits the call only if fewer than the rate in
+ *    force were sent in the last 1000 + safetyMs ms. A timer that fires late (a busy event loop) would otherwise let a late call
  *    and the on-time calls after it crowd one second at the vendor; the guard makes the next one wait.
  *
  * The rate in force is the configured one until the vendor refuses a call for rate; then it is cut for
@@ -103,6 +103,11 @@ export class RateLimiter {
     const waitedMs = this.now() - started
     this.options.metrics?.rateLimitWait(waitedMs / 1000)
     const { store } = this.options
+    // Not awaited: the stamp is taken when the store runs it, i.e. as the request goes out. A failure only
+    // loses the correction, never the call.
+    const restamp = () => {
+      if (ticket) store.confirmSend(this.keys.log, ticket).catch(() => {})
+    }
     return {
       waitedMs,
       rateInForce: rate,
@@ -111,12 +116,10 @@ export class RateLimiter {
         // Held up past the safety window since the admission was asked for: its stamp in the window may be
         // that much earlier than its departure, and calls admitted since could crowd one second with it.
         if (lateMs > this.safetyMs) return false
-        // Not awaited: the stamp is taken when the store runs it, i.e. as the request goes out. A failure
-        // only loses the correction, never the call.
-        if (ticket && lateMs > CONFIRM_WHEN_LATER_THAN_MS)
-          store.confirmSend(this.keys.log, ticket).catch(() => {})
+        if (lateMs > CONFIRM_WHEN_LATER_THAN_MS) restamp()
         return true
       },
+      restamp,
       refusedForRate: async () => {
         const change = await store.slowDown(this.keys.pace, this.pace, rate)
         this.options.metrics?.rateInForce(change.rateInForce)
@@ -132,12 +135,14 @@ export interface SendPermit {
   /** The rate in force when the call was paced. */
   rateInForce: number
   /**
-   * Right before the request's first byte is written. False when the permit went stale — the caller was
-   * held up for more than the safety window since its admission was asked for (a starved CPU, a socket
-   * that took that long to connect): then send nothing and acquire a new permit. The stale admission
-   * stays in the window until it ages out, which only ever costs a slot.
+   * When the request gets its socket, before a byte of it is written. False when the permit went stale —
+   * the caller was held up for more than the safety window since its admission was asked for (a starved
+   * CPU): then send nothing and acquire a new permit. The stale admission stays in the window until it
+   * ages out, which costs a place in it. A call 5 ms to the safety window late is re-stamped.
    */
   markSent(): boolean
+  /** Moves the call's place in the window to now: it leaves later than admitted (a socket that connected). */
+  restamp(): void
   /** The vendor refused this call for rate: slow the source down for every replica (once per burst). */
   refusedForRate(): Promise<PaceChange>
 }

@@ -51,6 +51,9 @@ export interface VendorCallerOptions {
   log?: FastifyBaseLogger
 }
 
+/** Stale permits in a row after which a call is sent with the next one whatever its age. */
+const MAX_STALE_PERMITS = 3
+
 export class VendorCaller {
   private readonly policy: RetryPolicy
 
@@ -73,7 +76,7 @@ export class VendorCaller {
     attempt = 1,
   ): Promise<T> {
     let counted = false
-    for (;;) {
+    for (let stale = 0; ; stale++) {
       const permit = await this.limiter.acquire(context.signal, context.deadline)
       // Counted once it may go (a caller stopped while it waits for its slot sends nothing), and once only:
       // a stale permit's request was never written.
@@ -86,7 +89,15 @@ export class VendorCaller {
           signal: context.signal,
           deadline: context.deadline,
           log: context.log,
-          beforeWrite: () => permit.markSent(),
+          beforeWrite: () => {
+            if (permit.markSent()) return true
+            if (stale < MAX_STALE_PERMITS) return false
+            // A CPU this starved would make every permit stale: send this one, stamped as it leaves.
+            permit.restamp()
+            return true
+          },
+          // It left when its socket was connected, a round trip or more after the permit was checked.
+          afterConnect: () => permit.restamp(),
         })
         const value = read(response)
         this.options.metrics?.vendorCall(request.endpoint, 'ok')

@@ -2,6 +2,8 @@
 // depend on codes inside HTTP 200 bodies and on the shared rate limiter, which got cannot see.
 import http from 'node:http'
 import https from 'node:https'
+import type { Socket } from 'node:net'
+import { TLSSocket } from 'node:tls'
 import type { FastifyBaseLogger } from 'fastify'
 import { type Got, got, type Method, RequestError } from 'got'
 import type { SourceMetrics } from '../../metrics/service-metrics.js'
@@ -27,10 +29,15 @@ export interface VendorRequest {
   attempt: number
   log?: FastifyBaseLogger | undefined
   /**
-   * Asked once a socket is ready for the request, right before its first byte is written. False abandons
-   * the request unsent: send() then rejects with UnsentRequest (the rate limiter's permit went stale).
+   * Asked when a socket is assigned to the request, before Node writes a byte of it. False abandons the
+   * request unsent: send() then rejects with UnsentRequest (the rate limiter's permit went stale).
    */
   beforeWrite?: () => boolean
+  /**
+   * On a socket that was still connecting when it was assigned (DNS, TCP and, for HTTPS, TLS): called
+   * once it is connected, which is when the request really leaves.
+   */
+  afterConnect?: () => void
 }
 
 /** The request was abandoned before a byte of it was written (beforeWrite said no): the vendor saw nothing. */
@@ -87,20 +94,21 @@ export class VendorHttp {
         signal: request.signal,
         timeout: { request: timeoutMs },
       })
-      const { beforeWrite } = request
-      if (beforeWrite) {
+      const { beforeWrite, afterConnect } = request
+      if (beforeWrite || afterConnect) {
         call.on('request', (outgoing: http.ClientRequest) => {
-          // 'socket' comes before Node flushes the request to it; on a socket still connecting, a
-          // 'connect' listener added now runs before the buffered request is written. Destroying the
-          // request there sends nothing.
-          outgoing.once('socket', (socket) => {
-            const decide = () => {
-              if (beforeWrite()) return
+          // 'socket' comes before Node flushes the request to it: destroying the request there sends
+          // nothing. A socket still connecting holds the request until it is connected (for HTTPS, until
+          // the TLS handshake is done: 'secureConnect'), a network round trip or more later.
+          outgoing.once('socket', (socket: Socket) => {
+            if (beforeWrite && !beforeWrite()) {
               unsent = true
               outgoing.destroy()
+              return
             }
-            if (socket.connecting) socket.once('connect', decide)
-            else decide()
+            if (afterConnect && socket.connecting) {
+              socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', afterConnect)
+            }
           })
         })
       }

@@ -190,28 +190,39 @@ t.test('a request whose permit went stale is never written, and is paced again',
   t.equal(vendor.calls('/attendance/list').length, 1, 'and the vendor saw nothing')
 
   // Through the caller: the first permit goes stale, the second one sends.
-  const answers = [false, true]
-  let acquired = 0
-  const limiter = {
-    acquire: async () => {
-      const fresh = answers[acquired++] ?? true
-      return {
-        waitedMs: 0,
-        rateInForce: 10,
-        markSent: () => fresh,
-        refusedForRate: async () => ({ cut: false, rateInForce: 10 }),
-      }
-    },
+  const caller = (freshness: boolean[]) => {
+    const limiter = {
+      acquired: 0,
+      restamped: 0,
+      acquire: async () => {
+        const fresh = freshness[limiter.acquired++] ?? false
+        return {
+          waitedMs: 0,
+          rateInForce: 10,
+          markSent: () => fresh,
+          restamp: () => limiter.restamped++,
+          refusedForRate: async () => ({ cut: false, rateInForce: 10 }),
+        }
+      },
+    }
+    return { limiter, vendorCaller: new VendorCaller(http, limiter as never) }
   }
-  const caller = new VendorCaller(http, limiter as never)
+  const deadline = () => Date.now() + 10_000
+  const once = caller([false, true])
   let counted = 0
-  const body = await caller.once(list('tok-1'), read, {
+  const body = await once.vendorCaller.once(list('tok-1'), read, {
     signal: never,
-    deadline: Date.now() + 10_000,
+    deadline: deadline(),
     countCall: () => counted++,
   })
   t.equal(body.errcode, 0)
-  t.equal(acquired, 2, 'a second permit was acquired')
+  t.equal(once.limiter.acquired, 2, 'a second permit was acquired')
   t.equal(vendor.calls('/attendance/list').length, 2, 'one request reached the vendor')
   t.equal(counted, 1, 'and one call was counted')
+
+  const starved = caller([])
+  await starved.vendorCaller.once(list('tok-1'), read, { signal: never, deadline: deadline() })
+  t.equal(starved.limiter.acquired, 4, 'three stale permits in a row, then a fourth…')
+  t.equal(vendor.calls('/attendance/list').length, 3, '…which is sent whatever its age')
+  t.ok(starved.limiter.restamped >= 1, 'stamped as it left')
 })
