@@ -60,8 +60,13 @@ const LONGEST_TIMER_MS = 2 ** 31 - 1
 
 export class TokenProvider {
   private inflight: Promise<string> | undefined
-  /** The token last read from or written to the store, and when (clock ms). */
+  /** The token last read from or written to the store, and when (monotonic ms). */
   private localCopy: { cached: CachedToken; at: number } | undefined
+  /**
+   * The token this provider last invalidated: a read racing the invalidation may still find it in the
+   * store, and it must not come back through the local copy for the retry that replaces it.
+   */
+  private rejected: string | undefined
   private readonly localCopyMs: number
   private readonly marginMs: number
   private readonly refreshAheadMs: number
@@ -98,6 +103,7 @@ export class TokenProvider {
    * token stays and is used for the retry).
    */
   async invalidate(token: string): Promise<void> {
+    this.rejected = token
     if (this.localCopy?.cached.token === token) this.localCopy = undefined
     const raw = await this.options.store.get(this.options.key)
     if (raw && decode(raw)?.token === token) await this.options.store.deleteIfEquals(this.options.key, raw)
@@ -232,7 +238,7 @@ export class TokenProvider {
       refreshAt: now + usableMs - Math.min(this.refreshAheadMs, usableMs / 2),
     }
     await this.options.store.set(this.options.key, JSON.stringify(cached), usableMs)
-    this.localCopy = { cached, at: now }
+    this.localCopy = { cached, at: this.clock.monotonic() }
     return fetched.token
   }
 
@@ -245,16 +251,15 @@ export class TokenProvider {
   private async read(): Promise<CachedToken | undefined> {
     const raw = await this.options.store.get(this.options.key)
     const cached = raw ? decode(raw) : undefined
-    const now = this.clock.now()
-    if (!cached || cached.usableUntil <= now) return undefined
-    this.localCopy = { cached, at: now }
+    if (!cached || cached.usableUntil <= this.clock.now()) return undefined
+    if (cached.token !== this.rejected) this.localCopy = { cached, at: this.clock.monotonic() }
     return cached
   }
 
   private recentLocalCopy(): CachedToken | undefined {
     const copy = this.localCopy
-    const now = this.clock.now()
-    if (!copy || now - copy.at >= this.localCopyMs || copy.cached.usableUntil <= now) return undefined
+    if (!copy || this.clock.monotonic() - copy.at >= this.localCopyMs) return undefined
+    if (copy.cached.usableUntil <= this.clock.now() || copy.cached.token === this.rejected) return undefined
     return copy.cached
   }
 

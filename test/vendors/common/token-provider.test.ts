@@ -452,3 +452,30 @@ t.test(
     t.equal(await provider.get(never, far()), 't-3', 'an invalidated local copy is never used again')
   },
 )
+
+t.test(
+  'a read racing an invalidation does not bring the rejected token back through the local copy',
+  async (t) => {
+    const store = await redisStore(t)
+    const clock = createTestClock(T0)
+    const slowDelete = Object.assign(Object.create(store) as RedisStore, {
+      deleteIfEquals: async (key: string, expected: string) => {
+        await sleep(50)
+        return store.deleteIfEquals(key, expected)
+      },
+    })
+    const source = countingSource({ delayMs: 0 })
+    const provider = new TokenProvider({
+      store: slowDelete,
+      key: 'token:app',
+      fetchToken: source.fetchToken,
+      clock,
+    })
+    t.equal(await provider.get(never, far()), 't-1')
+    const invalidating = provider.invalidate('t-1')
+    // Another call reads while the deletion is on its way: the store still holds t-1.
+    t.equal(await provider.get(never, far()), 't-1', 'the racing read still finds it in the store')
+    await invalidating
+    t.equal(await provider.get(never, far()), 't-2', 'the retry after the invalidation gets a new token')
+  },
+)
