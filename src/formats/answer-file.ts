@@ -80,7 +80,12 @@ class CountingHash extends Transform {
   }
 }
 
+type XlsxModule = typeof import('./xlsx-workbook.js')
+
 export async function openAnswerFile(path: string, options: AnswerFileOptions): Promise<AnswerFile> {
+  // exceljs takes ~37 MiB once loaded: a replica that never writes a workbook never loads it. Loaded
+  // before the file is opened, so that nothing is left open if it fails.
+  const xlsx = options.format === 'xlsx' ? await import('./xlsx-workbook.js') : undefined
   const file = createWriteStream(path)
   let tooLarge = false
   const counter = new CountingHash(options.maxBytes ?? Number.POSITIVE_INFINITY, () => {
@@ -108,9 +113,7 @@ export async function openAnswerFile(path: string, options: AnswerFileOptions): 
   if (summaryReport && !collector) throw new Error('a summary report needs a summary collector')
 
   if (options.format === 'xlsx') {
-    // exceljs takes ~37 MiB once loaded: a replica that never writes a workbook never loads it.
-    const { XlsxAnswer } = await import('./xlsx-workbook.js')
-    const workbook = new XlsxAnswer(counter, !summaryReport)
+    const workbook = new (xlsx as XlsxModule).XlsxAnswer(counter, !summaryReport)
     let writing: Promise<void> = Promise.resolve()
     // Summaries are small (one row per user) and kept for their sheet, written after `Days`.
     const summaries: UserSummary[] = []

@@ -3,8 +3,8 @@
 // as TCP congestion control and the AWS SDKs' adaptive retry mode do). The state is one small record per
 // source in the store, so a cut made by one replica paces every replica from its next call on.
 //
-// The arithmetic lives here once: MemoryStore runs it in process, and the Redis scripts are written from
-// the same constants (redis-scripts.ts), tested against each other in test/store/shared-store.test.ts.
+// MemoryStore runs this arithmetic in process; the Redis scripts (redis-scripts.ts) do the same in Lua,
+// from the same constants. test/store/shared-store.test.ts runs one contract against both.
 
 /** A cut keeps this share of the rate in force (AWS's adaptive mode uses the same β of 0.7). */
 export const CUT_FACTOR = 0.7
@@ -49,11 +49,6 @@ export function afterRefusal(
   const current = rateInForce(state, configured, now)
   if (current < pacedAt * STALE_REFUSAL_FACTOR) return undefined
   return { base: Math.max(configured * MIN_FACTOR, current * CUT_FACTOR), cutAt: now }
-}
-
-/** How long a pace record matters: until the climb is back at the configured rate. */
-export function recoveryMs(state: PaceState, configured: number): number {
-  return Math.ceil(((configured - state.base) / (configured * CLIMB_PER_SECOND)) * 1000)
 }
 
 /** Calls the sliding-window guard admits in one window at `rate` calls a second. */

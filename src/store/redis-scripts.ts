@@ -153,13 +153,13 @@ return value
 
 /**
  * INCREMENT unless KEYS[2] exists (a flag that stops the counting, e.g. a spent quota): one round trip for
- * the check and the count. Returns the new value, or -1 when the flag is set and nothing was counted.
+ * the check and the count. Returns {1, the new value}, or {0} when the flag is set and nothing was counted.
  */
 export const INCREMENT_UNLESS = `
 if redis.call('EXISTS', KEYS[2]) == 1 then
-  return -1
+  return {0}
 end
 local value = redis.call('INCRBY', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return value
+return {1, value}
 `

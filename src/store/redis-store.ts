@@ -35,7 +35,7 @@ interface ScriptCommands {
   deleteIfEquals(key: string, expected: string): Promise<number>
   extendIfEquals(key: string, expected: string, ttlMs: number): Promise<number>
   incrementWithTtl(key: string, by: number, ttlMs: number): Promise<number>
-  incrementUnless(key: string, unlessKey: string, by: number, ttlMs: number): Promise<number>
+  incrementUnless(key: string, unlessKey: string, by: number, ttlMs: number): Promise<[number, number?]>
   putEntriesIfNewer(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>
   reserveSend(
     slotKey: string,
@@ -250,10 +250,10 @@ export class RedisStore implements SharedStore {
   }
 
   async incrementUnless(key: string, unlessKey: string, by: number, ttlMs: number): Promise<number | null> {
-    const value = await this.run(() =>
+    const [counted, value] = await this.run(() =>
       this.redis.incrementUnless(key, unlessKey, by, Math.max(1, Math.ceil(ttlMs))),
     )
-    return value === -1 ? null : value
+    return counted === 1 ? (value as number) : null
   }
 
   async ping(): Promise<void> {

@@ -127,7 +127,8 @@ export class ResilientStore implements SharedStore {
   slowDown(paceKey: string, pace: PaceSettings, pacedAt: number): Promise<PaceChange> {
     return this.attempt(
       () => this.shared.slowDown(paceKey, pace, pacedAt),
-      () => this.local.slowDown(paceKey, this.localShare(pace), pacedAt),
+      // A permit the shared store gave was paced at the fleet's rate: in the local share's terms, a share of it.
+      () => this.local.slowDown(paceKey, this.localShare(pace), pacedAt / this.options.expectedReplicas),
     )
   }
 

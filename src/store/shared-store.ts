@@ -93,9 +93,9 @@ export interface SharedStore {
    */
   admitToWindow(keys: Pick<LimiterKeys, 'log' | 'pace'>, pace: PaceSettings): Promise<WindowAdmission>
   /**
-   * Re-stamps an admitted send with the store's clock now, just before the request leaves: a caller that
-   * was slowed between admission and sending (a busy event loop, a descheduled process) then holds its
-   * place in the window from when it really went out, so the next callers wait for it.
+   * Re-stamps an admitted send with the store's clock now, as the request leaves: a caller that was slowed
+   * between admission and sending by more than a few ms (a busy event loop, a socket that had to connect)
+   * then holds its place in the window from when it really went out, so the next callers wait for it.
    */
   confirmSend(key: string, ticket: string): Promise<void>
   /**
