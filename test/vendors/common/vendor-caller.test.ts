@@ -12,19 +12,25 @@ import { type Script, startScriptedVendor } from '../../helpers/scripted-vendor.
 import { silentLog } from '../../helpers/silent-log.js'
 import { virtualTime } from './virtual-time.js'
 
-async function caller(t: Test, script: Script) {
-  const vendor = await startScriptedVendor(t, script)
-  // Starts at the real now: VendorHttp bounds each exchange by the deadline on the real clock.
-  const time = virtualTime(Date.now())
+/** A VendorHttp for the scripted vendor, closed with the test. */
+function vendorHttp(t: Test, baseUrl: string): VendorHttp {
   const http = new VendorHttp({
     source: 'dt',
-    baseUrl: vendor.url,
+    baseUrl,
     requestTimeoutMs: 5000,
     maxSockets: 4,
     log: silentLog as never,
     vendorCodeOf: (body) => (body as { errcode?: unknown }).errcode,
   })
   t.teardown(() => http.close())
+  return http
+}
+
+async function caller(t: Test, script: Script) {
+  const vendor = await startScriptedVendor(t, script)
+  // Starts at the real now: VendorHttp bounds each exchange by the deadline on the real clock.
+  const time = virtualTime(Date.now())
+  const http = vendorHttp(t, vendor.url)
   const limiter = new RateLimiter({
     store: new MemoryStore({ clock: time.clock }),
     key: 'ratelimit:test',
@@ -163,15 +169,7 @@ t.test('a request whose permit went stale is never written, and is paced again',
   const vendor = await startScriptedVendor(t, () => ({
     body: { errcode: 0, recordresult: [], hasMore: false },
   }))
-  const http = new VendorHttp({
-    source: 'dt',
-    baseUrl: vendor.url,
-    requestTimeoutMs: 5000,
-    maxSockets: 4,
-    log: silentLog as never,
-    vendorCodeOf: (body) => (body as { errcode?: unknown }).errcode,
-  })
-  t.teardown(() => http.close())
+  const http = vendorHttp(t, vendor.url)
   const send = (beforeWrite: () => boolean) =>
     http.send({ ...list('tok-1'), attempt: 1, signal: never, deadline: Date.now() + 10_000, beforeWrite })
   await t.rejects(
