@@ -21,3 +21,22 @@ export const RUNS = 3
 export function asRefs(source: string, ids: readonly string[]): string[] {
   return ids.map((id) => `${source}:${id}`)
 }
+
+/** `ids` in `parts` consecutive pieces of one size (the last one shorter): a piece for each replica. */
+export function splitAmong(ids: readonly string[], parts: number): string[][] {
+  const size = Math.ceil(ids.length / parts)
+  return Array.from({ length: parts }, (_, index) => ids.slice(index * size, (index + 1) * size))
+}
+
+/** Replica `index`'s share of the large query: its piece of each vendor's users, FROM..TO. */
+export function replicaQuery(
+  feishuParts: readonly string[][],
+  dingTalkParts: readonly string[][],
+  index: number,
+): { from: string; to: string; users: string[] } {
+  return {
+    from: FROM,
+    to: TO,
+    users: [...asRefs('feishu', feishuParts[index] ?? []), ...asRefs('dingtalk', dingTalkParts[index] ?? [])],
+  }
+}

@@ -15,21 +15,17 @@ import { configure, counters, resetCounters } from '../lib/simulator-admin.js'
 import { fixed, median, medianOf } from '../lib/stats.js'
 import {
   AT_THE_LIMITS,
-  asRefs,
   DINGTALK_USERS,
   FEISHU_USERS,
   FROM,
   RUNS,
+  replicaQuery,
+  splitAmong,
   TO,
   VENDOR_LIMIT,
 } from '../lib/workload.js'
 
 const REPLICAS = 3
-
-function thirds(ids: readonly string[]): string[][] {
-  const size = Math.ceil(ids.length / REPLICAS)
-  return Array.from({ length: REPLICAS }, (_, index) => ids.slice(index * size, (index + 1) * size))
-}
 
 interface Run {
   wallS: number
@@ -47,8 +43,8 @@ interface Run {
 }
 
 export async function replicas(context: BenchContext): Promise<ScenarioReport> {
-  const feishuParts = thirds(FEISHU_USERS)
-  const dingTalkParts = thirds(DINGTALK_USERS)
+  const feishuParts = splitAmong(FEISHU_USERS, REPLICAS)
+  const dingTalkParts = splitAmong(DINGTALK_USERS, REPLICAS)
   const feishuMin = feishuParts.reduce((sum, part) => sum + feishuMinimumCalls(part, FROM, TO), 0)
   const dingTalkMin = dingTalkParts.reduce((sum, part) => sum + dingTalkMinimumCalls(part, FROM, TO), 0)
   const floorS = dingTalkMin / VENDOR_LIMIT.dingtalk
@@ -79,18 +75,7 @@ export async function replicas(context: BenchContext): Promise<ScenarioReport> {
         const started = performance.now()
         const answers = await Promise.all(
           services.map((service, index) =>
-            postQuery(
-              service.url,
-              {
-                from: FROM,
-                to: TO,
-                users: [
-                  ...asRefs('feishu', feishuParts[index] ?? []),
-                  ...asRefs('dingtalk', dingTalkParts[index] ?? []),
-                ],
-              },
-              { parse: false },
-            ),
+            postQuery(service.url, replicaQuery(feishuParts, dingTalkParts, index), { parse: false }),
           ),
         )
         const wallS = (performance.now() - started) / 1000

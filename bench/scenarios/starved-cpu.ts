@@ -26,7 +26,7 @@ import { eventLoopLagMaxMs } from '../lib/service-health.js'
 import { vendorCallStats } from '../lib/service-log.js'
 import { configure, counters, resetCounters } from '../lib/simulator-admin.js'
 import { fixed } from '../lib/stats.js'
-import { AT_THE_LIMITS, asRefs, FROM, RUNS, TO, VENDOR_LIMIT } from '../lib/workload.js'
+import { AT_THE_LIMITS, FROM, RUNS, replicaQuery, splitAmong, TO, VENDOR_LIMIT } from '../lib/workload.js'
 
 const FEISHU_USERS = userIds('f', 300)
 const DINGTALK_USERS = userIds('d', 300)
@@ -49,11 +49,6 @@ interface Run {
   /** The query on the monotonic clock, for the CPU profiles. */
   window: MonotonicWindow
   complete: boolean
-}
-
-function split(ids: readonly string[], parts: number): string[][] {
-  const size = Math.ceil(ids.length / parts)
-  return Array.from({ length: parts }, (_, index) => ids.slice(index * size, (index + 1) * size))
 }
 
 export async function starvedCpu(context: BenchContext): Promise<ScenarioReport> {
@@ -109,8 +104,8 @@ async function measure(
     BENCH_TRACE_ROLE: 'service',
   }
   const services: ServiceProcess[] = []
-  const feishuParts = split(FEISHU_USERS, replicas)
-  const dingTalkParts = split(DINGTALK_USERS, replicas)
+  const feishuParts = splitAmong(FEISHU_USERS, replicas)
+  const dingTalkParts = splitAmong(DINGTALK_USERS, replicas)
   try {
     services.push(
       ...(await Promise.all(
@@ -131,18 +126,7 @@ async function measure(
     try {
       answers = await Promise.all(
         services.map((service, index) =>
-          postQuery(
-            service.url,
-            {
-              from: FROM,
-              to: TO,
-              users: [
-                ...asRefs('feishu', feishuParts[index] ?? []),
-                ...asRefs('dingtalk', dingTalkParts[index] ?? []),
-              ],
-            },
-            { parse: false },
-          ),
+          postQuery(service.url, replicaQuery(feishuParts, dingTalkParts, index), { parse: false }),
         ),
       )
     } finally {
@@ -235,8 +219,10 @@ function report(
   const refusals = runs.reduce((sum, run) => sum + run.refusals, 0)
   const allComplete = runs.every((run) => run.complete)
   const floorS = (replicas: number) =>
-    split(DINGTALK_USERS, replicas).reduce((sum, part) => sum + dingTalkMinimumCalls(part, FROM, TO), 0) /
-    VENDOR_LIMIT.dingtalk
+    splitAmong(DINGTALK_USERS, replicas).reduce(
+      (sum, part) => sum + dingTalkMinimumCalls(part, FROM, TO),
+      0,
+    ) / VENDOR_LIMIT.dingtalk
 
   const atTheSimulators = table(
     [
