@@ -3,7 +3,7 @@ import { type RedisSettings, redisSettingsOf } from '../config/config.js'
 import { MemoryStore } from './memory-store.js'
 import { RedisStore } from './redis-store.js'
 import { ResilientStore } from './resilient-store.js'
-import type { SharedStore } from './shared-store.js'
+import type { AppStore } from './shared-store.js'
 
 export interface StoreConfig {
   redisUrl: string | undefined
@@ -14,7 +14,7 @@ export interface StoreConfig {
   cacheMaxEntries?: number
 }
 
-export type AppStore = SharedStore
+export type { AppStore }
 
 /**
  * Redis (with a local fallback while it is away) when Redis is configured (REDIS_URL, REDIS_SENTINELS or

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../time/clock.js'
 import { afterRefusal, type PaceState, rateInForce, windowLimit } from './adaptive-pace.js'
 import type {
+  AppStore,
   CacheEntryWrite,
   LimiterKeys,
   LogEntry,
@@ -27,8 +28,10 @@ interface Entry {
 }
 
 /** Process-local store: the embedded default for a single instance, and the fallback while Redis is down. */
-export class MemoryStore implements SharedStore {
+export class MemoryStore implements AppStore {
   readonly kind = 'memory' as const
+  /** Alone in one process, memory is the store every operation reaches: it is its own durable store. */
+  readonly durable: SharedStore = this
   private readonly entries = new Map<string, Entry>()
   // Map order is the recency order: a read or write moves the entry to the end, eviction takes the first.
   private readonly cacheEntries = new Map<string, Entry & { generation: number }>()

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../time/clock.js'
 import { MemoryStore } from './memory-store.js'
 import {
+  type AppStore,
   type CacheEntryWrite,
   type LimiterKeys,
   type LogEntry,
@@ -43,9 +44,14 @@ export const BREAKER_DEFAULTS = { openMs: 5000, probeIntervalMs: 1000, probeTime
  * first failure or timeout opens the breaker: for `openMs`, and then until a background PING answers,
  * every operation is served from process memory (rate limits at 1/expectedReplicas of the rate) and none
  * waits on Redis. Tokens fetched meanwhile live only in this process.
+ *
+ * `durable` is the shared store behind the same breaker but without the fallback: while the breaker is
+ * open its operations fail at once with StoreUnavailableError (and a failure opens the breaker), so what
+ * must reach the fleet (an acknowledged event, an export job) is refused instead of kept in one process.
  */
-export class ResilientStore implements SharedStore {
+export class ResilientStore implements AppStore {
   readonly kind: 'redis' | 'memory'
+  readonly durable: SharedStore
   private readonly local: MemoryStore
   private readonly clock: Clock
   private readonly openMs: number
@@ -69,6 +75,31 @@ export class ResilientStore implements SharedStore {
     this.probeIntervalMs = options.probeIntervalMs ?? BREAKER_DEFAULTS.probeIntervalMs
     this.probeTimeoutMs = options.probeTimeoutMs ?? BREAKER_DEFAULTS.probeTimeoutMs
     this.state = { mode: 'shared', since: this.clock.now() }
+    this.durable = this.withoutFallback(shared)
+  }
+
+  /** Every method of the shared store, called through the breaker with no local fallback. */
+  private withoutFallback(shared: SharedStore): SharedStore {
+    return new Proxy(shared, {
+      get: (target, property, receiver) => {
+        const value = Reflect.get(target, property, receiver)
+        if (typeof value !== 'function' || property === 'close') return value
+        return (...args: unknown[]) => this.sharedOnly(() => value.apply(target, args))
+      },
+    })
+  }
+
+  private async sharedOnly<T>(onShared: () => Promise<T>): Promise<T> {
+    if (this.state.mode === 'local-fallback') {
+      this.probeIfDue()
+      throw new StoreUnavailableError('shared store is not answering (circuit open)')
+    }
+    try {
+      return await onShared()
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) this.open()
+      throw error
+    }
   }
 
   health(): StoreHealth {
@@ -243,17 +274,8 @@ export class ResilientStore implements SharedStore {
    * Pings the shared store (not the fallback): readiness must say when Redis is away. While the breaker is
    * open it rejects at once, without asking Redis; the background probe finds out when Redis is back.
    */
-  async ping(): Promise<void> {
-    if (this.state.mode === 'local-fallback') {
-      this.probeIfDue()
-      throw new StoreUnavailableError('shared store is not answering (circuit open)')
-    }
-    try {
-      await this.shared.ping()
-    } catch (error) {
-      if (error instanceof StoreUnavailableError) this.open()
-      throw error
-    }
+  ping(): Promise<void> {
+    return this.sharedOnly(() => this.shared.ping())
   }
 
   async close(): Promise<void> {

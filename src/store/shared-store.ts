@@ -140,6 +140,16 @@ export interface SharedStore {
   close(): Promise<void>
 }
 
+/**
+ * The store a replica is given: the shared store, and the same operations with no local fallback. What
+ * must be seen by the whole fleet or not happen at all (an acknowledged vendor event's effects, an export
+ * job's record) goes through `durable`, which fails with StoreUnavailableError while the shared store is
+ * away instead of writing to this process's memory. Without Redis both are the one process-local store.
+ */
+export interface AppStore extends SharedStore {
+  readonly durable: SharedStore
+}
+
 /** The backing service did not answer; callers may fall back to local state. */
 export class StoreUnavailableError extends Error {
   constructor(cause: unknown) {

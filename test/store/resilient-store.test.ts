@@ -2,6 +2,7 @@
 // and a test clock: which store serves each operation, when probes go out, and what health() says.
 import type { Test } from 'tap'
 import t from 'tap'
+import { MemoryStore } from '../../src/store/memory-store.js'
 import { ResilientStore, type StoreHealth } from '../../src/store/resilient-store.js'
 import {
   type PaceChange,
@@ -317,4 +318,37 @@ t.test('while Redis is away the cache counts as empty and writes are dropped', a
   t.same(await store.getEntries(['a', 'b']), [null, null], 'every entry a miss, no error')
   await store.putEntries([{ key: 'a', value: 'x', generation: 1, ttlMs: 1000 }])
   t.same(await store.getEntries(['a']), [null], 'nothing was kept locally either')
+})
+
+t.test('durable: the shared store or an error, never the local fallback', async (t) => {
+  const { clock, shared, changes, store } = breaker(t)
+  t.equal(await store.durable.get('k'), 'shared:k', 'served by the shared store while it answers')
+  t.equal(await store.durable.setIfAbsent('k', 'v', 1000), true)
+  t.same(shared.takeCalls(), ['get', 'setIfAbsent'])
+
+  shared.behaviour = 'fail'
+  await t.rejects(store.durable.logAppend('feed', { a: '1' }, 1000), StoreUnavailableError)
+  t.same(shared.takeCalls(), ['logAppend'], 'tried on the shared store once')
+  t.equal(store.health().mode, 'local-fallback', 'and the failure opened the breaker')
+  t.equal(changes.length, 1)
+
+  await t.rejects(store.durable.setIfAbsent('k', 'v', 1000), StoreUnavailableError)
+  await t.rejects(store.durable.putEntries([]), StoreUnavailableError)
+  t.same(shared.takeCalls(), [], 'while open it fails at once, without asking Redis')
+  t.same(await store.logRead('feed', null, 10), [], 'the fallback kept nothing of the refused append')
+  t.equal(await store.setIfAbsent('k', 'local', 1000), true, 'the fallback still serves the rest')
+
+  shared.behaviour = 'answer'
+  clock.advance(OPEN_MS)
+  await t.rejects(store.durable.get('k'), StoreUnavailableError, 'the open period is not over for it either')
+  await settled()
+  await settled()
+  t.equal(store.health().mode, 'shared', 'its call sent the probe that closed the breaker')
+  t.equal(await store.durable.get('k'), 'shared:k')
+  t.equal(store.durable.kind, 'redis', 'properties pass through')
+})
+
+t.test('durable of a memory store is the store itself', async (t) => {
+  const memory = new MemoryStore()
+  t.equal(memory.durable, memory)
 })
