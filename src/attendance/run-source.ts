@@ -363,11 +363,12 @@ async function budgetRefusal(
   lookup: { overtime: boolean; maxAgeMs: number },
 ): Promise<SourceFailure | undefined> {
   const budget = run.budget as SourceBudget
-  if (await budget.quotaSpent()) {
+  const spent = await budget.quotaSpent()
+  if (spent) {
     return new SourceFailure(
       'VENDOR_QUOTA_EXHAUSTED',
-      "the vendor answered this month that the org's API quota is spent (DingTalk 90020); no call until the month ends",
-      { vendorCode: 90020 },
+      `the vendor answered this month that the org's API quota is spent (code ${spent.vendorCode ?? 'not given'}); no call until the month ends`,
+      { vendorCode: spent.vendorCode },
     )
   }
   const remaining = await budget.remaining()

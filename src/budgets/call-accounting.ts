@@ -1,8 +1,8 @@
 // Vendor calls counted per source and calendar month (in the source's zone), all replicas together through
 // the shared store: data calls and token calls apart, the month's budget (monthlyCallBudget), the vendor's
-// own spent quota (DingTalk 90020) remembered until the month ends, and the rows per user-day that DingTalk
-// page estimates are made from.
-import type { SourceBudget } from '../attendance/source-budget.js'
+// own spent quota (DingTalk 90020, Feishu 99991403) remembered with its code until the month ends, and the
+// rows per user-day that DingTalk page estimates are made from.
+import type { SourceBudget, SpentQuota } from '../attendance/source-budget.js'
 import type { SharedStore } from '../store/shared-store.js'
 import { type Clock, systemClock } from '../time/clock.js'
 import { workDateInZone, zonedMidnight } from '../time/zoned-time.js'
@@ -35,6 +35,7 @@ const DAY_MS = 86_400_000
 const KEEP_AFTER_MONTH_MS = 7 * DAY_MS
 const ROWS_KEPT_MS = 35 * DAY_MS
 const DEFAULT_ROWS_PER_USER_DAY = 2
+const DINGTALK_QUOTA_CODE = 90020
 
 export class CallAccounting implements SourceBudget {
   private readonly clock: Clock
@@ -67,7 +68,7 @@ export class CallAccounting implements SourceBudget {
       1,
       this.counterTtlMs(),
     )
-    if (used === null) throw quotaSpentError()
+    if (used === null) throw quotaSpentError((await this.quotaSpent())?.vendorCode ?? null)
     const limit = this.options.monthlyCallBudget
     if (limit !== undefined && used > limit) {
       await this.options.store.increment(this.key('data'), -1, this.counterTtlMs())
@@ -83,12 +84,18 @@ export class CallAccounting implements SourceBudget {
   }
 
   /** The vendor said its monthly quota is spent: no call until the month ends. */
-  async markQuotaSpent(): Promise<void> {
-    await this.options.store.set(this.key('quota-spent'), '1', this.monthEndsAt() - this.clock.now())
+  async markQuotaSpent(vendorCode: number | string | null): Promise<void> {
+    const ttlMs = this.monthEndsAt() - this.clock.now()
+    await this.options.store.set(this.key('quota-spent'), String(vendorCode ?? ''), ttlMs)
   }
 
-  async quotaSpent(): Promise<boolean> {
-    return (await this.options.store.get(this.key('quota-spent'))) !== null
+  async quotaSpent(): Promise<SpentQuota | null> {
+    const stored = await this.options.store.get(this.key('quota-spent'))
+    if (stored === null) return null
+    // Replicas before the code was kept wrote '1', and only ever for DingTalk's 90020.
+    if (stored === '1') return { vendorCode: DINGTALK_QUOTA_CODE }
+    const code = Number(stored)
+    return { vendorCode: stored === '' ? null : Number.isSafeInteger(code) ? code : stored }
   }
 
   async usage(): Promise<MonthUsage> {
@@ -143,10 +150,10 @@ export class CallAccounting implements SourceBudget {
   }
 }
 
-function quotaSpentError(): VendorError {
+function quotaSpentError(vendorCode: number | string | null): VendorError {
   return new VendorError(
     'VENDOR_QUOTA_EXHAUSTED',
-    "the vendor answered this month that the org's API quota is spent (DingTalk 90020); no call until the month ends",
-    { vendorCode: 90020 },
+    `the vendor answered this month that the org's API quota is spent (code ${vendorCode ?? 'not given'}); no call until the month ends`,
+    { vendorCode },
   )
 }

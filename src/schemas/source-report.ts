@@ -26,7 +26,7 @@ export const SourceError = Type.Object(
         '- `VENDOR_RATE_LIMITED`: the vendor kept throttling after every retry (Feishu 99991400, DingTalk 90018/88/90002/90005/90006).',
         "- `VENDOR_BUDGET_EXHAUSTED`: the source's own `monthlyCallBudget` for this month would be passed: the blocks that would have needed calls were not fetched (set by the service, not the vendor).",
         '- `VENDOR_RETENTION_EXCEEDED`: the dates are older than the vendor keeps (`retentionDays`, DingTalk: half a year); they were not asked for.',
-        "- `VENDOR_QUOTA_EXHAUSTED`: the org's monthly API quota at the vendor is spent (DingTalk 90020). Not retried: the source's remaining blocks fail at once, with no further call, until the vendor's month ends.",
+        "- `VENDOR_QUOTA_EXHAUSTED`: the org's monthly API quota at the vendor is spent (DingTalk 90020, Feishu 99991403 on the Basic edition). Not retried: the source's remaining blocks fail at once, with no further call, until the vendor's month ends.",
         '- `VENDOR_AUTH_FAILED`: the app credentials were refused (Feishu 10003/10014/10015, DingTalk 40089/40001) or a fresh token was refused too.',
         '- `VENDOR_PERMISSION_DENIED`: the app may not read these users (Feishu 1220005, DingTalk 60011/60020).',
         '- `VENDOR_BAD_REQUEST`: the vendor refused the parameters (Feishu 1220001/1220004, DingTalk other codes).',

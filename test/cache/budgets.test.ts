@@ -154,6 +154,40 @@ t.test(
   },
 )
 
+t.test(
+  "Feishu's monthly quota (HTTP 429 99991403): not retried, the source fails fast for the rest of the month, cache still served",
+  async (t) => {
+    const simulators = await startSimulators(t, { feishu: { ...fast, monthlyQuota: 1 } })
+    const { app } = await startReplica(t, sourcesFor(simulators, { feishu: cached }))
+    const users = userList('feishu', 5)
+    const week = { from: '2024-05-06', to: '2024-05-10', users }
+    const first = await results(app, week)
+    t.equal(first.complete, true, 'one call, within the quota')
+    t.equal(first.results.length, 5 * 5)
+
+    const next = await results(app, { from: '2024-05-13', to: '2024-05-17', users })
+    t.match(next.sources[0], {
+      status: 'error',
+      error: { code: 'VENDOR_QUOTA_EXHAUSTED', vendorCode: 99991403 },
+      missing: [{ from: '2024-05-13', to: '2024-05-17' }],
+    })
+    t.equal(simulators.feishu.counters().quotaRefusals, 1, 'one call got 99991403, and was not retried')
+    t.equal(simulators.feishu.counters().refusedRateLimit, 0)
+
+    const callsSoFar = simulators.feishu.counters().dataCalls
+    const later = await results(app, { from: '2024-05-20', to: '2024-05-24', users })
+    t.equal(simulators.feishu.counters().dataCalls, callsSoFar, 'a later query makes no call')
+    t.match(later.sources[0], {
+      vendorCalls: 0,
+      error: { code: 'VENDOR_QUOTA_EXHAUSTED', vendorCode: 99991403 },
+    })
+    const cachedAgain = await results(app, week)
+    t.equal(cachedAgain.complete, true, 'what the cache holds is still served')
+    t.same(cachedAgain.results, first.results)
+    t.equal(simulators.feishu.counters().dataCalls, callsSoFar, 'from the cache, with no call')
+  },
+)
+
 t.test('dates older than the retention are not asked for and are listed missing', async (t) => {
   const simulators = await startSimulators(t, { dingtalk: { ...fast, retentionDays: 180 } })
   const { app } = await startReplica(t, sourcesFor(simulators, { dingtalk: { retentionDays: 180 } }))

@@ -29,6 +29,7 @@ t.test('GET /__sim/counters reports the same counters, and admin calls are not c
     peakPerSecond: 2,
     peakConcurrency: 1,
     rowsServed: 5,
+    quotaUsed: 1,
   }
   t.same(await admin(`${feishu.url}/__sim/counters`, 'GET'), { status: 200, body: expected })
   t.same(await admin(`${feishu.url}/__sim/counters`, 'GET'), { status: 200, body: expected })
@@ -76,6 +77,7 @@ t.test('GET /__sim/config shows the runtime options; PATCH changes them', async 
     faultsOnTokenCalls: false,
     rateLimitVariant: 429,
     feishuReuseThresholdSeconds: 1800,
+    monthlyQuota: 0,
   }
   t.same(await admin(`${feishu.url}/__sim/config`, 'GET'), { status: 200, body: defaults })
   t.same(feishu.config(), defaults)
@@ -95,7 +97,6 @@ t.test('GET /__sim/config shows the runtime options; PATCH changes them', async 
     rateLimitPerSecond: 20,
     rateLimitVariant: '90018',
     retentionDays: 0,
-    monthlyQuota: 0,
   })
   await admin(`${dingtalk.url}/__sim/config`, 'PATCH', { rateLimitPerSecond: 1, rateLimitVariant: '88' })
   const access = await dingTalkToken(dingtalk)

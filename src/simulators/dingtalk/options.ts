@@ -21,7 +21,7 @@ export interface DingTalkRuntimeOptions extends CommonRuntimeOptions {
   retentionDays: number
   /**
    * Data calls allowed per calendar month (in `timezone`, on `dataClock`); once spent, data calls answer
-   * errcode 90020 until the month changes. 0 (the default): no limit. See monthly-quota.ts.
+   * errcode 90020 until the month changes. 0 (the default): no limit. See shared/monthly-quota.ts.
    */
   monthlyQuota: number
   /** Change events: where and how they are delivered (event-options.ts); {} sends none. */

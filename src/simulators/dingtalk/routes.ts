@@ -2,6 +2,7 @@
 // limit, then token, then the org's monthly quota for data calls), then the attendance service (faults,
 // parameters, data). Every answer is HTTP 200, except an injected gateway page (`htmlErrorRate`).
 import type { FastifyInstance } from 'fastify'
+import type { MonthlyQuota } from '../shared/monthly-quota.js'
 import type { SimulatorRuntime } from '../shared/runtime.js'
 import type { TokenStore } from '../shared/token-store.js'
 import {
@@ -11,7 +12,6 @@ import {
   type VendorReply,
 } from '../shared/vendor-reply.js'
 import { dingTalkErrors } from './errors.js'
-import type { MonthlyQuota } from './monthly-quota.js'
 import type { DingTalkSimulatorOptions } from './options.js'
 import type { DingTalkLister } from './query.js'
 import { checkDingTalkList } from './rules.js'

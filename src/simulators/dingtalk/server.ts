@@ -13,12 +13,12 @@ import {
   shownOptionKeys,
 } from '../shared/event-delivery.js'
 import { listenSimulator } from '../shared/http-server.js'
+import { MonthlyQuota } from '../shared/monthly-quota.js'
 import { checkPatch, pickKeys } from '../shared/options.js'
 import { SimulatorRuntime } from '../shared/runtime.js'
 import { dingTalkCorpId, dingTalkRecordIdFor, dingTalkRowsFor } from './data.js'
 import { overrideDingTalkDay } from './day-override.js'
 import { DINGTALK_ACK_TIMEOUT_MS, dingTalkWebhook } from './event-webhook.js'
-import { MonthlyQuota } from './monthly-quota.js'
 import {
   DINGTALK_DEFAULTS,
   DINGTALK_RUNTIME_CHECKS,

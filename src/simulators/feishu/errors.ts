@@ -20,6 +20,13 @@ export const feishuErrors = {
   invalidParam: (detail: string) => fail(400, 1220001, `param is invalid: ${detail}`),
   invalidUsers: () => fail(400, 1220004, 'user_id is not exist or does not have permission'),
   internal: () => fail(500, 1225000, 'internal server error'),
+  /**
+   * The tenant's calls of the month are spent (Basic edition). HTTP 429 like a rate limit, but its own code
+   * and no x-ogw-ratelimit-* headers: no window to wait for. The vendor's text is not documented; clients
+   * must branch on `code`.
+   */
+  quotaExhausted: (quota: number) =>
+    fail(429, 99991403, `the app's API calls of this month have reached the quota (${quota})`),
   rateLimited: (status: 429 | 400, limit: number, retryAfterMs: number) =>
     fail(status, 99991400, 'request trigger frequency limit', {
       'x-ogw-ratelimit-limit': String(limit),

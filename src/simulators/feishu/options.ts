@@ -15,6 +15,12 @@ export interface FeishuRuntimeOptions extends CommonRuntimeOptions {
   rateLimitVariant: 429 | 400
   /** A re-fetch returns the same token while at least this many seconds remain (the vendor's 30 min). */
   feishuReuseThresholdSeconds: number
+  /**
+   * Data calls answered 2xx allowed per calendar month (in `timezone`, on `dataClock`), as on the Basic
+   * edition (10,000 there); once spent, data calls answer HTTP 429 code 99991403 until the month changes.
+   * 0 (the default): no limit, as on the other editions. See shared/monthly-quota.ts.
+   */
+  monthlyQuota: number
   /** Change events: where and how they are delivered (event-options.ts); {} sends none. */
   events: FeishuEventOptions
   /** Faults of the event deliveries (shared/event-delivery.ts); a key left out is off. */
@@ -28,6 +34,8 @@ export interface FeishuSimulatorOptions extends FeishuRuntimeOptions, CommonStar
   invalidUserPrefix: string
   /** user_ids starting with this are not readable by the app (`unauthorized_user_ids`). */
   unauthorizedUserPrefix: string
+  /** Epoch ms of "now" for the monthly quota (default Date.now); tests pass a manual clock. */
+  dataClock: () => number
 }
 
 export const FEISHU_DEFAULTS: FeishuSimulatorOptions = {
@@ -37,16 +45,19 @@ export const FEISHU_DEFAULTS: FeishuSimulatorOptions = {
   rateLimitPerSecond: 50,
   rateLimitVariant: 429,
   feishuReuseThresholdSeconds: 1800,
+  monthlyQuota: 0,
   events: {},
   eventFaults: { ...NO_EVENT_FAULTS },
   invalidUserPrefix: 'invalid_',
   unauthorizedUserPrefix: 'unauth_',
+  dataClock: () => Date.now(),
 }
 
 export const FEISHU_RUNTIME_CHECKS: Record<keyof FeishuRuntimeOptions, Check> = {
   ...COMMON_RUNTIME_CHECKS,
   rateLimitVariant: checks.oneOf(429, 400),
   feishuReuseThresholdSeconds: checks.nonNegativeNumber,
+  monthlyQuota: checks.nonNegativeInteger,
   events: feishuEventsCheck,
   eventFaults: eventFaultsCheck,
 }
@@ -58,6 +69,7 @@ export const FEISHU_START_CHECKS: Record<keyof FeishuSimulatorOptions, Check> = 
   appSecret: checks.nonEmptyString,
   invalidUserPrefix: checks.nonEmptyString,
   unauthorizedUserPrefix: checks.nonEmptyString,
+  dataClock: checks.function,
 }
 
 export const FEISHU_RUNTIME_KEYS = Object.keys(FEISHU_RUNTIME_CHECKS) as Array<keyof FeishuRuntimeOptions>

@@ -1,6 +1,8 @@
 // The two Feishu endpoints. Each call goes through the same steps as at the vendor: the gateway (rate
-// limit, then token), then the attendance service (faults, parameters, data).
+// limit, then token, then the tenant's monthly quota for data calls), then the attendance service (faults,
+// parameters, data). A data call is counted against the quota only once it is answered 2xx.
 import type { FastifyInstance } from 'fastify'
+import type { MonthlyQuota } from '../shared/monthly-quota.js'
 import type { SimulatorRuntime } from '../shared/runtime.js'
 import type { TokenStore } from '../shared/token-store.js'
 import {
@@ -26,9 +28,10 @@ export interface FeishuRouteDeps {
   runtime: SimulatorRuntime
   tokens: TokenStore
   answer: FeishuAnswerer
+  quota: MonthlyQuota
 }
 
-export function feishuRoutes({ options, runtime, tokens, answer }: FeishuRouteDeps) {
+export function feishuRoutes({ options, runtime, tokens, answer, quota }: FeishuRouteDeps) {
   const throttled = (retryAfterMs: number) =>
     feishuErrors.rateLimited(options.rateLimitVariant, options.rateLimitPerSecond, retryAfterMs)
 
@@ -78,12 +81,19 @@ export function feishuRoutes({ options, runtime, tokens, answer }: FeishuRouteDe
           token === null ? feishuErrors.missingToken() : feishuErrors.invalidToken(),
         )
       }
+      if (quota.spent()) {
+        runtime.stats.add('quotaRefusals')
+        return sendVendorReply(reply, feishuErrors.quotaExhausted(options.monthlyQuota))
+      }
       const fault = await runtime.fault('data', request, reply)
       if (fault === 'dropped') return reply
       if (fault === 'error') return sendVendorReply(reply, feishuErrors.internal())
       if (fault === 'html') return sendHtmlErrorPage(reply)
-      const send = (answer: VendorReply) =>
-        fault === 'malformed' ? sendCutOffReply(reply, answer) : sendVendorReply(reply, answer)
+      const send = (answer: VendorReply) => {
+        // Feishu counts no answer with a 4xx or 5xx; a cut-off 200 was still answered.
+        if (answer.status < 300) quota.count()
+        return fault === 'malformed' ? sendCutOffReply(reply, answer) : sendVendorReply(reply, answer)
+      }
 
       const checked = checkFeishuQuery(
         request.query as Record<string, unknown>,

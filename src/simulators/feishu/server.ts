@@ -13,6 +13,7 @@ import {
   shownOptionKeys,
 } from '../shared/event-delivery.js'
 import { listenSimulator } from '../shared/http-server.js'
+import { MonthlyQuota } from '../shared/monthly-quota.js'
 import { checkPatch, pickKeys } from '../shared/options.js'
 import { SimulatorRuntime } from '../shared/runtime.js'
 import { feishuTaskFor } from './data.js'
@@ -39,12 +40,16 @@ export interface FeishuSimulator {
   url: string
   port: number
   credentials: { appId: string; appSecret: string }
-  /** The counters; the event counters (eventsSent…) are there once events were configured or sent. */
+  /**
+   * The counters; `quotaUsed` is this quota month's. The event counters (eventsSent…) are there once events
+   * were configured or sent.
+   */
   counters(): Counters & Partial<EventCounters>
+  /** Zeroes the counters and gives the current month its whole quota again. */
   resetCounters(): void
   /** Revokes every token issued so far; returns how many there were. */
   revokeAllTokens(): number
-  /** Changes faults, rate limit and token settings while running; throws SimulatorOptionsError. */
+  /** Changes faults, rate limit, token settings and quota while running; throws SimulatorOptionsError. */
   configure(patch: Partial<FeishuRuntimeOptions>): void
   /** The runtime options; the event settings (events, eventFaults) are there once events were configured. */
   config(): Omit<FeishuRuntimeOptions, EventOptionKey> & Partial<Pick<FeishuRuntimeOptions, EventOptionKey>>
@@ -81,6 +86,7 @@ export async function startFeishuSimulator(
   }
   const runtime = new SimulatorRuntime(() => options, options.faultSeed)
   const tokens = createFeishuTokenStore(options.tokenClock)
+  const quota = new MonthlyQuota(() => options)
   const overrides = new DayOverrides<FeishuOverriddenDay>()
   const dayEvents = new DayEvents<FeishuUserTask>()
   const generatedTask = (userId: string, day: number) =>
@@ -124,10 +130,11 @@ export async function startFeishuSimulator(
     return structuredClone(overtime)
   }
   const controls = {
-    counters: () => ({ ...runtime.stats.snapshot(), ...eventStats.shown() }),
+    counters: () => ({ ...runtime.stats.snapshot(), quotaUsed: quota.used(), ...eventStats.shown() }),
     resetCounters: () => {
       runtime.stats.reset()
       eventStats.reset()
+      quota.reset()
     },
     revokeAllTokens: () => tokens.revokeAll(),
     // Copies, so that neither a caller's patch nor a returned config can change the options behind our back.
@@ -152,7 +159,7 @@ export async function startFeishuSimulator(
     },
   }
   const answer = createFeishuAnswerer(options, undefined, overrides)
-  const routes = feishuRoutes({ options, runtime, tokens, answer })
+  const routes = feishuRoutes({ options, runtime, tokens, answer, quota })
   const longConnection = await startFeishuLongConnection(
     { ...options, current: () => ({ events: options.events, tenantKey, timezone: options.timezone }) },
     dayEvents,

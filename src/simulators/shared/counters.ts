@@ -29,12 +29,11 @@ export interface Counters {
   /** Feishu `user_task_results` entries, or DingTalk `recordresult` rows, answered. */
   rowsServed: number
   /**
-   * DingTalk: data calls counted against the monthly quota in the current quota month (see
-   * dingtalk/monthly-quota.ts), counted also without a quota; a new month or a reset starts again at 0.
-   * Feishu has no monthly quota: always 0.
+   * Data calls counted against the monthly quota in the current quota month (see monthly-quota.ts),
+   * counted also without a quota; a new month or a reset starts again at 0.
    */
   quotaUsed: number
-  /** DingTalk: data calls refused with 90020 because the month's quota was spent. */
+  /** Data calls refused because the month's quota was spent (DingTalk 90020, Feishu 99991403). */
   quotaRefusals: number
 }
 

@@ -36,8 +36,8 @@ export interface CallAccountingHooks {
   /** Before each data call: throws a VendorError (budget or quota spent) to refuse it, counts it otherwise. */
   takeDataCall(): Promise<void>
   countTokenCall(): Promise<void>
-  /** The vendor answered that its monthly quota is spent. */
-  markQuotaSpent(): Promise<void>
+  /** The vendor answered that its monthly quota is spent, with this code of its own. */
+  markQuotaSpent(vendorCode: number | string | null): Promise<void>
 }
 
 export interface VendorCallerOptions {
@@ -183,7 +183,7 @@ export class VendorCaller {
       return await this.once(request, read, context, attempt)
     } catch (error) {
       if (error instanceof VendorError && error.code === 'VENDOR_QUOTA_EXHAUSTED') {
-        await accounting?.markQuotaSpent().catch(() => {})
+        await accounting?.markQuotaSpent(error.vendorCode).catch(() => {})
       }
       throw error
     }

@@ -6,6 +6,8 @@ import type { VendorResponse } from '../common/vendor-http.js'
 
 const TOKEN_REJECTED = new Set([99991661, 99991663, 99991668, 99991671, 99991677, 1220002])
 const RATE_LIMITED = 99991400
+/** The tenant's calls of this month are spent (Basic edition); HTTP 429 too, but no rate limit. */
+const MONTHLY_QUOTA = 99991403
 const UNAVAILABLE = new Set([1225000, 1226500, 1227500])
 const BAD_CREDENTIALS = new Set([10003, 10014, 10015])
 const PERMISSION_DENIED = new Set([1220005])
@@ -30,6 +32,9 @@ export function feishuVerdict(response: VendorResponse, endpoint: string): Feish
   const { code } = body
   if (code === 0) return body as FeishuBody
   const message = `Feishu ${endpoint} failed: ${code} ${String(body.msg ?? '').slice(0, 200)}`
+  // Waiting a second does not help before the month ends, and every further call would be refused too:
+  // not retried, not a rate refusal (the pace is not cut), and it stops the source.
+  if (code === MONTHLY_QUOTA) return throwError('VENDOR_QUOTA_EXHAUSTED', message, code)
   if (code === RATE_LIMITED) {
     return throwError('VENDOR_RATE_LIMITED', message, code, {
       retryable: true,

@@ -25,6 +25,18 @@ const cases: [string, VendorResponse, object][] = [
     { code: 'VENDOR_RATE_LIMITED', retryable: true, retryAfterMs: undefined },
   ],
   [
+    "the tenant's monthly quota spent: HTTP 429 but code 99991403, not a rate limit",
+    answer(429, { code: 99991403, msg: 'quota' }, { 'x-ogw-ratelimit-reset': '2' }),
+    {
+      code: 'VENDOR_QUOTA_EXHAUSTED',
+      vendorCode: 99991403,
+      retryable: false,
+      rateRefusal: false,
+      stopsSource: true,
+      retryAfterMs: undefined,
+    },
+  ],
+  [
     'token missing',
     answer(400, { code: 99991661 }),
     { code: 'VENDOR_AUTH_FAILED', tokenRejected: true, retryable: false },

@@ -1,10 +1,11 @@
-// DingTalk meters its APIs per org and calendar month (FACTS.md): once the month's quota is spent, every
-// metered call answers errcode 90020 until the month changes. The month is the one in the simulator's zone
-// on `dataClock`, so a test moves a manual clock into the next month to see the quota come back.
+// Both vendors meter their APIs per org (tenant) and calendar month (FACTS.md): once the month's quota is
+// spent, every metered call is refused (DingTalk errcode 90020, Feishu HTTP 429 code 99991403) until the
+// month changes. The month is the one in the simulator's zone on `dataClock`, so a test moves a manual
+// clock into the next month to see the quota come back.
 //
-// Which calls count: every data call that passed the gateway (rate limit) and the token check, whatever
-// its answer afterwards — a parameter refusal and an injected fault included. The vendor documents no
-// refund for failed calls, so counting them is the stricter choice. Token calls are not metered.
+// Which calls count is the vendor's rule, so each simulator says when: DingTalk spends a unit on every data
+// call past its token check, whatever the answer (it documents no refund: the stricter choice); Feishu
+// counts only the calls it answers 2xx, as its notice says. Token calls are metered by neither.
 import { formatWorkDate } from '../../time/work-date.js'
 import { localEpochDay } from '../shared/zoned-clock.js'
 
@@ -27,11 +28,22 @@ export class MonthlyQuota {
 
   /** Counts a call against this month's quota; false (and not counted) when the quota is already spent. */
   spend(): boolean {
-    this.#roll()
-    const { monthlyQuota } = this.#settings()
-    if (monthlyQuota > 0 && this.#used >= monthlyQuota) return false
+    if (this.spent()) return false
     this.#used++
     return true
+  }
+
+  /** The month's quota is used up: the next metered call is refused. */
+  spent(): boolean {
+    this.#roll()
+    const { monthlyQuota } = this.#settings()
+    return monthlyQuota > 0 && this.#used >= monthlyQuota
+  }
+
+  /** Counts a call that was let through (by spent()) once its answer shows that it is metered. */
+  count(): void {
+    this.#roll()
+    this.#used++
   }
 
   /** Calls counted in the current month. */
