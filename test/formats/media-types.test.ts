@@ -59,6 +59,28 @@ t.test('q-values: the most preferred served type; equal preference goes to the f
   t.equal(chooseFormat(undefined, 'text/csv;q=0, */*'), 'json', 'q=0 rules a type out')
 })
 
+t.test('q=0 rules a type out even when a wildcard would allow it (RFC 9110 §12.5.1)', async (t) => {
+  t.equal(
+    chooseFormat(undefined, 'application/json;q=0, */*;q=0.5'),
+    'ndjson',
+    'JSON excluded; the rest at 0.5, in the order the route serves them',
+  )
+  t.equal(chooseFormat(undefined, '*/*;q=0.5, application/json;q=0'), 'ndjson', 'whatever the order')
+  t.equal(chooseFormat(undefined, 'application/json;q=0, application/x-ndjson;q=0, */*'), 'csv')
+  t.equal(chooseFormat(undefined, 'application/JSON;Q=0, */*;q=0.5'), 'ndjson', 'case does not matter')
+  t.equal(chooseFormat(undefined, 'application/json;q=0, application/*'), 'ndjson')
+  t.equal(chooseFormat(undefined, 'application/*;q=0, */*'), 'csv', 'a type range excludes its types')
+  t.equal(
+    chooseFormat(undefined, 'application/*;q=0, application/json;q=0.3, */*;q=0.1'),
+    'json',
+    'the most specific range decides: JSON at 0.3 over CSV at 0.1',
+  )
+  t.equal(chooseFormat(undefined, 'text/*;q=0, */*;q=0.2, text/csv;q=0.9'), 'csv', 'specific over range')
+  t.equal(chooseFormat(undefined, 'application/json;q=0, text/csv;q=0.2, */*;q=0.5'), 'ndjson')
+  t.equal(chooseFormat(undefined, `application/json;q=0, ${XLSX}, */*;q=0.5`), 'xlsx')
+  t.equal(chooseFormat(undefined, 'application/json;q=0.0, */*;q=0.5'), 'ndjson', 'q=0.0 is 0 too')
+})
+
 t.test(
   'an Accept that rules out every served type: 406 ATT_NOT_ACCEPTABLE naming what is served',
   async (t) => {
@@ -68,6 +90,7 @@ t.test(
       'text/csv;q=0',
       '*/*;q=0',
       'text/html, */*;q=0',
+      'application/json;q=0, application/x-ndjson;q=0, text/csv;q=0, application/*;q=0, */*;q=0.5',
     ]) {
       const error = t.throws(() => chooseFormat(undefined, accept), NotAcceptableError, accept) as
         | (Error & { code?: string; statusCode?: number })

@@ -264,6 +264,9 @@ t.test('the Accept header chooses when no format is given; format beats Accept',
     ['text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 'json'],
     ['text/csv;q=0.4, application/x-ndjson;q=0.8', 'ndjson'],
     [`application/json;q=0.5, ${XLSX}`, 'xlsx'],
+    // q=0 means "not acceptable" (RFC 9110 §12.5.1): the wildcard allows the rest, in the route's order.
+    ['application/json;q=0, */*;q=0.5', 'ndjson'],
+    ['application/json;q=0, application/x-ndjson;q=0, */*;q=0.5', 'csv'],
   ] as const) {
     const response = await get(app, '', { accept })
     t.equal(response.statusCode, 200, accept)
@@ -295,6 +298,11 @@ t.test('an Accept the route cannot serve: 406 in the error shape, nothing run', 
   for (const request of [
     { method: 'GET' as const, url: QUERY, headers: { accept: 'text/html' } },
     { method: 'GET' as const, url: QUERY, headers: { accept: 'text/csv;q=0, image/*' } },
+    {
+      method: 'GET' as const,
+      url: QUERY,
+      headers: { accept: `application/json;q=0, application/x-ndjson;q=0, text/*;q=0, ${XLSX};q=0, */*` },
+    },
     {
       method: 'POST' as const,
       url: '/attendance/results',
