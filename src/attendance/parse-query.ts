@@ -1,6 +1,8 @@
 // Turns the validated request fields (GET query or POST body) into a query per source, refusing with a
 // 400 everything the vendors would refuse later or that could not be answered: bad dates, reversed or too
 // long ranges, unknown sources, malformed user ids, too many users.
+
+import { displayChar } from '../error-text.js'
 import {
   InvalidDateError,
   MalformedUserError,
@@ -140,15 +142,16 @@ function splitUserRef(ref: string): { source: string; userId: string } {
 }
 
 /**
- * Echoes user input in an error safely: control characters and lone surrogates escaped, length bounded.
- * Cut between code points, never inside an escape (`\u00...`) or between the halves of a surrogate pair,
- * and without escaping more of a huge input than it shows.
+ * Echoes user input in an error safely: control characters (error-text.ts) and lone surrogates escaped as
+ * \uXXXX, quotes and backslashes as in JSON (the input is shown between quotes), length bounded. Cut
+ * between code points, never inside an escape (`\u00...`) or between the halves of a surrogate pair, and
+ * without escaping more of a huge input than it shows.
  */
 function printable(text: string, max = 80): string {
   let shown = ''
   let cut = -1
   for (const char of text) {
-    const escaped = JSON.stringify(char).slice(1, -1)
+    const escaped = char === '"' || char === '\\' ? `\\${char}` : displayChar(char)
     if (cut < 0 && shown.length + escaped.length > max - 3) cut = shown.length
     shown += escaped
     if (shown.length > max) return `${shown.slice(0, cut)}...`

@@ -1,11 +1,13 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { escapeDisplayControls } from '../error-text.js'
 
 /**
  * Every error leaves in Fastify's shape {statusCode, code, error, message}. Client errors keep their
- * message (it says what to fix); server errors are logged and answered with a generic message, since their
- * text can carry internals (a vendor URL, a stack).
+ * message (it says what to fix), with the control and bidirectional characters that it may echo from the
+ * request written as \uXXXX (error-text.ts); server errors are logged and answered with a generic message,
+ * since their text can carry internals (a vendor URL, a stack).
  */
 async function errorHandlerPlugin(fastify: FastifyInstance) {
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
@@ -27,7 +29,7 @@ async function errorHandlerPlugin(fastify: FastifyInstance) {
       statusCode,
       code: error.code ?? (error.validation ? 'FST_ERR_VALIDATION' : 'ATT_BAD_REQUEST'),
       error: httpStatusText(statusCode),
-      message: error.message,
+      message: escapeDisplayControls(error.message),
     })
   })
 
@@ -36,6 +38,8 @@ async function errorHandlerPlugin(fastify: FastifyInstance) {
       statusCode: 404,
       code: 'ATT_NOT_FOUND',
       error: 'Not Found',
+      // The path as sent: Node refuses a request line with raw bytes outside ASCII, so it is
+      // percent-encoded text, never a control character.
       message: `no route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}`,
     })
   })
