@@ -1,13 +1,27 @@
 // The service's HTTP API as the CLI calls it, on Node's global fetch. Every refusal becomes an ApiError
 // that reads `code: message`, as the service wrote it; the API key goes in one header and nowhere else, so
 // no message, URL or error can show it.
+//
+// A request refused with 429 (the key's rate, shared with other clients) or 503 (load shedding, the store
+// away) was not carried out, so it is sent again after the Retry-After the service gave, at most
+// MAX_RETRY_WAIT_MS a wait and MAX_ATTEMPTS attempts in all; then the command gives up with EXIT.busy.
+// As the AWS SDKs and Google's client libraries do: honour the server's delay, bound the attempts.
+import { setTimeout as sleepFor } from 'node:timers/promises'
 import type { ErrorResponse } from '../schemas/error.js'
 import type { ExportJob } from '../schemas/export.js'
 import type { ExportFields, PlanAnswer, QueryFields, SourcesAnswer } from './api-types.js'
-import { CliError, EXIT } from './exit-codes.js'
+import { CliError, EXIT, type ExitCode } from './exit-codes.js'
 
 // A JSON call that takes longer than this is treated as lost; downloads are not bounded (files are large).
 const REQUEST_TIMEOUT_MS = 30_000
+/** Attempts of one request refused with 429 or 503, the first included. */
+export const MAX_ATTEMPTS = 5
+/** The longest wait before an attempt, whatever Retry-After says (an hour would look like a hang). */
+export const MAX_RETRY_WAIT_MS = 60_000
+/** The wait when a 429 or 503 comes without Retry-After (a proxy's answer, say). */
+export const NO_RETRY_AFTER_WAIT_MS = 1000
+/** Statuses that say the request was refused before it was carried out, and may pass with time. */
+const RETRIED_STATUSES = new Set([429, 503])
 
 export class ApiError extends CliError {
   constructor(
@@ -17,8 +31,9 @@ export class ApiError extends CliError {
     readonly code: string,
     /** The service's Retry-After, in ms, when it sent one. */
     readonly retryAfterMs?: number,
+    exitCode: ExitCode = EXIT.http,
   ) {
-    super(message, EXIT.http)
+    super(message, exitCode)
     this.name = 'ApiError'
   }
 
@@ -46,6 +61,15 @@ interface RequestOptions {
 export interface ApiClientOptions {
   url: string
   apiKey?: string | undefined
+  /** Waits before a retry; rejects when the signal aborts. Tests pass one that records instead. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** Told each retry, as a line for the user (default: stderr). */
+  onRetry?: (line: string) => void
+}
+
+const sleepUnlessAborted = (ms: number, signal?: AbortSignal) => sleepFor(ms, undefined, { signal })
+const sayOnStderr = (line: string) => {
+  process.stderr.write(`${line}\n`)
 }
 
 export class ApiClient {
@@ -94,7 +118,25 @@ export class ApiClient {
     }
   }
 
-  private async request(
+  /** One request, sent again while the service answers 429 or 503 (see the top of the file). */
+  private async request(method: string, path: string, options: RequestOptions): Promise<Response> {
+    const { sleep = sleepUnlessAborted, onRetry = sayOnStderr } = this.options
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.send(method, path, options)
+      } catch (error) {
+        if (!(error instanceof ApiError) || !RETRIED_STATUSES.has(error.status)) throw error
+        if (attempt >= MAX_ATTEMPTS) throw givenUp(error)
+        const waitMs = Math.min(error.retryAfterMs ?? NO_RETRY_AFTER_WAIT_MS, MAX_RETRY_WAIT_MS)
+        onRetry(
+          `${error.message}; trying again in ${waitMs / 1000} s (attempt ${attempt + 1} of ${MAX_ATTEMPTS})`,
+        )
+        await sleep(waitMs, options.signal)
+      }
+    }
+  }
+
+  private async send(
     method: string,
     path: string,
     { body, headers = {}, timeout, signal }: RequestOptions,
@@ -119,6 +161,16 @@ export class ApiClient {
     if (!response.ok) throw await refusal(response)
     return response
   }
+}
+
+function givenUp(last: ApiError): ApiError {
+  return new ApiError(
+    `${last.message} (still refused after ${MAX_ATTEMPTS} attempts)`,
+    last.status,
+    last.code,
+    last.retryAfterMs,
+    EXIT.busy,
+  )
 }
 
 function unreachable(base: string, error: unknown): ApiError {

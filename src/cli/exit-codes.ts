@@ -12,6 +12,11 @@ export const EXIT = {
   jobFailed: 4,
   /** The downloaded file did not match its sha256: it was deleted. */
   checksum: 5,
+  /**
+   * The service kept refusing for a passing reason (429 rate limit, 503 overloaded) through every attempt:
+   * try again later. sysexits.h's EX_TEMPFAIL, which mail and job schedulers read as "retry later".
+   */
+  busy: 75,
   /** Interrupted (SIGINT): the job was cancelled. 128 + SIGINT, as shells report it. */
   interrupted: 130,
 } as const

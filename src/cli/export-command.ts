@@ -127,9 +127,9 @@ async function runExport(options: ExportOptions): Promise<void> {
 
 const users = (count: number) => `${count} user${count === 1 ? '' : 's'}`
 
-// A lost cancel leaves the job running and spending the vendors' quota, so a passing refusal (503 while
-// the service sheds load, 429, a dropped connection) is tried again for a while; a second Ctrl-C stops
-// waiting (interrupt.ts).
+// A lost cancel leaves the job running and spending the vendors' quota, so a passing failure (a dropped
+// connection, a gateway error; the client itself already tried 429 and 503 again) is tried again for a
+// while; a second Ctrl-C stops waiting (interrupt.ts).
 const CANCEL_ATTEMPTS = 5
 const CANCEL_RETRY_MS = 2000
 

@@ -13,7 +13,9 @@ const busy = { statusCode: 503, code: 'ATT_OVERLOADED', message: 'busy' }
 t.test('polls failing for GIVE_UP_AFTER_MS: the command stops and says where the job is', async (t) => {
   const service = await startFakeService(t, { polls: [busy] })
   let now = 0
-  const following = followJob(new ApiClient({ url: service.url }), job({}), {
+  // The client's own attempts at each poll (api-client.ts) wait nothing here.
+  const client = new ApiClient({ url: service.url, sleep: async () => {}, onRetry: () => {} })
+  const following = followJob(client, job({}), {
     pollIntervalMs: 1,
     reporter: silent,
     signal: new AbortController().signal,
@@ -27,7 +29,7 @@ t.test('polls failing for GIVE_UP_AFTER_MS: the command stops and says where the
   await t.rejects(following, {
     exitCode: EXIT.http,
     message:
-      /^lost track of export \S+ \(ATT_OVERLOADED: busy\); it goes on on the service: GET \/attendance\/exports\//,
+      /^lost track of export \S+ \(ATT_OVERLOADED: busy \(still refused after 5 attempts\)\); it goes on on the service: GET \/attendance\/exports\//,
   })
 })
 

@@ -1,6 +1,7 @@
 // A scripted stand-in for the service's export routes, for what the real one cannot be made to do on
 // demand: a file whose bytes do not match its sha256, a job that fails, a poll answered 503, a job that
-// runs until the CLI is interrupted. It records every request so that tests can check what was sent.
+// runs until the CLI is interrupted, a service that refuses the first requests (429, 503). It records
+// every request so that tests can check what was sent.
 import { createHash } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -23,7 +24,8 @@ export interface ErrorAnswer {
 }
 
 export interface FakeScript {
-  /** Answers POST /attendance/exports with this error instead of a job. */
+  /** The first requests, whatever they ask for, get these refusals in turn (429, 503 with Retry-After…). */
+  refusals?: ErrorAnswer[] /** Answers POST /attendance/exports with this error instead of a job. */
   refuseSubmit?: ErrorAnswer
   /** What each GET of the job answers, in turn; the last one repeats. */
   polls: (Partial<ExportJob> | ErrorAnswer)[]
@@ -85,6 +87,8 @@ export async function startFakeService(t: Test, script: FakeScript) {
         retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) },
       )
     const path = `/attendance/exports/${JOB_ID}`
+    const refusal = script.refusals?.shift()
+    if (refusal) return refuse(refusal)
     if (method === 'POST' && url === '/attendance/exports') {
       if (script.refuseSubmit) return refuse(script.refuseSubmit)
       return send(202, job({}), { location: path })
