@@ -10,6 +10,7 @@ import t from 'tap'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import { feishuTaskFor, startFeishuSimulator } from '../../src/simulators/index.js'
 import { formatWorkDate, parseWorkDate, toCompactDate } from '../../src/time/work-date.js'
+import { LOAD_SHEDDING_OFF_ENV } from '../helpers/load-shedding-off.js'
 
 const root = new URL('../../', import.meta.url)
 const MiB = 1024 * 1024
@@ -33,6 +34,7 @@ function startService(sourcesFile: string): Promise<{ child: ChildProcess; port:
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
+      ...LOAD_SHEDDING_OFF_ENV,
       HOST: '127.0.0.1',
       PORT: '0',
       SOURCES_FILE: sourcesFile,

@@ -11,6 +11,7 @@ import { Redis } from 'ioredis'
 import type { Test } from 'tap'
 import type { ExportJob } from '../../src/schemas/export.js'
 import type { Simulators } from '../helpers/integration.js'
+import { LOAD_SHEDDING_OFF_ENV } from '../helpers/load-shedding-off.js'
 import { testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 import { sleep, until } from './helpers.js'
 
@@ -135,6 +136,7 @@ export async function startReplica(
     detached: true,
     env: {
       PATH: process.env.PATH ?? '',
+      ...LOAD_SHEDDING_OFF_ENV,
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'warn',

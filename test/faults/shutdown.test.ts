@@ -9,6 +9,7 @@ import t from 'tap'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import type { DingTalkSimulatorOptions, FeishuSimulatorOptions } from '../../src/simulators/index.js'
 import { recentRange, type Simulators, startSimulators, userList } from '../helpers/integration.js'
+import { LOAD_SHEDDING_OFF_ENV } from '../helpers/load-shedding-off.js'
 import { until } from './helpers.js'
 
 const root = new URL('../../', import.meta.url)
@@ -36,6 +37,7 @@ async function startServer(
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
+      ...LOAD_SHEDDING_OFF_ENV,
       HOST: '127.0.0.1',
       PORT: '0',
       LOG_LEVEL: 'info',

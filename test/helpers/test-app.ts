@@ -7,13 +7,15 @@ import { type Config, loadConfig } from '../../src/config/config.js'
 import { startDemoSources } from '../../src/demo/demo-sources.js'
 import { createLogger } from '../../src/logging/logger.js'
 import { SecretRedactor } from '../../src/logging/secret-redactor.js'
+import { LOAD_SHEDDING_OFF_ENV } from './load-shedding-off.js'
 
 /**
- * The defaults, except: debug logs, and no inbound rate limit (tests send more than a minute's worth of
- * requests from one address; the rate-limit tests set `rateLimitPerMinute` themselves).
+ * The defaults, except: debug logs, no inbound rate limit (tests send more than a minute's worth of
+ * requests from one address; the rate-limit tests set `rateLimitPerMinute` themselves), and no load
+ * shedding (load-shedding-off.ts; the load-shedding tests set `pressure` themselves).
  */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}), logLevel: 'debug', rateLimitPerMinute: 0, ...overrides }
+  return { ...loadConfig(LOAD_SHEDDING_OFF_ENV), logLevel: 'debug', rateLimitPerMinute: 0, ...overrides }
 }
 
 export class LogCapture extends Writable {

@@ -1,6 +1,7 @@
 // Load shedding: a replica under pressure answers 503 with Retry-After before it falls over, and a source
 // runs a bounded number of queries at once with a bounded queue behind them (503 beyond it).
 import t from 'tap'
+import { loadConfig } from '../../src/config/config.js'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import { comparableAnswer } from '../helpers/answers.js'
 import { sourcesFor, startReplica, startSimulators, userList } from '../helpers/integration.js'
@@ -9,6 +10,20 @@ import { buildTestApp, testConfig } from '../helpers/test-app.js'
 async function until(condition: () => boolean, what: string) {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
   if (!condition()) throw new Error(`gave up waiting for ${what}`)
+}
+
+/**
+ * Holds the event loop `ms` at a time, `times` times, letting timers run in between: each turn of the loop
+ * then lags about `ms`, what a CPU-starved machine (other work on its cores) does to every test process.
+ */
+async function lagEventLoop(ms: number, times: number): Promise<void> {
+  for (let turn = 0; turn < times; turn++) {
+    await new Promise((resolve) => setImmediate(resolve))
+    const until = Date.now() + ms
+    while (Date.now() < until) {
+      // busy: nothing else runs meanwhile
+    }
+  }
 }
 
 t.test('under pressure: 503 with Retry-After in the error shape; liveness still answers', async (t) => {
@@ -65,3 +80,32 @@ t.test('a source runs maxConcurrentQueries at once, queues maxQueuedQueries, ref
   const feishu = await app.inject(`/attendance/results?from=2024-05-06&to=2024-05-08&users=feishu:u1`)
   t.equal(feishu.statusCode, 200, 'another source is not held back')
 })
+
+t.test(
+  'an app from the test helpers sheds no load: it answers through an event-loop lag that the defaults shed',
+  async (t) => {
+    const defaults = loadConfig({}).pressure
+    t.ok(defaults.maxEventLoopDelayMs > 0, 'the service sheds on event-loop delay by default')
+    // The same lag against both: the defaults show that it is enough to shed load.
+    const { app: onDefaults } = await buildTestApp(t, { pressure: defaults })
+    const { app } = await buildTestApp(t)
+    t.same(
+      [app.config.pressure.maxEventLoopDelayMs, app.config.pressure.maxHeapUsedBytes],
+      [0, 0],
+      'both bounds off (under-pressure reads 0 as "no bound")',
+    )
+    const lagMs = defaults.maxEventLoopDelayMs + 500
+    // Four sampling intervals of under-pressure (1 s each) of nothing but lagging turns, at the most.
+    for (let round = 0; round < 4 && !onDefaults.isUnderPressure(); round++) {
+      await lagEventLoop(lagMs, Math.ceil(1000 / lagMs) + 1)
+    }
+    t.equal(onDefaults.isUnderPressure(), true, 'the lag puts an app on the defaults under pressure')
+    const refused = await onDefaults.inject('/sources')
+    t.equal(refused.statusCode, 503)
+    t.equal(refused.json().code, 'ATT_OVERLOADED')
+
+    t.equal(app.isUnderPressure(), false, 'the same lag leaves the helper-built app alone')
+    const answered = await app.inject('/sources')
+    t.equal(answered.statusCode, 200, answered.body)
+  },
+)
