@@ -125,3 +125,8 @@ export const EventsRateLimitedError = createError<[string]>(
   'more events a minute for source "%s" than EVENTS_RATE_LIMIT_PER_MINUTE',
   429,
 )
+export const EventNotAppliedError = createError<[number]>(
+  'ATT_STORE_UNAVAILABLE',
+  'event not applied: the shared store is not answering; deliver it again (retry in %d s)',
+  503,
+)

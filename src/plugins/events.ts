@@ -22,7 +22,7 @@ async function eventsPlugin(fastify: FastifyInstance) {
   // Registered before the query service (whose caches record refetched changes in the feed), so the
   // caches are looked up when an event comes.
   const effects = new EventEffects({
-    store,
+    store: store.durable,
     feed,
     cacheOf: (sourceId) => fastify.queryService.cacheOf(sourceId),
     onOutcome: (event, outcome) => {

@@ -2,13 +2,16 @@
 // the vendor's crypto authenticates each request (Verification Token, and with an Encrypt Key the
 // signature over the raw body; DingTalk's signature and AES envelope with the appKey as owner). Forged,
 // unsigned, wrongly encrypted, stale and replayed requests are refused with a 4xx and change nothing. An
-// accepted event is answered at once and applied after (deduplicated on its event id across replicas).
+// accepted event is applied before it is answered (deduplicated on its event id across replicas): success
+// only once its effects are in the shared store, else 503 with Retry-After, which the vendor retries on,
+// as Stripe's and GitHub's webhook consumers do.
 import { randomBytes } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { DingTalkSourceConfig, FeishuSourceConfig } from '../config/source-config.js'
 import {
   EventMalformedError,
+  EventNotAppliedError,
   EventRefusedError,
   EventReplayedError,
   EventsNotEnabledError,
@@ -21,6 +24,8 @@ import type { SourceEvent } from '../events/event-effects.js'
 import { decryptFeishu, verifyFeishuSignature } from '../events/feishu-crypto.js'
 import { type FeishuEnvelope, feishuEventDays } from '../events/feishu-events.js'
 import { ErrorResponse } from '../schemas/error.js'
+import { BREAKER_DEFAULTS } from '../store/resilient-store.js'
+import { StoreUnavailableError } from '../store/shared-store.js'
 
 /** Event bodies are small; a vendor never sends more. */
 const EVENT_BODY_LIMIT = 256 * 1024
@@ -28,6 +33,8 @@ const EVENT_BODY_LIMIT = 256 * 1024
 const MAX_SKEW_MS = 5 * 60 * 1000
 /** A signed request seen again within this long is a replay. */
 const REPLAY_WINDOW_MS = 2 * MAX_SKEW_MS
+/** A vendor told to retry should not come back before the store's circuit breaker probes Redis again. */
+const STORE_RETRY_AFTER_SECONDS = Math.ceil(BREAKER_DEFAULTS.openMs / 1000)
 
 const Params = Type.Object({ sourceId: Type.String({ maxLength: 32 }) })
 
@@ -44,6 +51,11 @@ const refusals = {
   },
   409: { ...ErrorResponse, description: 'A replay of a request already received (`ATT_EVENT_REPLAYED`).' },
   429: { ...ErrorResponse, description: 'More events a minute than EVENTS_RATE_LIMIT_PER_MINUTE.' },
+  503: {
+    ...ErrorResponse,
+    description:
+      'The event was not applied: the shared store (Redis) is not answering (`ATT_STORE_UNAVAILABLE`), with `Retry-After`. The vendor delivers it again; nothing of it was acknowledged.',
+  },
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
@@ -58,6 +70,8 @@ function parseJson(bytes: Buffer | string): Record<string, unknown> {
   } catch {}
   throw new EventMalformedError('the body is not a JSON object')
 }
+
+const replayKey = (sourceId: string, signature: string) => `event-request:{${sourceId}}:${signature}`
 
 /** The one answer to a request that is not a readable event of this source, whatever the reason. */
 const notForThisSource = () => new EventRefusedError('not a signed event of this source')
@@ -88,25 +102,32 @@ const eventRoutes: FastifyPluginAsync = async (fastify) => {
 
   /** A signed request is used once: its signature (over timestamp and nonce) is remembered a while. */
   const firstSight = async (sourceId: string, signature: string) => {
-    const fresh = await fastify.store.setIfAbsent(
-      `event-request:{${sourceId}}:${signature}`,
-      '1',
-      REPLAY_WINDOW_MS,
-    )
+    const fresh = await fastify.store.setIfAbsent(replayKey(sourceId, signature), '1', REPLAY_WINDOW_MS)
     if (!fresh) throw new EventReplayedError()
   }
+  const forget = (sourceId: string, signature: string) =>
+    fastify.store.delete(replayKey(sourceId, signature)).catch(() => {})
 
-  const applyLater = (event: SourceEvent, reply: FastifyReply) => {
-    // After the answer is out: the vendor waits at most 3 s (Feishu) or 1.5 s (DingTalk) for it.
-    reply.raw.once('finish', () => {
-      fastify.events.effects.apply(event).catch((error: unknown) => {
-        fastify.log.error(
-          { err: error, source: event.source, eventId: event.eventId },
-          'vendor event not applied',
-        )
-        fastify.metrics.event(event.source, event.type, 'failed')
-      })
-    })
+  /**
+   * Applies the event before the answer: the vendor is told success only once the effects are in the
+   * shared store (well within its 1.5 s or 3 s: the store's breaker bounds a hung Redis to one command
+   * timeout). Otherwise 503 and the vendor delivers it again; the request's replay mark is dropped so that
+   * a redelivery of the very same request is taken too.
+   */
+  const applyNow = async (event: SourceEvent, reply: FastifyReply, signature: string | undefined) => {
+    try {
+      await fastify.events.effects.apply(event)
+    } catch (error) {
+      fastify.metrics.event(event.source, event.type, 'failed')
+      if (signature) await forget(event.source, signature)
+      if (!(error instanceof StoreUnavailableError)) throw error
+      fastify.log.warn(
+        { source: event.source, eventId: event.eventId, eventType: event.type },
+        'vendor event not applied: the shared store is not answering; the vendor is told to retry',
+      )
+      reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS))
+      throw new EventNotAppliedError(STORE_RETRY_AFTER_SECONDS)
+    }
   }
 
   const refused = (source: string, type: string, error: Error): never => {
@@ -196,7 +217,11 @@ const eventRoutes: FastifyPluginAsync = async (fastify) => {
         return refused(source.id, type, new EventMalformedError('header.event_id is missing'))
       }
       if (signature) await firstSight(source.id, signature)
-      applyLater({ source: source.id, eventId, type, days: feishuEventDays(envelope, source) }, reply)
+      await applyNow(
+        { source: source.id, eventId, type, days: feishuEventDays(envelope, source) },
+        reply,
+        signature,
+      )
       return {}
     },
   )
@@ -268,7 +293,7 @@ const eventRoutes: FastifyPluginAsync = async (fastify) => {
       if (typeof eventId !== 'string' || eventId === '') {
         return refused(source.id, type, new EventMalformedError('eventId is missing'))
       }
-      applyLater(
+      await applyNow(
         {
           source: source.id,
           eventId,
@@ -277,6 +302,7 @@ const eventRoutes: FastifyPluginAsync = async (fastify) => {
           approvalIds: dingtalkApprovalIds(type, payload),
         },
         reply,
+        signature,
       )
       return success
     },
