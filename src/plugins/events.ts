@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { ChangeFeed } from '../events/change-feed.js'
+import { EventAdmission } from '../events/event-admission.js'
 import { EventEffects } from '../events/event-effects.js'
 
 declare module 'fastify' {
@@ -10,8 +11,8 @@ declare module 'fastify' {
     events: {
       feed: ChangeFeed
       effects: EventEffects
-      /** Fixed one-minute window per source, shared by the replicas: false past EVENTS_RATE_LIMIT_PER_MINUTE. */
-      admit(sourceId: string): Promise<boolean>
+      /** The webhooks' per-minute counts: events per source, failed checks per client address. */
+      admission: EventAdmission
     }
   }
 }
@@ -39,12 +40,11 @@ async function eventsPlugin(fastify: FastifyInstance) {
       )
     },
   })
-  const admit = async (sourceId: string) => {
-    const minute = Math.floor(Date.now() / 60_000)
-    const count = await store.increment(`events:rate:{${sourceId}}:${minute}`, 1, 120_000).catch(() => 0)
-    return count <= config.eventsPerMinute
-  }
-  fastify.decorate('events', { feed, effects, admit })
+  const admission = new EventAdmission(store, {
+    perSource: config.eventsPerMinute,
+    failuresPerAddress: config.eventsFailuresPerMinute,
+  })
+  fastify.decorate('events', { feed, effects, admission })
 }
 
 export default fp(eventsPlugin, { name: 'events', dependencies: ['store', 'metrics'] })
