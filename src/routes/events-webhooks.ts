@@ -24,7 +24,7 @@ import { dingtalkApprovalIds, dingtalkEventDays } from '../events/dingtalk-event
 import { EventCryptoError, sameSignature } from '../events/event-crypto-error.js'
 import type { SourceEvent } from '../events/event-effects.js'
 import { decryptFeishu, verifyFeishuSignature } from '../events/feishu-crypto.js'
-import { type FeishuEnvelope, feishuEventDays } from '../events/feishu-events.js'
+import { type FeishuEnvelope, feishuEventDays, isForApp } from '../events/feishu-events.js'
 import { ErrorResponse } from '../schemas/error.js'
 import { BREAKER_DEFAULTS } from '../store/resilient-store.js'
 import { StoreUnavailableError } from '../store/shared-store.js'
@@ -255,6 +255,7 @@ const eventRoutes: FastifyPluginAsync = async (fastify) => {
     if (!sameSignature(verificationToken, token)) {
       return refused(source.id, type, new EventRefusedError('the Verification Token does not match'))
     }
+    if (!isForApp(envelope, source)) return refused(source.id, type, notForThisSource())
     const eventId = envelope.header.event_id
     if (typeof eventId !== 'string' || eventId === '') {
       return refused(source.id, type, new EventMalformedError('header.event_id is missing'))

@@ -32,13 +32,17 @@ async function setUp(t: Test) {
   return { app, appKey, noSecretsLogged }
 }
 
-function feishuEvent(eventId: string, token = VT) {
+/** The simulator's app id, which the test's Feishu sources use. */
+const APP_ID = 'cli_simulator'
+
+function feishuEvent(eventId: string, token = VT, appId = APP_ID) {
   return JSON.stringify({
     schema: '2.0',
     header: {
       event_id: eventId,
       event_type: 'attendance.user_task.updated_v1',
       token,
+      app_id: appId,
       create_time: String(Date.now()),
     },
     event: { employee_id: 'u1', employee_no: 'u1', date: 20240506 },
@@ -123,6 +127,7 @@ t.test(
         401,
       ],
       ['wrong Verification Token', signedFeishu(feishuEvent('f5', 'forged-token')), 401],
+      ['an event for another app', signedFeishu(feishuEvent('f7', VT, 'cli_another_app')), 401],
       [
         'stale timestamp',
         signedFeishu(feishuEvent('f6'), { timestamp: Math.floor(Date.now() / 1000) - 3600 }),
@@ -171,6 +176,18 @@ t.test(
       payload: feishuEvent('plain-2', 'forged'),
     })
     t.equal(plainForged.statusCode, 401)
+    const plainOtherApp = await app.inject({
+      method: 'POST',
+      url: '/events/feishu/plain',
+      headers: { 'content-type': 'application/json' },
+      payload: feishuEvent('plain-3', VT, 'cli_another_app'),
+    })
+    t.same(
+      [plainOtherApp.statusCode, plainOtherApp.json().message],
+      [401, 'event refused: not a signed event of this source'],
+      "header.app_id must be the source's appId",
+    )
+    t.equal(await feedLength('plain'), 1, 'only the event for this app reached the feed')
     const notEnabled = await app.inject({
       method: 'POST',
       url: '/events/feishu/dingtalk',
