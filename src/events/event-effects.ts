@@ -6,7 +6,9 @@
 // the vendor only once its effects are in Redis, so a failure makes the vendor deliver it again. The order
 // makes a retry safe even after a command that timed out but ran late in Redis (a Redis that hung): the
 // tombstones first (writing them twice only refetches a day once more), then the mark and the feed entries
-// in one step (recordOnce), so an event is listed once however often it comes.
+// in one step (recordOnce), so an event is listed once however often it comes. DingTalk's events are
+// counted against its monthly event allowance in that same step (events that change no day too).
+import type { EventAllowance } from '../budgets/event-allowance.js'
 import type { SharedStore } from '../store/shared-store.js'
 import type { ChangeFeed } from './change-feed.js'
 
@@ -40,6 +42,8 @@ export interface EventEffectsOptions {
   feed: ChangeFeed
   /** The result cache of a source, when it has one (looked up when an event comes). */
   cacheOf: (sourceId: string) => DayInvalidator | undefined
+  /** The monthly allowance a source's events count against (DingTalk), when it has one. */
+  allowanceOf?: (sourceId: string) => EventAllowance | undefined
   onOutcome?: (event: SourceEvent, outcome: EventOutcome) => void
 }
 
@@ -66,17 +70,21 @@ export class EventEffects {
 
   private async applyOnce(given: SourceEvent): Promise<EventOutcome> {
     const { store, feed } = this.options
-    if (given.days.length === 0 && !given.approvalIds?.length) return 'ignored'
+    const allowance = this.options.allowanceOf?.(given.source)
+    // An event that changes nothing is still counted where the vendor counts it.
+    if (given.days.length === 0 && !given.approvalIds?.length && !allowance) return 'ignored'
     if ((await store.get(dedupKey(given))) !== null) return 'duplicate'
     const event = await this.withApprovalDays(given)
-    if (event.days.length === 0) return 'ignored'
-    await this.options.cacheOf(event.source)?.invalidate(event.days)
-    const recorded = await store.recordOnce({
+    if (event.days.length > 0) await this.options.cacheOf(event.source)?.invalidate(event.days)
+    const counted = await store.recordOnce({
       markKey: dedupKey(event),
       markTtlMs: DEDUP_TTL_MS,
       log: feed.entriesOf(event.source, event.days, 'event'),
+      ...(allowance ? { counter: allowance.counter() } : {}),
     })
-    if (recorded === null) return 'duplicate'
+    if (counted === null) return 'duplicate'
+    await allowance?.counted(counted)
+    if (event.days.length === 0) return 'ignored'
     // Only what /sources shows: not worth failing an event that is applied.
     await store.set(lastEventKey(event.source), String(Date.now()), LAST_EVENT_TTL_MS).catch(() => {})
     return 'applied'
