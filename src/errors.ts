@@ -125,3 +125,13 @@ export const EventsRateLimitedError = createError<[string]>(
   'more events a minute for source "%s" than EVENTS_RATE_LIMIT_PER_MINUTE',
   429,
 )
+export const EventsFailuresLimitedError = createError<[number]>(
+  'ATT_EVENTS_RATE_LIMITED',
+  'more refused event requests a minute from this address than EVENTS_FAILURES_PER_MINUTE; retry in %d s',
+  429,
+)
+export const EventNotAppliedError = createError<[number]>(
+  'ATT_STORE_UNAVAILABLE',
+  'event not applied: the shared store is not answering; deliver it again (retry in %d s)',
+  503,
+)

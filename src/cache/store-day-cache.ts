@@ -17,6 +17,12 @@ import { entryTtlMs, type FreshnessPolicy } from './freshness.js'
 
 export interface StoreDayCacheOptions {
   store: SharedStore
+  /**
+   * What an event's effects (invalidate, daysWithApproval) go through: the shared store with no local
+   * fallback (AppStore.durable), so that an event is acknowledged only once they reach the fleet. Default
+   * `store`. Lookups and writes of entries keep `store`: a miss or an unkept entry only costs a refetch.
+   */
+  durable?: SharedStore
   /** The tenant's hash tag (cache-keys.ts). */
   tag: string
   /** The source's zone: "today" and the settled days are counted in it. */
@@ -65,6 +71,10 @@ export class StoreDayCache implements SourceDayCache {
     this.clock = options.clock ?? systemClock
     this.leaseTtlMs = options.leaseTtlMs ?? 10_000
     this.pollMs = options.pollMs ?? 100
+  }
+
+  private get durable(): SharedStore {
+    return this.options.durable ?? this.options.store
   }
 
   get enabled(): boolean {
@@ -133,7 +143,7 @@ export class StoreDayCache implements SourceDayCache {
   }
 
   async daysWithApproval(approvalId: string): Promise<{ userId: string; workDate: string }[]> {
-    const members = await this.options.store.indexRange(approvalKey(this.options.tag, approvalId), 10_000)
+    const members = await this.durable.indexRange(approvalKey(this.options.tag, approvalId), 10_000)
     return members.map((member) => {
       const [userId = '', workDate = ''] = member.split('\u0000')
       return { userId, workDate }
@@ -236,7 +246,7 @@ export class StoreDayCache implements SourceDayCache {
         },
       ])
     })
-    await this.options.store.putEntries(writes)
+    await this.durable.putEntries(writes)
     return writes.length / 4
   }
 

@@ -62,8 +62,10 @@ export interface Config {
   trustProxy: boolean | string[]
   /** How long the change feed keeps what changed (CHANGES_RETENTION_DAYS). */
   changesRetentionDays: number
-  /** Vendor events a minute per source (all replicas); past it, 429. */
+  /** Vendor events a minute per source (all replicas), counted once they passed the vendor's check; past it, 429. */
   eventsPerMinute: number
+  /** Event requests that failed the vendor's check, a minute per client address (all replicas); past it, 429. */
+  eventsFailuresPerMinute: number
   /** PEOPLE_FILE, reread on SIGHUP; undefined without one. */
   peopleFile: string | undefined
   /** The people of PEOPLE_FILE (empty without one). */
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustProxy(env),
     changesRetentionDays: integer(env, 'CHANGES_RETENTION_DAYS', 35, 1, 3660),
     eventsPerMinute: integer(env, 'EVENTS_RATE_LIMIT_PER_MINUTE', 6000, 1, 1_000_000),
+    eventsFailuresPerMinute: integer(env, 'EVENTS_FAILURES_PER_MINUTE', 60, 1, 1_000_000),
     peopleFile: env.PEOPLE_FILE?.trim() || undefined,
     // The accounts' sources are checked here when sources are configured, and by the app in demo mode.
     people: [],

@@ -41,6 +41,7 @@ const DingTalkEvents = Type.Object(
     mode: Type.Union([Type.Literal('stream'), Type.Literal('webhook'), Type.Literal('off')]),
     token: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{3,32}$' })),
     aesKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}$' })),
+    monthlyAllowance: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000 })),
   },
   { additionalProperties: false },
 )
@@ -113,8 +114,11 @@ export interface DingTalkSourceConfig extends ResolvedCommon {
   appKey: string
   appSecret: string
   isI18n: boolean
-  /** Change events: the webhook needs the console's token and EncodingAESKey. */
-  events: { mode: 'stream' | 'webhook' | 'off'; token?: string; aesKey?: string }
+  /**
+   * Change events: the webhook needs the console's token and EncodingAESKey. `monthlyAllowance`: the
+   * events a month the org's edition allows (default DINGTALK_EVENT_ALLOWANCE, the standard edition's).
+   */
+  events: { mode: 'stream' | 'webhook' | 'off'; token?: string; aesKey?: string; monthlyAllowance?: number }
 }
 
 export type SourceConfig = FeishuSourceConfig | DingTalkSourceConfig

@@ -1,8 +1,10 @@
 // The change feed: which (source, user, work date) changed and why, oldest first, so that a payroll system
 // pulls those days again instead of the whole month. One log per source in the shared store (a Redis
 // Stream), trimmed to CHANGES_RETENTION_DAYS; the cursor is the last entry's id, and a cursor older than
-// the retention cannot be continued (the caller pulls in full).
-import type { SharedStore } from '../store/shared-store.js'
+// the retention cannot be continued (the caller pulls in full). Entries are written to the shared store
+// or not at all (AppStore.durable): an entry kept in one replica's memory while Redis is away would be
+// a feed the fleet never sees, and a cursor that skips what Redis holds.
+import type { AppStore, OnceRecord } from '../store/shared-store.js'
 
 export type ChangeReason = 'event' | 'refetch'
 
@@ -29,16 +31,30 @@ export class ChangeFeed {
   readonly keepMs: number
 
   constructor(
-    private readonly store: SharedStore,
+    private readonly store: AppStore,
     retentionDays: number,
     private readonly now: () => number = Date.now,
   ) {
     this.keepMs = retentionDays * 24 * 3600 * 1000
   }
 
+  /** Appends the days to the feed; throws StoreUnavailableError while the shared store is away. */
   async record(source: string, days: readonly { userId: string; workDate: string }[], reason: ChangeReason) {
     for (const { userId, workDate } of days) {
-      await this.store.logAppend(feedKey(source), { userId, workDate, reason }, this.keepMs)
+      await this.store.durable.logAppend(feedKey(source), { userId, workDate, reason }, this.keepMs)
+    }
+  }
+
+  /** The days as the log part of a store record (an event's entries, written with its mark). */
+  entriesOf(
+    source: string,
+    days: readonly { userId: string; workDate: string }[],
+    reason: ChangeReason,
+  ): NonNullable<OnceRecord['log']> {
+    return {
+      key: feedKey(source),
+      entries: days.map(({ userId, workDate }) => ({ userId, workDate, reason })),
+      keepMs: this.keepMs,
     }
   }
 

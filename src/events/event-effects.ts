@@ -1,6 +1,14 @@
 // What a vendor change event does, whichever mode brought it: once per event id across replicas (the
 // vendors redeliver), the named days become misses in the shared cache at once and are listed in the
 // change feed. The next query refetches them.
+//
+// Every effect goes to the shared store or the event fails (AppStore.durable): an event is acknowledged to
+// the vendor only once its effects are in Redis, so a failure makes the vendor deliver it again. The order
+// makes a retry safe even after a command that timed out but ran late in Redis (a Redis that hung): the
+// tombstones first (writing them twice only refetches a day once more), then the mark and the feed entries
+// in one step (recordOnce), so an event is listed once however often it comes. DingTalk's events are
+// counted against its monthly event allowance in that same step (events that change no day too).
+import type { EventAllowance } from '../budgets/event-allowance.js'
 import type { SharedStore } from '../store/shared-store.js'
 import type { ChangeFeed } from './change-feed.js'
 
@@ -29,10 +37,13 @@ export interface DayInvalidator {
 }
 
 export interface EventEffectsOptions {
+  /** The shared store with no local fallback (AppStore.durable): every effect is in it, or apply throws. */
   store: SharedStore
   feed: ChangeFeed
   /** The result cache of a source, when it has one (looked up when an event comes). */
   cacheOf: (sourceId: string) => DayInvalidator | undefined
+  /** The monthly allowance a source's events count against (DingTalk), when it has one. */
+  allowanceOf?: (sourceId: string) => EventAllowance | undefined
   onOutcome?: (event: SourceEvent, outcome: EventOutcome) => void
 }
 
@@ -58,21 +69,24 @@ export class EventEffects {
   }
 
   private async applyOnce(given: SourceEvent): Promise<EventOutcome> {
+    const { store, feed } = this.options
+    const allowance = this.options.allowanceOf?.(given.source)
+    // An event that changes nothing is still counted where the vendor counts it.
+    if (given.days.length === 0 && !given.approvalIds?.length && !allowance) return 'ignored'
+    if ((await store.get(dedupKey(given))) !== null) return 'duplicate'
     const event = await this.withApprovalDays(given)
+    if (event.days.length > 0) await this.options.cacheOf(event.source)?.invalidate(event.days)
+    const counted = await store.recordOnce({
+      markKey: dedupKey(event),
+      markTtlMs: DEDUP_TTL_MS,
+      log: feed.entriesOf(event.source, event.days, 'event'),
+      ...(allowance ? { counter: allowance.counter() } : {}),
+    })
+    if (counted === null) return 'duplicate'
+    await allowance?.counted(counted)
     if (event.days.length === 0) return 'ignored'
-    const first = await this.options.store.setIfAbsent(dedupKey(event), '1', DEDUP_TTL_MS)
-    if (!first) return 'duplicate'
-    try {
-      await this.options.cacheOf(event.source)?.invalidate(event.days)
-      await this.options.feed.record(event.source, event.days, 'event')
-    } catch (error) {
-      // Not applied: forget the id, so that the vendor's redelivery applies it.
-      await this.options.store.delete(dedupKey(event)).catch(() => {})
-      throw error
-    }
-    await this.options.store
-      .set(lastEventKey(event.source), String(Date.now()), LAST_EVENT_TTL_MS)
-      .catch(() => {})
+    // Only what /sources shows: not worth failing an event that is applied.
+    await store.set(lastEventKey(event.source), String(Date.now()), LAST_EVENT_TTL_MS).catch(() => {})
     return 'applied'
   }
 }

@@ -37,6 +37,15 @@ export function checkDays(epochMs: number, timezone: string): string[] {
   return [formatWorkDate(day - 1), date]
 }
 
+/**
+ * Whether the envelope is addressed to the source's app: `header.app_id` must be its appId. An event of
+ * another app (one Verification Token or connection shared by mistake, or a replay from elsewhere) changes
+ * nothing here.
+ */
+export function isForApp(envelope: FeishuEnvelope, source: FeishuSourceConfig): boolean {
+  return envelope.header?.app_id === source.appId
+}
+
 export function feishuEventDays(envelope: FeishuEnvelope, source: FeishuSourceConfig): ChangedDay[] {
   const event = envelope.event ?? {}
   const userId = source.employeeType === 'employee_no' ? event.employee_no : event.employee_id

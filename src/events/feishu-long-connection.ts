@@ -6,8 +6,8 @@ import * as lark from '@larksuiteoapi/node-sdk'
 import type { FastifyBaseLogger } from 'fastify'
 import type { FeishuSourceConfig } from '../config/source-config.js'
 import type { EventConnection } from './event-connection.js'
-import type { EventEffects } from './event-effects.js'
-import { FEISHU_FLOW_CREATED, FEISHU_TASK_UPDATED, feishuEventDays } from './feishu-events.js'
+import type { EventEffects, SourceEvent } from './event-effects.js'
+import { FEISHU_FLOW_CREATED, FEISHU_TASK_UPDATED, feishuEventDays, isForApp } from './feishu-events.js'
 
 /** The SDK's log lines as ours: its info lines are chatty (banners), so they go to debug. */
 function sdkLogger(log: FastifyBaseLogger): lark.Logger {
@@ -40,6 +40,22 @@ function envelopeOf(data: Record<string, unknown>) {
   return { schema: String(schema ?? '2.0'), header: { event_id, event_type, create_time, app_id }, event }
 }
 
+/**
+ * The event an SDK delivery carries for the source, or why it is none: such a delivery is acknowledged
+ * and changes nothing (there is nothing a redelivery could do better).
+ */
+export function connectionEvent(
+  source: FeishuSourceConfig,
+  type: string,
+  data: Record<string, unknown>,
+): SourceEvent | { ignored: string } {
+  const envelope = envelopeOf({ ...data, event_type: type })
+  const eventId = envelope.header.event_id
+  if (typeof eventId !== 'string' || eventId === '') return { ignored: 'vendor event without an event_id' }
+  if (!isForApp(envelope, source)) return { ignored: 'vendor event for another app' }
+  return { source: source.id, eventId, type, days: feishuEventDays(envelope, source) }
+}
+
 export function startFeishuLongConnection(
   source: FeishuSourceConfig,
   deps: { effects: EventEffects; log: FastifyBaseLogger },
@@ -47,14 +63,14 @@ export function startFeishuLongConnection(
   const log = deps.log.child({ source: source.id, eventMode: 'long-connection' })
   const logger = sdkLogger(log)
   const handle = (type: string) => async (data: Record<string, unknown>) => {
-    const envelope = envelopeOf({ ...data, event_type: type })
-    const eventId = envelope.header.event_id
-    if (typeof eventId !== 'string' || eventId === '') {
-      log.warn({ eventType: type }, 'vendor event without an event_id: ignored')
+    const event = connectionEvent(source, type, data)
+    if ('ignored' in event) {
+      log.warn({ eventType: type, appId: data.app_id }, `${event.ignored}: ignored`)
       return
     }
-    // A throw makes the SDK ack with code 500, and the vendor delivers the event again.
-    await deps.effects.apply({ source: source.id, eventId, type, days: feishuEventDays(envelope, source) })
+    // A throw (the shared store away included) makes the SDK ack with code 500, and the vendor delivers
+    // the event again.
+    await deps.effects.apply(event)
   }
   const dispatcher = new lark.EventDispatcher({ logger, loggerLevel: lark.LoggerLevel.info }).register({
     [FEISHU_TASK_UPDATED]: handle(FEISHU_TASK_UPDATED),

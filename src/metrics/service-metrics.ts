@@ -41,6 +41,17 @@ export interface QueryMetrics {
 }
 
 const SOURCE_LABELS = ['source'] as const
+/** The longest a gauge waits for what it reads at scrape time (as long as a store command may take). */
+const SCRAPE_WAIT_MS = 1000
+
+/** The promise's value, or a rejection once `ms` have passed. */
+function withinMs<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
+}
 
 export class ServiceMetrics implements QueryMetrics {
   readonly registry = new Registry()
@@ -205,7 +216,8 @@ export class ServiceMetrics implements QueryMetrics {
       labelNames: ['state'] as const,
       registers: [this.registry],
       async collect() {
-        const byState = await counts().catch(() => undefined)
+        // BullMQ's connection waits for Redis for ever while it is away: a scrape must not.
+        const byState = await withinMs(counts(), SCRAPE_WAIT_MS).catch(() => undefined)
         this.reset()
         for (const [state, count] of Object.entries(byState ?? {})) this.set({ state }, count)
       },
@@ -280,6 +292,35 @@ export class ServiceMetrics implements QueryMetrics {
           const budget = await account.budget().catch(() => null)
           if (budget) this.set({ source }, budget.remaining)
         }
+      },
+    })
+  }
+
+  /** DingTalk's event pushes this month and the allowance, per source, read from the shared store at scrape time. */
+  watchEventAllowances(
+    allowances: ReadonlyMap<string, { readonly limit: number; used(): Promise<number> }>,
+  ): void {
+    new Gauge({
+      name: 'attendance_dingtalk_event_pushes_this_month',
+      help: "DingTalk events received this calendar month (source zone), each once, all replicas together: they count against the org's monthly event allowance",
+      labelNames: SOURCE_LABELS,
+      registers: [this.registry],
+      async collect() {
+        this.reset()
+        for (const [source, allowance] of allowances) {
+          const used = await allowance.used().catch(() => undefined)
+          if (used !== undefined) this.set({ source }, used)
+        }
+      },
+    })
+    new Gauge({
+      name: 'attendance_dingtalk_event_allowance',
+      help: "DingTalk events a month the org's edition allows (the source's events.monthlyAllowance; 3,000 on the standard edition)",
+      labelNames: SOURCE_LABELS,
+      registers: [this.registry],
+      collect() {
+        this.reset()
+        for (const [source, allowance] of allowances) this.set({ source }, allowance.limit)
       },
     })
   }

@@ -1,8 +1,11 @@
 // Vendor change events as `fastify.events`: the change feed and what an event does (deduplicated, the
-// days invalidated in the shared cache, recorded in the feed), with a log line and a metric per event.
+// days invalidated in the shared cache, recorded in the feed, counted against DingTalk's event allowance),
+// with a log line and a metric per event.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { DINGTALK_EVENT_ALLOWANCE, EventAllowance } from '../budgets/event-allowance.js'
 import { ChangeFeed } from '../events/change-feed.js'
+import { EventAdmission } from '../events/event-admission.js'
 import { EventEffects } from '../events/event-effects.js'
 
 declare module 'fastify' {
@@ -10,8 +13,10 @@ declare module 'fastify' {
     events: {
       feed: ChangeFeed
       effects: EventEffects
-      /** Fixed one-minute window per source, shared by the replicas: false past EVENTS_RATE_LIMIT_PER_MINUTE. */
-      admit(sourceId: string): Promise<boolean>
+      /** The webhooks' per-minute counts: events per source, failed checks per client address. */
+      admission: EventAdmission
+      /** DingTalk sources' monthly event allowances (/sources, metrics), by source id. */
+      allowances: ReadonlyMap<string, EventAllowance>
     }
   }
 }
@@ -19,12 +24,39 @@ declare module 'fastify' {
 async function eventsPlugin(fastify: FastifyInstance) {
   const { config, store, metrics, log } = fastify
   const feed = new ChangeFeed(store, config.changesRetentionDays)
+  const allowances = new Map(
+    config.sources.flatMap((source) =>
+      source.vendor === 'dingtalk'
+        ? [
+            [
+              source.id,
+              new EventAllowance({
+                store,
+                sourceId: source.id,
+                timezone: source.timezone,
+                monthlyAllowance: source.events.monthlyAllowance ?? DINGTALK_EVENT_ALLOWANCE,
+                onCrossed: ({ share, used, limit, month }) => {
+                  const line = { source: source.id, used, limit, month }
+                  if (share < 1) log.warn(line, `DingTalk event allowance: ${share * 100}% used this month`)
+                  else
+                    log.error(
+                      line,
+                      'DingTalk event allowance: all of it used this month; the vendor may stop pushing events (reconciliation is the safety net)',
+                    )
+                },
+              }),
+            ] as const,
+          ]
+        : [],
+    ),
+  )
   // Registered before the query service (whose caches record refetched changes in the feed), so the
   // caches are looked up when an event comes.
   const effects = new EventEffects({
-    store,
+    store: store.durable,
     feed,
     cacheOf: (sourceId) => fastify.queryService.cacheOf(sourceId),
+    allowanceOf: (sourceId) => allowances.get(sourceId),
     onOutcome: (event, outcome) => {
       metrics.event(event.source, event.type, outcome)
       log.info(
@@ -39,12 +71,12 @@ async function eventsPlugin(fastify: FastifyInstance) {
       )
     },
   })
-  const admit = async (sourceId: string) => {
-    const minute = Math.floor(Date.now() / 60_000)
-    const count = await store.increment(`events:rate:{${sourceId}}:${minute}`, 1, 120_000).catch(() => 0)
-    return count <= config.eventsPerMinute
-  }
-  fastify.decorate('events', { feed, effects, admit })
+  const admission = new EventAdmission(store, {
+    perSource: config.eventsPerMinute,
+    failuresPerAddress: config.eventsFailuresPerMinute,
+  })
+  metrics.watchEventAllowances(allowances)
+  fastify.decorate('events', { feed, effects, admission, allowances })
 }
 
 export default fp(eventsPlugin, { name: 'events', dependencies: ['store', 'metrics'] })

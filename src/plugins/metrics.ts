@@ -21,10 +21,13 @@ export interface MetricsPluginOptions {
 async function metricsPlugin(fastify: FastifyInstance, options: MetricsPluginOptions) {
   const metrics = new ServiceMetrics()
   metrics.watchStore(fastify.store)
-  const served =
-    options.processMetrics === false
-      ? metrics.registry
-      : Registry.merge([metrics.registry, processMetricsRegistry()])
+  // Merged once the app is ready: a merge copies the metrics registered so far, and plugins after this
+  // one register theirs (monthly calls, DingTalk's event allowance) while the app is built.
+  let served = metrics.registry
+  fastify.addHook('onReady', async () => {
+    if (options.processMetrics !== false)
+      served = Registry.merge([metrics.registry, processMetricsRegistry()])
+  })
   fastify.decorate('metrics', metrics)
 
   fastify.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {

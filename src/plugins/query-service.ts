@@ -58,6 +58,7 @@ async function queryServicePlugin(fastify: FastifyInstance, options: QueryServic
       source.id,
       new StoreDayCache({
         store,
+        durable: store.durable,
         tag: tagOf(source),
         timezone: source.timezone,
         policy: {

@@ -147,10 +147,16 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           .filter(({ config }) => mayReadSource(request.apiKey, config.id))
           .map(async ({ config, limits, rateInForce }) => {
             const accounting = fastify.callAccounting.get(config.id)
-            const usage = (await accounting?.usage().catch(() => undefined)) ?? {
+            const calls = (await accounting?.usage().catch(() => undefined)) ?? {
               month: '',
               dataCalls: 0,
               tokenCalls: 0,
+            }
+            const allowance = fastify.events.allowances.get(config.id)
+            const usage = {
+              ...calls,
+              eventPushes: allowance ? await allowance.used().catch(() => 0) : null,
+              eventAllowance: allowance?.limit ?? null,
             }
             return {
               id: config.id,

@@ -1,4 +1,5 @@
-// A source's vendor calls this month and its budget, as GET /sources and /attendance/plan show them.
+// A source's vendor calls (and DingTalk events) this month and its budget, as GET /sources and
+// /attendance/plan show them.
 import { type Static, Type } from 'typebox'
 
 export const MonthUsage = Type.Object(
@@ -9,6 +10,14 @@ export const MonthUsage = Type.Object(
       description: 'Data calls made this month, all replicas together.',
     }),
     tokenCalls: Type.Integer({ minimum: 0, description: 'Token calls made this month, counted apart.' }),
+    eventPushes: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+      description:
+        "DingTalk: events received this month (webhook or stream), each once however often delivered, all replicas together. They count against the org's monthly event allowance. Null for other vendors.",
+    }),
+    eventAllowance: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+      description:
+        "DingTalk: the events a month the org's edition allows (`events.monthlyAllowance`, default 3,000: the standard edition). A warning is logged at 80%. Null for other vendors.",
+    }),
   },
   { title: 'MonthUsage' },
 )

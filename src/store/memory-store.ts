@@ -5,6 +5,7 @@ import type {
   CacheEntryWrite,
   LimiterKeys,
   LogEntry,
+  OnceRecord,
   PaceChange,
   PaceSettings,
   SendReservation,
@@ -218,6 +219,12 @@ export class MemoryStore implements AppStore {
 
   async incrementUnless(key: string, unlessKey: string, by: number, ttlMs: number): Promise<number | null> {
     return this.live(unlessKey) ? null : this.increment(key, by, ttlMs)
+  }
+
+  async recordOnce({ markKey, markTtlMs, log, counter }: OnceRecord): Promise<number | null> {
+    if (!(await this.setIfAbsent(markKey, '1', markTtlMs))) return null
+    for (const entry of log?.entries ?? []) await this.logAppend(log?.key ?? '', entry, log?.keepMs ?? 0)
+    return counter ? this.increment(counter.key, 1, counter.ttlMs) : 0
   }
 
   async ping(): Promise<void> {}

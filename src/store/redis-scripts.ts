@@ -163,3 +163,39 @@ local value = redis.call('INCRBY', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {1, value}
 `
+
+/**
+ * recordOnce: unless KEYS[1] (the mark) exists, sets it, appends entries to the stream KEYS[2] (trimmed by
+ * MINID on Redis TIME) and counts one in KEYS[3]. ARGV: [1] mark TTL ms, [2] the log's keep ms, [3] the
+ * counter's TTL ms ('' for no counter), [4] the number of entries, then per entry its number of fields and
+ * its fields and values. Returns -1 when the mark was there, else the counter's value (0 without one).
+ */
+export const RECORD_ONCE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return -1
+end
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+local entries = tonumber(ARGV[4])
+if entries > 0 then
+  local now_parts = redis.call('TIME')
+  local now_ms = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+  local oldest = string.format('%.0f', math.max(0, now_ms - tonumber(ARGV[2])))
+  local at = 5
+  for _ = 1, entries do
+    local fields = tonumber(ARGV[at])
+    at = at + 1
+    local args = {KEYS[2], 'MINID', '~', oldest, '*'}
+    for _ = 1, fields * 2 do
+      args[#args + 1] = ARGV[at]
+      at = at + 1
+    end
+    redis.call('XADD', unpack(args))
+  end
+end
+if ARGV[3] == '' then
+  return 0
+end
+local counted = redis.call('INCR', KEYS[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+return counted
+`

@@ -14,6 +14,7 @@ import {
   INCREMENT_UNLESS,
   PUT_ENTRIES_IF_NEWER,
   READ_PACE,
+  RECORD_ONCE,
   RESERVE_SEND,
   SLOW_DOWN,
 } from './redis-scripts.js'
@@ -21,6 +22,7 @@ import {
   type CacheEntryWrite,
   type LimiterKeys,
   type LogEntry,
+  type OnceRecord,
   type PaceChange,
   type PaceSettings,
   type SendReservation,
@@ -56,6 +58,12 @@ interface ScriptCommands {
     member: string,
   ): Promise<[number, number, string]>
   confirmSend(key: string, member: string): Promise<number>
+  recordOnce(
+    markKey: string,
+    logKey: string,
+    counterKey: string,
+    ...args: (string | number)[]
+  ): Promise<number>
 }
 
 /** Cache entries read or written per command. */
@@ -78,6 +86,7 @@ export class RedisStore implements SharedStore {
     redis.defineCommand('readPace', { numberOfKeys: 1, lua: READ_PACE })
     redis.defineCommand('admitToWindow', { numberOfKeys: 2, lua: ADMIT_TO_WINDOW })
     redis.defineCommand('confirmSend', { numberOfKeys: 1, lua: CONFIRM_SEND })
+    redis.defineCommand('recordOnce', { numberOfKeys: 3, lua: RECORD_ONCE })
     this.redis = redis as RedisClient & ScriptCommands
   }
 
@@ -207,6 +216,28 @@ export class RedisStore implements SharedStore {
         fields[flat[index] as string] = flat[index + 1] as string
       return { id, fields }
     })
+  }
+
+  async recordOnce({ markKey, markTtlMs, log, counter }: OnceRecord): Promise<number | null> {
+    const entries = log?.entries ?? []
+    const fields = entries.flatMap((entry) => {
+      const pairs = Object.entries(entry)
+      return [pairs.length, ...pairs.flat()]
+    })
+    // The keys not used are given as the mark itself: on a cluster every key of a script shares a slot.
+    const counted = await this.run(() =>
+      this.redis.recordOnce(
+        markKey,
+        log?.key ?? markKey,
+        counter?.key ?? markKey,
+        Math.max(1, Math.ceil(markTtlMs)),
+        Math.max(0, Math.floor(log?.keepMs ?? 0)),
+        counter ? Math.max(1, Math.ceil(counter.ttlMs)) : '',
+        entries.length,
+        ...fields,
+      ),
+    )
+    return counted < 0 ? null : counted
   }
 
   async indexAdd(key: string, member: string, score: number, ttlMs: number): Promise<void> {

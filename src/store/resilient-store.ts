@@ -5,6 +5,7 @@ import {
   type CacheEntryWrite,
   type LimiterKeys,
   type LogEntry,
+  type OnceRecord,
   type PaceChange,
   type PaceSettings,
   type SendReservation,
@@ -193,6 +194,13 @@ export class ResilientStore implements AppStore {
     return this.attempt(
       () => this.shared.logAppend(key, fields, keepMs),
       () => this.local.logAppend(key, fields, keepMs),
+    )
+  }
+
+  recordOnce(record: OnceRecord): Promise<number | null> {
+    return this.attempt(
+      () => this.shared.recordOnce(record),
+      () => this.local.recordOnce(record),
     )
   }
 

@@ -57,6 +57,17 @@ export interface CacheEntryWrite {
   ttlMs: number
 }
 
+/** What recordOnce writes for the first record of something (a vendor event), and nothing for a repeat. */
+export interface OnceRecord {
+  /** Marks the record as made, for `markTtlMs`; while it exists a record with the same mark does nothing. */
+  markKey: string
+  markTtlMs: number
+  /** Entries appended to a log (logAppend's), dropping those older than `keepMs`. */
+  log?: { key: string; entries: readonly Readonly<Record<string, string>>[]; keepMs: number }
+  /** A counter given one more, and `ttlMs` to live. */
+  counter?: { key: string; ttlMs: number }
+}
+
 export interface SharedStore {
   readonly kind: 'redis' | 'memory'
   get(key: string): Promise<string | null>
@@ -135,6 +146,13 @@ export interface SharedStore {
    * On a cluster both keys share a hash tag.
    */
   incrementUnless(key: string, unlessKey: string, by: number, ttlMs: number): Promise<number | null>
+  /**
+   * The mark, the log entries and the count of `record` in one step, unless the mark exists: then null and
+   * nothing written. Resolves to the counter's new value (0 without a counter). Something delivered again
+   * (a vendor's redelivery, or a retry after a command that timed out but ran late) is listed and counted
+   * once. On a cluster all its keys share a hash tag.
+   */
+  recordOnce(record: OnceRecord): Promise<number | null>
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>
   close(): Promise<void>

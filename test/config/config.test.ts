@@ -174,6 +174,21 @@ const invalidFiles: [string, unknown, RegExp][] = [
     /sources\[1\]\.id "x" is used twice/,
   ],
   [
+    'an event allowance of 0',
+    {
+      sources: [
+        {
+          id: 'x',
+          vendor: 'dingtalk',
+          appKey: 'a',
+          appSecret: secret,
+          events: { mode: 'stream', monthlyAllowance: 0 },
+        },
+      ],
+    },
+    /monthlyAllowance/,
+  ],
+  [
     'rate limit not positive',
     { sources: [{ id: 'x', vendor: 'dingtalk', appKey: 'a', appSecret: secret, rateLimitPerSecond: 0 }] },
     /rateLimitPerSecond/,
@@ -197,4 +212,20 @@ t.test('a secret put in the wrong field is named, not printed', async (t) => {
     t.ok(error instanceof ConfigError)
     t.notMatch((error as Error).message, secret)
   }
+})
+
+t.test("DingTalk's events.monthlyAllowance is read from the sources file", async (t) => {
+  const path = sourcesFile({
+    sources: [
+      {
+        id: 'dt',
+        vendor: 'dingtalk',
+        appKey: 'a',
+        appSecret: secret,
+        events: { mode: 'stream', monthlyAllowance: 10_000 },
+      },
+    ],
+  })
+  const [source] = loadConfig({ SOURCES_FILE: path, AUTH_DISABLED: 'true' }).sources
+  t.same(source?.events, { mode: 'stream', monthlyAllowance: 10_000 })
 })

@@ -74,6 +74,20 @@ t.test('on a 3-master cluster', async (t) => {
       ['u2'],
     )
 
+    // An event's mark, feed entries and count: one script over keys of one hash tag.
+    const once = {
+      markKey: 'event:{feed}:e1',
+      markTtlMs: HOUR_MS,
+      log: { key: 'changes:{feed}', entries: [{ userId: 'u3' }], keepMs: HOUR_MS },
+      counter: { key: 'pushes:{feed}', ttlMs: HOUR_MS },
+    }
+    t.equal(await store.recordOnce(once), 1)
+    t.equal(await store.recordOnce(once), null, 'once')
+    t.same(
+      (await store.logRead('changes:{feed}', first, 10)).map((entry) => entry.fields.userId),
+      ['u2', 'u3'],
+    )
+
     await store.indexAddMany('index', ['a', 'b'], 1, HOUR_MS)
     await store.indexAdd('index', 'c', 2, HOUR_MS)
     await store.indexRemove('index', 'a')

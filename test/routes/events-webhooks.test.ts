@@ -32,13 +32,17 @@ async function setUp(t: Test) {
   return { app, appKey, noSecretsLogged }
 }
 
-function feishuEvent(eventId: string, token = VT) {
+/** The simulator's app id, which the test's Feishu sources use. */
+const APP_ID = 'cli_simulator'
+
+function feishuEvent(eventId: string, token = VT, appId = APP_ID) {
   return JSON.stringify({
     schema: '2.0',
     header: {
       event_id: eventId,
       event_type: 'attendance.user_task.updated_v1',
       token,
+      app_id: appId,
       create_time: String(Date.now()),
     },
     event: { employee_id: 'u1', employee_no: 'u1', date: 20240506 },
@@ -123,6 +127,7 @@ t.test(
         401,
       ],
       ['wrong Verification Token', signedFeishu(feishuEvent('f5', 'forged-token')), 401],
+      ['an event for another app', signedFeishu(feishuEvent('f7', VT, 'cli_another_app')), 401],
       [
         'stale timestamp',
         signedFeishu(feishuEvent('f6'), { timestamp: Math.floor(Date.now() / 1000) - 3600 }),
@@ -171,6 +176,18 @@ t.test(
       payload: feishuEvent('plain-2', 'forged'),
     })
     t.equal(plainForged.statusCode, 401)
+    const plainOtherApp = await app.inject({
+      method: 'POST',
+      url: '/events/feishu/plain',
+      headers: { 'content-type': 'application/json' },
+      payload: feishuEvent('plain-3', VT, 'cli_another_app'),
+    })
+    t.same(
+      [plainOtherApp.statusCode, plainOtherApp.json().message],
+      [401, 'event refused: not a signed event of this source'],
+      "header.app_id must be the source's appId",
+    )
+    t.equal(await feedLength('plain'), 1, 'only the event for this app reached the feed')
     const notEnabled = await app.inject({
       method: 'POST',
       url: '/events/feishu/dingtalk',
@@ -257,5 +274,70 @@ t.test(
       await new Promise((resolve) => setTimeout(resolve, 20))
     t.equal(await feedLength(), 1, 'applied once')
     noSecretsLogged()
+  },
+)
+
+t.test(
+  'DingTalk: each event counts once against the monthly event allowance, in /sources and the metrics',
+  async (t) => {
+    const simulators = await startSimulators(t)
+    const [, dingtalk] = sourcesFor(simulators, {
+      dingtalk: {
+        events: { mode: 'webhook', token: TOKEN, aesKey: AES, monthlyAllowance: 5 },
+      } as Partial<SourceConfig>,
+    })
+    const { app, logs } = await startReplica(t, [dingtalk as SourceConfig])
+    const appKey = simulators.dingtalk.credentials.appKey
+    const push = async (message: object) => {
+      const { url, encrypt } = dingtalkPush(JSON.stringify(message), appKey)
+      const answer = await app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ encrypt }),
+      })
+      t.equal(answer.statusCode, 200, `pushed ${JSON.stringify(message)}`)
+    }
+    const refresh = (eventId: string, workDate: string) => ({
+      EventType: 'attend_user_daily_summary_refresh',
+      eventId,
+      userId: 'd1',
+      workDate,
+    })
+    const usage = async () =>
+      (await app.inject('/sources')).json().sources.find((source: { id: string }) => source.id === 'dingtalk')
+        .usage
+    const warnings = () =>
+      logs
+        .records()
+        .filter((line) => String(line.msg).includes('event allowance'))
+        .map((line) => `${line.level} ${line.used}/${line.limit}`)
+    const metric = async (name: string) => {
+      const line = (await app.inject('/metrics')).body
+        .split('\n')
+        .find((found) => found.startsWith(`${name}{source="dingtalk"}`))
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1))
+    }
+
+    t.match(await usage(), { eventPushes: 0, eventAllowance: 5 }, 'nothing pushed yet')
+    await push({ EventType: 'check_url' })
+    await push(refresh('a-1', '2024-05-06'))
+    await push(refresh('a-1', '2024-05-06'))
+    await push({ EventType: 'attend_shift_change', eventId: 'a-2' })
+    t.match(
+      await usage(),
+      { eventPushes: 2, eventAllowance: 5 },
+      'an event once, redelivered or not, and one that changes no day too; check_url is no event',
+    )
+    await push(refresh('a-3', '2024-05-07'))
+    t.same(warnings(), [], 'no warning below 80%')
+    await push(refresh('a-4', '2024-05-08'))
+    t.same(warnings(), ['40 4/5'], 'a warning when the 4th of 5 crosses 80%')
+    await push(refresh('a-5', '2024-05-09'))
+    await push(refresh('a-6', '2024-05-10'))
+    t.same(warnings(), ['40 4/5', '50 5/5'], 'and an error when the allowance is spent, once each')
+    t.match(await usage(), { eventPushes: 6, eventAllowance: 5 })
+    t.equal(await metric('attendance_dingtalk_event_pushes_this_month'), 6)
+    t.equal(await metric('attendance_dingtalk_event_allowance'), 5)
   },
 )

@@ -589,6 +589,50 @@ t.test('a failed delivery (not 2xx) is retried once after a short delay', async 
   )
 })
 
+t.test('eventRetryDelaysMs: a failed delivery is retried after each wait of the schedule', async (t) => {
+  // Refused twice, then acknowledged: the third attempt (the second retry) gets through.
+  const answers = [503, 503, 200]
+  const receiver = await startReceiver(t, (_request, index) => ({
+    status: answers[index] ?? 500,
+    body: '{}',
+  }))
+  const feishu = await startFeishu(t, {
+    events: { webhookUrl: receiver.url, verificationToken: FEISHU_TOKEN },
+    eventRetryDelaysMs: [100, 300, 300],
+  })
+  t.same((await admin(`${feishu.url}/__sim/config`, 'GET')).body.eventRetryDelaysMs, [100, 300, 300])
+  feishu.setDay('u01', '2024-05-07', late)
+  await settled(feishu, 3)
+  t.same(
+    await eventCounters(feishu.url),
+    { eventsSent: 3, eventsAcked: 1, eventsFailed: 2, eventsRetried: 2 },
+    'retried until acknowledged, and no further',
+  )
+  const [first, second, third] = receiver.received as [Received, Received, Received]
+  t.ok(second.at - first.at >= 95, `first retry ${Math.round(second.at - first.at)} ms after the failure`)
+  t.ok(third.at - second.at >= 295, `second retry ${Math.round(third.at - second.at)} ms after the next`)
+
+  // A schedule of none: a failed delivery is given up at once.
+  const refusing = await startReceiver(t, () => ({ status: 500, body: '{}' }))
+  const dingtalk = await startDingTalk(t, { ...dingtalkEvents(refusing.url), eventRetryDelaysMs: [] })
+  dingtalk.setDay('u01', '2024-05-07', dingtalkLate)
+  await settled(dingtalk, 1)
+  t.same(await eventCounters(dingtalk.url), {
+    eventsSent: 1,
+    eventsAcked: 0,
+    eventsFailed: 1,
+    eventsRetried: 0,
+  })
+
+  const refused = await admin(`${feishu.url}/__sim/config`, 'PATCH', { eventRetryDelaysMs: [100, -1] })
+  t.equal(refused.status, 400)
+  t.match(refused.body.message, /eventRetryDelaysMs must be an array/)
+  const tooMany = await admin(`${feishu.url}/__sim/config`, 'PATCH', {
+    eventRetryDelaysMs: Array(11).fill(1),
+  })
+  t.equal(tooMany.status, 400, 'at most ten retries')
+})
+
 t.test('nobody listening: failures are counted, the simulator carries on', async (t) => {
   const closed = createServer()
   closed.listen(0, '127.0.0.1')

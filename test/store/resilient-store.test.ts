@@ -82,6 +82,9 @@ class FakeSharedStore implements SharedStore {
   logAppend() {
     return this.respond('logAppend', '1-0')
   }
+  recordOnce() {
+    return this.respond<number | null>('recordOnce', 1)
+  }
   logRead() {
     return this.respond('logRead', [] as { id: string; fields: Record<string, string> }[])
   }

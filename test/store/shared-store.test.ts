@@ -137,6 +137,43 @@ for (const [name, create] of implementations) {
       },
     )
 
+    t.test('recordOnce: the mark, the log entries and the count in one step, once', async (t) => {
+      const record = {
+        markKey: 'event:{s1}:e1',
+        markTtlMs: HOUR_MS,
+        log: {
+          key: 'changes:{s1}',
+          entries: [
+            { userId: 'u1', workDate: '2024-05-06', reason: 'event' },
+            { userId: 'u1', workDate: '2024-05-07', reason: 'event' },
+          ],
+          keepMs: HOUR_MS,
+        },
+        counter: { key: 'pushes:{s1}', ttlMs: HOUR_MS },
+      }
+      t.equal(await store.recordOnce(record), 1, 'the first record counts one')
+      t.equal(await store.recordOnce(record), null, 'the same mark again: nothing')
+      const entries = await store.logRead('changes:{s1}', null, 10)
+      t.same(
+        entries.map((entry) => entry.fields),
+        record.log.entries,
+        'the entries once, in order, fields as given',
+      )
+      t.ok(entries.every((entry) => /^\d+-\d+$/.test(entry.id)))
+      t.equal(await store.get('pushes:{s1}'), '1', 'counted once')
+      t.equal(
+        await store.recordOnce({ ...record, markKey: 'event:{s1}:e2', log: { ...record.log, entries: [] } }),
+        2,
+        'another mark with no entries: counted, nothing listed',
+      )
+      t.equal((await store.logRead('changes:{s1}', null, 10)).length, 2)
+      t.equal(await store.recordOnce({ markKey: 'event:{s1}:e3', markTtlMs: 50 }), 0, 'without a counter: 0')
+      await until(
+        async () => (await store.recordOnce({ markKey: 'event:{s1}:e3', markTtlMs: 50 })) === 0,
+        'the mark to expire, and a record to be made again',
+      )
+    })
+
     t.test('delete removes a value', async (t) => {
       await store.set('b', 'two', HOUR_MS)
       await store.delete('b')

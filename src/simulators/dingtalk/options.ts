@@ -1,4 +1,10 @@
-import { type EventFaults, eventFaultsCheck, NO_EVENT_FAULTS } from '../shared/event-delivery.js'
+import {
+  DEFAULT_EVENT_RETRY_DELAYS_MS,
+  type EventFaults,
+  eventFaultsCheck,
+  eventRetryDelaysCheck,
+  NO_EVENT_FAULTS,
+} from '../shared/event-delivery.js'
 import {
   type Check,
   COMMON_DEFAULTS,
@@ -28,6 +34,8 @@ export interface DingTalkRuntimeOptions extends CommonRuntimeOptions {
   events: DingTalkEventOptions
   /** Faults of the event deliveries (shared/event-delivery.ts); a key left out is off. */
   eventFaults: Partial<EventFaults>
+  /** The waits before each retry of a failed event delivery (shared/event-delivery.ts); default [200]. */
+  eventRetryDelaysMs: number[]
 }
 
 export interface DingTalkSimulatorOptions extends DingTalkRuntimeOptions, CommonStartOptions {
@@ -49,6 +57,7 @@ export const DINGTALK_DEFAULTS: DingTalkSimulatorOptions = {
   monthlyQuota: 0,
   events: {},
   eventFaults: { ...NO_EVENT_FAULTS },
+  eventRetryDelaysMs: [...DEFAULT_EVENT_RETRY_DELAYS_MS],
   unknownUserPrefix: 'unknown_',
   dataClock: () => Date.now(),
 }
@@ -60,6 +69,7 @@ export const DINGTALK_RUNTIME_CHECKS: Record<keyof DingTalkRuntimeOptions, Check
   monthlyQuota: checks.nonNegativeInteger,
   events: dingTalkEventsCheck,
   eventFaults: eventFaultsCheck,
+  eventRetryDelaysMs: eventRetryDelaysCheck,
 }
 
 export const DINGTALK_START_CHECKS: Record<keyof DingTalkSimulatorOptions, Check> = {

@@ -99,7 +99,7 @@ export async function startDingTalkSimulator(
   // Change events: the webhook mode delivers through the outbox (faults, retry, counters).
   const eventStats = new EventStats()
   if (configuresEvents(given)) eventStats.show()
-  const outbox = new EventOutbox(() => options.eventFaults, eventStats, DINGTALK_ACK_TIMEOUT_MS)
+  const outbox = new EventOutbox(() => options, eventStats, DINGTALK_ACK_TIMEOUT_MS)
   dingTalkWebhook(dayEvents, outbox, () => ({
     events: options.events,
     appKey: options.appKey,

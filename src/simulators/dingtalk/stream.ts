@@ -4,7 +4,7 @@
 // headers, data}: a SYSTEM ping is answered with code 200 and its data; an EVENT goes to ONE connected
 // client that subscribed to events, which acks {code: 200, headers: {messageId}, data: '{"status":…}'};
 // SUCCESS settles it, LATER or silence fails the delivery. The events are the webhook's data (events.ts),
-// handed out through the simulator's EventOutbox (faults, one retry, counters), and only while a client
+// handed out through the simulator's EventOutbox (faults, retries, counters), and only while a client
 // is connected. Nothing is signed on a stream, so the wrongSignature fault changes nothing here. The error
 // body of a refused gateway call is not documented: a 400 with a code and a message, as DingTalk's newer
 // APIs answer.

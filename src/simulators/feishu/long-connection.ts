@@ -4,7 +4,7 @@
 // frame, type ping) and gets a pong carrying the settings; an event is a data frame (type event, payload
 // the schema 2.0 envelope as JSON, split over `sum` frames when fragmentBytes is set) given to ONE
 // connected client, which acks by echoing the frame with payload {"code":200}. The events are the
-// webhook's envelopes (events.ts), handed out through the simulator's EventOutbox (faults, one retry,
+// webhook's envelopes (events.ts), handed out through the simulator's EventOutbox (faults, retries,
 // counters), and only while a client is connected: an app that never connects has not chosen this mode.
 // Nothing is signed on a connection, so the wrongSignature fault changes nothing here.
 import { randomUUID } from 'node:crypto'

@@ -1,4 +1,10 @@
-import { type EventFaults, eventFaultsCheck, NO_EVENT_FAULTS } from '../shared/event-delivery.js'
+import {
+  DEFAULT_EVENT_RETRY_DELAYS_MS,
+  type EventFaults,
+  eventFaultsCheck,
+  eventRetryDelaysCheck,
+  NO_EVENT_FAULTS,
+} from '../shared/event-delivery.js'
 import {
   type Check,
   COMMON_DEFAULTS,
@@ -25,6 +31,8 @@ export interface FeishuRuntimeOptions extends CommonRuntimeOptions {
   events: FeishuEventOptions
   /** Faults of the event deliveries (shared/event-delivery.ts); a key left out is off. */
   eventFaults: Partial<EventFaults>
+  /** The waits before each retry of a failed event delivery (shared/event-delivery.ts); default [200]. */
+  eventRetryDelaysMs: number[]
 }
 
 export interface FeishuSimulatorOptions extends FeishuRuntimeOptions, CommonStartOptions {
@@ -48,6 +56,7 @@ export const FEISHU_DEFAULTS: FeishuSimulatorOptions = {
   monthlyQuota: 0,
   events: {},
   eventFaults: { ...NO_EVENT_FAULTS },
+  eventRetryDelaysMs: [...DEFAULT_EVENT_RETRY_DELAYS_MS],
   invalidUserPrefix: 'invalid_',
   unauthorizedUserPrefix: 'unauth_',
   dataClock: () => Date.now(),
@@ -60,6 +69,7 @@ export const FEISHU_RUNTIME_CHECKS: Record<keyof FeishuRuntimeOptions, Check> = 
   monthlyQuota: checks.nonNegativeInteger,
   events: feishuEventsCheck,
   eventFaults: eventFaultsCheck,
+  eventRetryDelaysMs: eventRetryDelaysCheck,
 }
 
 export const FEISHU_START_CHECKS: Record<keyof FeishuSimulatorOptions, Check> = {

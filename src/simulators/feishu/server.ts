@@ -103,7 +103,7 @@ export async function startFeishuSimulator(
   // Change events: the webhook mode delivers through the outbox (faults, retry, counters).
   const eventStats = new EventStats()
   if (configuresEvents(given)) eventStats.show()
-  const outbox = new EventOutbox(() => options.eventFaults, eventStats, FEISHU_ACK_TIMEOUT_MS)
+  const outbox = new EventOutbox(() => options, eventStats, FEISHU_ACK_TIMEOUT_MS)
   const tenantKey = feishuTenantKey(options.seed)
   feishuWebhook(dayEvents, outbox, () => ({
     events: options.events,
