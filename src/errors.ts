@@ -125,3 +125,8 @@ export const EventsRateLimitedError = createError<[string]>(
   'more events a minute for source "%s" than EVENTS_RATE_LIMIT_PER_MINUTE',
   429,
 )
+export const SharedStoreUnavailableError = createError<[number]>(
+  'ATT_STORE_UNAVAILABLE',
+  'the shared store (Redis) is not answering, and this must be done there or not at all; retry in %d s',
+  503,
+)

@@ -30,6 +30,8 @@ export interface ExportRecord {
   report?: 'days' | 'summary'
   groupBy?: 'person'
   query: ExportQueryInput
+  /** SHA-256 of the Idempotency-Key it was created with: deleting the job frees the key. */
+  idempotencyKeyHash?: string
   userCount: number
   status: ExportStatusName
   createdAt: number
