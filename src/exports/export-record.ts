@@ -49,6 +49,11 @@ export interface ExportRecord {
   error: { code: string; message: string } | null
 }
 
+/** The sources the job reads (its users are `source:userId`): its file holds their days. */
+export function sourcesRead(record: Pick<ExportRecord, 'query'>): string[] {
+  return [...new Set(record.query.users.map((user) => user.slice(0, user.indexOf(':'))))].sort()
+}
+
 export const FINAL_STATUSES: ReadonlySet<ExportStatusName> = new Set(['succeeded', 'failed', 'cancelled'])
 
 export function isFinal(record: Pick<ExportRecord, 'status'>): boolean {

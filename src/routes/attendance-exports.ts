@@ -6,17 +6,18 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { sha256Hex } from '../auth/api-keys.js'
+import { mayReadSource, sha256Hex } from '../auth/api-keys.js'
 import {
   ExportExpiredError,
   ExportHasNoFileError,
   ExportNotFoundError,
   ExportNotReadyError,
+  ForbiddenSourceError,
   IdempotencyKeyReusedError,
   SharedStoreUnavailableError,
   TooManyExportsError,
 } from '../errors.js'
-import { type ExportRecord, exportJobView, isFinal } from '../exports/export-record.js'
+import { type ExportRecord, exportJobView, isFinal, sourcesRead } from '../exports/export-record.js'
 import { MEDIA_TYPES } from '../formats/media-types.js'
 import { accessErrorResponses, apiKeySecurity, forbiddenSourceResponse } from '../schemas/access.js'
 import { ErrorResponse } from '../schemas/error.js'
@@ -223,7 +224,7 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         tags: ['exports'],
         summary: "Download an export's file",
         description:
-          'The file as an attachment, the same bytes from every replica (`ETag` and `Repr-Digest` carry its SHA-256) until `EXPORT_TTL_SECONDS` after it was written.',
+          'The file as an attachment, the same bytes from every replica (`ETag` and `Repr-Digest` carry its SHA-256) until `EXPORT_TTL_SECONDS` after it was written. Served only while the API key may still read every source the job read: a key whose `sources` were narrowed since gets 403.',
         security: apiKeySecurity,
         params: JobParams,
         response: {
@@ -239,12 +240,18 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           ),
           410: error('The file has expired (`ATT_EXPORT_EXPIRED`).'),
           ...accessErrorResponses,
+          ...forbiddenSourceResponse,
           ...storeUnavailable,
         },
       },
     },
     async (request, reply) => {
       const record = await shown(await ownJob(request, request.params.id))
+      // The file is the sources' data: the key must still be allowed to read each of them.
+      const forbidden = sourcesRead(record).filter((source) => !mayReadSource(request.apiKey, source))
+      if (forbidden.length > 0) {
+        throw new ForbiddenSourceError(request.apiKey?.name ?? '', forbidden.join(', '))
+      }
       if (!isFinal(record)) throw new ExportNotReadyError(record.id, record.status)
       if (!record.file) throw new ExportHasNoFileError(record.id, record.status)
       const file = record.file

@@ -1,6 +1,8 @@
 // An export belongs to its API key across restarts and configuration changes: a key keeps its name when
 // another key is removed from API_KEYS (names come from the key, never its position), so nobody inherits
-// another key's jobs.
+// another key's jobs; and a job's file is served only while its key may still read every source in it.
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import type { ApiKey } from '../../src/auth/api-keys.js'
@@ -81,3 +83,46 @@ t.test('removing the first key of API_KEYS hands none of its exports to the seco
     'and gets its file',
   )
 })
+
+t.test(
+  'a key whose sources are narrowed may no longer download an older file of the removed source',
+  async (t) => {
+    const simulators = await startSimulators(t)
+    const prefix = uniquePrefix()
+    const keyFile = (sources: string[]) => {
+      const path = join(t.testdir(), `keys-${sources.join('-')}.json`)
+      writeFileSync(path, JSON.stringify({ keys: [{ name: 'payroll', key: FIRST, sources }] }))
+      return loadApiKeys({ API_KEYS_FILE: path })
+    }
+    const wide = await build(t, simulators, prefix, keyFile(['feishu', 'dingtalk']))
+    const both = await finishedExport(wide, FIRST, ['feishu:u1', 'dingtalk:d1'])
+    const feishuOnly = await finishedExport(wide, FIRST, ['feishu:u2'])
+    t.equal((await get(wide, FIRST, `/attendance/exports/${both.id}/file`)).statusCode, 200, 'served before')
+    await wide.close()
+
+    const narrow = await build(t, simulators, prefix, keyFile(['feishu']))
+    const refused = await get(narrow, FIRST, `/attendance/exports/${both.id}/file`)
+    t.same(
+      errorOf(refused),
+      { statusCode: 403, code: 'ATT_FORBIDDEN_SOURCE' },
+      'the file holds DingTalk days',
+    )
+    t.match(refused.json<{ message: string }>().message, /"payroll" may not read source\(s\) dingtalk$/)
+    t.equal(
+      (await get(narrow, FIRST, `/attendance/exports/${feishuOnly.id}/file`)).statusCode,
+      200,
+      'a file of the sources it still reads is served',
+    )
+    t.equal(
+      (await get(narrow, FIRST, `/attendance/exports/${both.id}`)).statusCode,
+      200,
+      'the job itself still shows (it holds no attendance data), so that its owner can delete it',
+    )
+    const deleted = await narrow.inject({
+      method: 'DELETE',
+      url: `/attendance/exports/${both.id}`,
+      headers: bearer(FIRST),
+    })
+    t.equal(deleted.statusCode, 204)
+  },
+)
