@@ -16,7 +16,7 @@ import type { TempFiles } from '../formats/temp-files.js'
 import { StoreUnavailableError } from '../store/shared-store.js'
 import { type PeopleLookup, SummaryCollector } from '../summaries/summary-collector.js'
 import type { ExportFiles } from './export-files.js'
-import { type ExportRecord, isFinal, progressPercent } from './export-record.js'
+import { callsMade, type ExportRecord, isFinal, progressPercent } from './export-record.js'
 import type { ExportStore } from './export-store.js'
 
 export interface ExportRunnerMetrics {
@@ -145,13 +145,16 @@ export class ExportRunner {
     // The plan of this run: what an earlier run already called counts as done.
     for (const preview of await queryService.preview(query)) {
       const rate = queryService.adapterOf(preview.source)?.config.rateLimitPerSecond ?? 1
-      const before = record.bySource[preview.source]?.vendorCalls ?? 0
+      const before = record.bySource[preview.source]
       record.bySource[preview.source] = {
-        plannedCalls: before + preview.plannedCalls,
-        vendorCalls: before,
+        plannedCalls: (before ? callsMade(before) : 0) + preview.plannedCalls,
+        vendorCalls: before?.vendorCalls ?? 0,
+        sharedCalls: before?.sharedCalls ?? 0,
         rateLimitPerSecond: rate,
       }
     }
+    // Days other queries fetch from now on are this run's progress too (the preview counted those before).
+    const planned = this.now()
     record.status = 'running'
     record.startedAt ??= started
     record.attempts++
@@ -204,6 +207,13 @@ export class ExportRunner {
           onVendorCall: (sourceId) => {
             const source = record.bySource[sourceId]
             if (source) source.vendorCalls++
+          },
+          sharedCalls: {
+            since: planned,
+            count: (sourceId, calls) => {
+              const source = record.bySource[sourceId]
+              if (source) source.sharedCalls = (source.sharedCalls ?? 0) + calls
+            },
           },
         },
         file.output,

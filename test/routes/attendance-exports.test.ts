@@ -684,3 +684,43 @@ t.test('DELETE of a job that no worker will end writes its end: cancelled, then 
   t.equal((await remove(app, ALICE, job.id)).statusCode, 204, 'now finished: deleted')
   t.same(await list(app, ALICE), [])
 })
+
+t.test(
+  'a running job whose days another query is fetching shows those calls as they are made, not 0 until it ends',
+  async (t) => {
+    // Feishu at 1 call a second with the result cache on: 500 users are 10 blocks, ten seconds.
+    const { apps, simulators } = await setUp(t, {
+      sources: { feishu: { ...CACHED, rateLimitPerSecond: 1 }, dingtalk: CACHED },
+    })
+    const [app] = apps as [App]
+    const users = userList('feishu', 500)
+    // Bob's query takes every block's lease at once, so the job waits for his fetches and makes no call.
+    const query = app.inject({
+      method: 'POST',
+      url: '/attendance/results',
+      headers: bearer(BOB),
+      payload: { from: FROM, to: TO, users },
+    })
+    await until(() => simulators.feishu.counters().dataCalls >= 1, 'Bob’s query to call Feishu')
+    const queued = await created(app, ALICE, body(users))
+    const { job: running, seen } = await watch(
+      app,
+      ALICE,
+      queued.id,
+      (job) => ended(job) || (job.status === 'running' && job.progress.vendorCalls > 0),
+      'the job to show a call made for it',
+    )
+    t.equal(running.status, 'running', 'seen while it runs')
+    t.ok(running.progress.percent > 0, `percent moves (${running.progress.percent})`)
+    t.ok(
+      running.progress.vendorCalls < running.progress.plannedCalls,
+      `${running.progress.vendorCalls} of ${running.progress.plannedCalls} planned calls`,
+    )
+    t.equal((await query).statusCode, 200)
+    const { job } = await watch(app, ALICE, queued.id, ended, 'the job to end')
+    t.match(job, { status: 'succeeded', complete: true, progress: { days: 500 * WEEKDAYS, percent: 100 } })
+    t.equal(simulators.feishu.counters().dataCalls, 10, 'each block fetched once, by Bob’s query')
+    const percents = [...seen, job].map((view) => view.progress.percent)
+    t.ok(nonDecreasing(percents), `percent never goes down: ${[...new Set(percents)].join(' → ')}`)
+  },
+)
