@@ -135,3 +135,8 @@ export const EventNotAppliedError = createError<[number]>(
   'event not applied: the shared store is not answering; deliver it again (retry in %d s)',
   503,
 )
+export const SharedStoreUnavailableError = createError<[number]>(
+  'ATT_STORE_UNAVAILABLE',
+  'the shared store (Redis) is not answering, and this must be done there or not at all; retry in %d s',
+  503,
+)

@@ -22,6 +22,8 @@ export interface QueryContext {
   log: FastifyBaseLogger
   /** Told of each data call as it is made, with its source (an export job's progress). */
   onVendorCall?: (sourceId: string) => void
+  /** Told of the calls other queries made for this one's days since `since` (run-source.ts, SharedCalls). */
+  sharedCalls?: { since: number; count: (sourceId: string, calls: number) => void }
 }
 
 /**
@@ -260,6 +262,10 @@ export class QueryService {
           deadline: context.deadline,
           log: context.log,
           onVendorCall: context.onVendorCall ? () => context.onVendorCall?.(sourceId) : undefined,
+          sharedCalls: context.sharedCalls && {
+            since: context.sharedCalls.since,
+            count: (calls) => context.sharedCalls?.count(sourceId, calls),
+          },
           onDays: (days) => {
             results += days.length
             for (const day of days) day.person = this.options.personOf?.(sourceId, day.userId) ?? null

@@ -27,7 +27,7 @@ import type { Block, SourceAdapter } from './source.js'
 import type { SourceBudget } from './source-budget.js'
 import { SourceFailure } from './source-failure.js'
 import { planUsers } from './source-plan.js'
-import { previewSource } from './source-preview.js'
+import { callsFor, previewSource } from './source-preview.js'
 
 export interface SourceRun {
   userIds: string[]
@@ -55,6 +55,20 @@ export interface SourceRun {
   onDays: (days: DayResult[]) => void | Promise<void>
   /** Told of each data call as it is made (an export job's progress). */
   onVendorCall?: () => void
+  /** Told of the calls other queries made for this one's days (an export job's progress). */
+  sharedCalls?: SharedCalls
+}
+
+/**
+ * Calls this query did not make because another query fetched the same days meanwhile (the cache's lease
+ * makes one fetch of a block serve every query that wants it): a block it waited for and then found in
+ * the cache, and the calls a unit's plan no longer needs because days it lacked at `since` (when the
+ * job's plan was made) were fetched since. Counted as the calls the blocks take, as a preview counts them.
+ * Without this a job whose days another query was fetching showed no progress until it ended.
+ */
+export interface SharedCalls {
+  since: number
+  count: (calls: number) => void
 }
 
 /**
@@ -112,6 +126,7 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
   // still served). Pages known only as they come are stopped call by call on the vendor path.
   const refusal = run.budget ? await budgetRefusal(adapter, run, unitSize, lookupOptions) : undefined
   if (refusal) stop.abort(refusal)
+  const shared = run.sharedCalls ? await sharedCallCounter(adapter, run, run.sharedCalls) : undefined
 
   // Units are planned as the workers reach them (one lookup at a time), so memory holds a few units.
   let planned = 0
@@ -127,6 +142,7 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
       (userId, day) => cached.get(dayKey(userId, formatWorkDate(day))) !== undefined,
       run.oldestDay,
     )
+    shared?.unitPlanned(users, cached, plan.blocks)
     hits += plan.cached
     units[index] = {
       userIds: users,
@@ -277,6 +293,7 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
         if (!unit.cached.has(key)) hits++
         unit.cached.set(key, entry)
       }
+      shared?.blockTaken(block)
       return true
     }
     let lease = await cache.lease(block, run.overtime, signal)
@@ -352,6 +369,33 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
     error: mostTelling(errors),
     warnings: toWarnings(warnings),
     cache: { hits, misses: userDays - hits },
+  }
+}
+
+/** Counts a run's shared calls (SharedCalls) as its units are planned and its blocks taken from the cache. */
+async function sharedCallCounter(adapter: SourceAdapter, run: SourceRun, sharedCalls: SharedCalls) {
+  // As the preview reckons DingTalk's pages.
+  const rowsPerUserDay = run.budget ? await run.budget.rowsPerUserDay().catch(() => 2) : 2
+  const calls = (blocks: readonly Block[]) =>
+    blocks.reduce((sum, block) => sum + callsFor(block, adapter.limits, rowsPerUserDay), 0)
+  return {
+    /** The unit's plan against the plan it would have had with only what was cached at `since`. */
+    unitPlanned(users: string[], cached: ReadonlyMap<string, CachedDay>, blocks: readonly Block[]) {
+      const atSince = planUsers(
+        users,
+        run.from,
+        run.to,
+        adapter.limits,
+        (userId, day) =>
+          (cached.get(dayKey(userId, formatWorkDate(day)))?.fetchedAt ?? Infinity) < sharedCalls.since,
+        run.oldestDay,
+      )
+      const saved = calls(atSince.blocks) - calls(blocks)
+      if (saved > 0) sharedCalls.count(saved)
+    },
+    blockTaken(block: Block) {
+      sharedCalls.count(calls([block]))
+    },
   }
 }
 

@@ -1,4 +1,7 @@
 // API_KEYS and API_KEYS_FILE → the keys that may call the API. Errors name the entry, never its value.
+// A key's name owns its export jobs, Idempotency-Keys and rate-limit counter, so it must belong to the key
+// whatever else is configured: a key of API_KEYS is named after its digest (`key-` and the first 12 hex
+// digits of its SHA-256), never its position, which would pass to the next key when one is removed.
 import { readFileSync } from 'node:fs'
 import { Type } from 'typebox'
 import { Value } from 'typebox/value'
@@ -24,36 +27,47 @@ const KeyFileEntry = Type.Object(
 
 type Env = Record<string, string | undefined>
 
-/** Keys from API_KEYS (named env-1, env-2, …) and from API_KEYS_FILE, in that order. */
-export function loadApiKeys(env: Env): ApiKey[] {
-  const keys: ApiKey[] = [...keysFromList(env.API_KEYS ?? '')]
-  const file = env.API_KEYS_FILE?.trim()
-  if (file) keys.push(...keysFromFile(file))
-  const names = new Set<string>()
-  const digests = new Map<string, string>()
-  for (const key of keys) {
-    if (names.has(key.name)) throw new ApiKeysError(`API key name "${key.name}" is used twice`)
-    names.add(key.name)
-    const twin = digests.get(key.sha256)
-    if (twin) throw new ApiKeysError(`API keys "${twin}" and "${key.name}" are the same key`)
-    digests.set(key.sha256, key.name)
-  }
-  return keys
+/** A key as configured, and the entry it came from (for errors). */
+interface Entry {
+  key: ApiKey
+  where: string
 }
 
-function keysFromList(list: string): ApiKey[] {
+/** Keys from API_KEYS (named `key-<12 hex digits of the digest>`) and from API_KEYS_FILE, in that order. */
+export function loadApiKeys(env: Env): ApiKey[] {
+  const entries = keysFromList(env.API_KEYS ?? '')
+  const file = env.API_KEYS_FILE?.trim()
+  if (file) entries.push(...keysFromFile(file))
+  const digests = new Map<string, string>()
+  const names = new Set<string>()
+  for (const { key, where } of entries) {
+    const twin = digests.get(key.sha256)
+    if (twin) throw new ApiKeysError(`${twin} and ${where} are the same key`)
+    digests.set(key.sha256, where)
+    if (names.has(key.name)) throw new ApiKeysError(`API key name "${key.name}" is used twice`)
+    names.add(key.name)
+  }
+  return entries.map((entry) => entry.key)
+}
+
+/** The name of a key of API_KEYS: its own, whatever the other entries are. */
+export function envKeyName(sha256: string): string {
+  return `key-${sha256.slice(0, 12)}`
+}
+
+function keysFromList(list: string): Entry[] {
   return list
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item.length > 0)
-    .map((item, index) => ({
-      name: `env-${index + 1}`,
-      sha256: digestOf(item, `API_KEYS entry ${index + 1}`),
-      sources: null,
-    }))
+    .map((item, index) => {
+      const where = `API_KEYS entry ${index + 1}`
+      const sha256 = digestOf(item, where)
+      return { key: { name: envKeyName(sha256), sha256, sources: null }, where }
+    })
 }
 
-function keysFromFile(path: string): ApiKey[] {
+function keysFromFile(path: string): Entry[] {
   let parsed: unknown
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'))
@@ -80,7 +94,7 @@ function keysFromFile(path: string): ApiKey[] {
       sources: item.sources ? [...new Set(item.sources)] : null,
     }
     if (item.rateLimitPerMinute !== undefined) key.rateLimitPerMinute = item.rateLimitPerMinute
-    return key
+    return { key, where: `${where} ("${item.name}")` }
   })
 }
 

@@ -1,9 +1,12 @@
 // Export jobs on BullMQ: any replica's worker takes the next job, renews its lock while it runs, and a job
 // whose replica died (its lock expired) is found by another worker's stalled-job check and run again
 // there. BullMQ holds only the job id; the record the API shows is in the shared store (export-store.ts).
+// BullMQ's connection queues commands while Redis is away (its workers need that), so what a request
+// asks of the queue is bounded here: a hung Redis makes it fail with StoreUnavailableError, not wait.
 import { Queue, WaitingError, Worker } from 'bullmq'
 import type { RedisSettings } from '../config/config.js'
 import { createQueueConnection, type RedisClient } from '../store/redis-connection.js'
+import { StoreUnavailableError } from '../store/shared-store.js'
 import type { ExportProcessor, ExportQueue } from './export-queue.js'
 
 const QUEUE_NAME = 'exports'
@@ -11,6 +14,8 @@ const QUEUE_NAME = 'exports'
 const MAX_STALLED_RUNS = 2
 /** What a hand-back (moveToWait) and BullMQ's own close take once the running jobs have stopped. */
 const CLOSE_MARGIN_MS = 2000
+/** What a request waits for the queue: far above a Redis round trip, far below a client's patience. */
+export const QUEUE_REQUEST_TIMEOUT_MS = 3000
 
 export interface BullMqQueueOptions {
   redis: RedisSettings
@@ -36,7 +41,16 @@ export class BullMqExportQueue implements ExportQueue {
     this.queue.on('error', () => {})
   }
 
-  async enqueue(id: string): Promise<void> {
+  enqueue(id: string): Promise<void> {
+    return withinDeadline(this.add(id), 'queueing the export job')
+  }
+
+  private async add(id: string): Promise<void> {
+    // BullMQ takes a known id for the job it was (a no-op add): such a job would stay queued for ever.
+    const state = await this.queue.getJobState(id)
+    if (state === 'completed' || state === 'failed') {
+      throw new Error(`export job id ${id} has already run: a new job needs a new id`)
+    }
     const keep = { age: Math.ceil(this.options.keepMs / 1000) }
     await this.queue.add(
       'export',
@@ -45,10 +59,21 @@ export class BullMqExportQueue implements ExportQueue {
     )
   }
 
-  async removeQueued(id: string): Promise<boolean> {
+  async hasFinished(id: string): Promise<boolean> {
+    const state = await withinDeadline(this.queue.getJobState(id), 'reading the export job’s state')
+    return state === 'completed' || state === 'failed'
+  }
+
+  removeQueued(id: string): Promise<boolean> {
+    return withinDeadline(this.remove(id), 'taking the export job off the queue')
+  }
+
+  private async remove(id: string): Promise<boolean> {
     const job = await this.queue.getJob(id)
-    if (!job) return false
+    // Gone from the queue, or finished: no worker will write the job's end.
+    if (!job) return true
     const state = await job.getState()
+    if (state === 'completed' || state === 'failed' || state === 'unknown') return true
     if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return false
     try {
       await job.remove()
@@ -116,5 +141,22 @@ export class BullMqExportQueue implements ExportQueue {
       if (this.connection.status === 'ready') await this.connection.quit().catch(() => {})
       this.connection.disconnect()
     }
+  }
+}
+
+/** `work`, or StoreUnavailableError once it has taken QUEUE_REQUEST_TIMEOUT_MS (it may still happen later). */
+async function withinDeadline<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new StoreUnavailableError(`${what}: no answer from Redis in ${QUEUE_REQUEST_TIMEOUT_MS} ms`)),
+      QUEUE_REQUEST_TIMEOUT_MS,
+    )
+  })
+  try {
+    return await Promise.race([work, late])
+  } finally {
+    clearTimeout(timer)
   }
 }

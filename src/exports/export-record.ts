@@ -16,8 +16,16 @@ export interface ExportQueryInput {
 
 export interface SourceProgress {
   plannedCalls: number
+  /** Calls this job made. */
   vendorCalls: number
+  /** Planned calls another query made for this job's days (run-source.ts, SharedCalls); older records: none. */
+  sharedCalls?: number
   rateLimitPerSecond: number
+}
+
+/** The calls made for the source's part of the job: by the job, or by another query it took days from. */
+export function callsMade(source: SourceProgress): number {
+  return source.vendorCalls + (source.sharedCalls ?? 0)
 }
 
 export interface ExportRecord {
@@ -30,6 +38,8 @@ export interface ExportRecord {
   report?: 'days' | 'summary'
   groupBy?: 'person'
   query: ExportQueryInput
+  /** SHA-256 of the Idempotency-Key it was created with: deleting the job frees the key. */
+  idempotencyKeyHash?: string
   userCount: number
   status: ExportStatusName
   createdAt: number
@@ -47,6 +57,11 @@ export interface ExportRecord {
   error: { code: string; message: string } | null
 }
 
+/** The sources the job reads (its users are `source:userId`): its file holds their days. */
+export function sourcesRead(record: Pick<ExportRecord, 'query'>): string[] {
+  return [...new Set(record.query.users.map((user) => user.slice(0, user.indexOf(':'))))].sort()
+}
+
 export const FINAL_STATUSES: ReadonlySet<ExportStatusName> = new Set(['succeeded', 'failed', 'cancelled'])
 
 export function isFinal(record: Pick<ExportRecord, 'status'>): boolean {
@@ -58,7 +73,7 @@ function totals(record: ExportRecord): { planned: number; made: number } {
   let made = 0
   for (const source of Object.values(record.bySource)) {
     planned += source.plannedCalls
-    made += source.vendorCalls
+    made += callsMade(source)
   }
   return { planned, made }
 }
@@ -79,7 +94,7 @@ export function etaSeconds(record: ExportRecord): number | null {
   if (record.status !== 'running') return null
   let eta = 0
   for (const source of Object.values(record.bySource)) {
-    const left = Math.max(0, source.plannedCalls - source.vendorCalls)
+    const left = Math.max(0, source.plannedCalls - callsMade(source))
     eta = Math.max(eta, left / source.rateLimitPerSecond)
   }
   return Math.ceil(eta)

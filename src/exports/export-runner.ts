@@ -3,6 +3,9 @@
 // can serve it. Progress is saved once a second; a cancel flag raised by any replica stops the vendor
 // calls within that second. A job taken over after its replica died runs again from the start: the result
 // cache holds what the first run fetched, so only the rest is fetched, and the new file has each day once.
+// The job's state (running, handed back, its end) must reach the shared store, never only this replica's
+// memory: while Redis is away those writes are tried again until it answers (or fail loudly).
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
 import { type AttendanceQuery, parseQuery, type QueryLimits } from '../attendance/parse-query.js'
 import { type Admission, type QueryService, SourcesBusyError } from '../attendance/query-service.js'
@@ -10,9 +13,10 @@ import type { ExportConfig } from '../config/config.js'
 import { openAnswerFile } from '../formats/answer-file.js'
 import { answerFileName, FILE_EXTENSIONS } from '../formats/media-types.js'
 import type { TempFiles } from '../formats/temp-files.js'
+import { StoreUnavailableError } from '../store/shared-store.js'
 import { type PeopleLookup, SummaryCollector } from '../summaries/summary-collector.js'
 import type { ExportFiles } from './export-files.js'
-import { type ExportRecord, isFinal, progressPercent } from './export-record.js'
+import { callsMade, type ExportRecord, isFinal, progressPercent } from './export-record.js'
 import type { ExportStore } from './export-store.js'
 
 export interface ExportRunnerMetrics {
@@ -34,7 +38,18 @@ export interface ExportRunnerOptions {
   now?: () => number
   /** How often progress is saved and the cancel flag read. */
   tickMs?: number
+  /** How long a state write waits for Redis to come back before it fails (STATE_WRITE_PATIENCE_MS). */
+  storePatienceMs?: number
 }
+
+/**
+ * A state write (running, handed back, the end) is tried again while the shared store is away: the
+ * breaker lets a try through once a second after its first 5 s. Past this the job fails loudly (logged,
+ * and the queue's failure handler tries to write it failed); a replica that stops meanwhile leaves the job
+ * to be taken over. Nobody else can take the job while Redis is away, so waiting holds nothing up.
+ */
+const STATE_WRITE_PATIENCE_MS = 120_000
+const STATE_WRITE_RETRY_MS = 1000
 
 const TOO_LARGE = 'too-large'
 const CANCELLED = 'cancelled'
@@ -42,10 +57,25 @@ const CANCELLED = 'cancelled'
 export class ExportRunner {
   private readonly now: () => number
   private readonly tickMs: number
+  private readonly storePatienceMs: number
 
   constructor(private readonly options: ExportRunnerOptions) {
     this.now = options.now ?? Date.now
     this.tickMs = options.tickMs ?? 1000
+    this.storePatienceMs = options.storePatienceMs ?? STATE_WRITE_PATIENCE_MS
+  }
+
+  /** A store operation the job's state depends on, tried again while the shared store is away. */
+  private async patiently<T>(operation: () => Promise<T>): Promise<T> {
+    const giveUpAt = this.now() + this.storePatienceMs
+    for (;;) {
+      try {
+        return await operation()
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError) || this.now() >= giveUpAt) throw error
+        await sleep(STATE_WRITE_RETRY_MS)
+      }
+    }
   }
 
   /** The queue's processor. */
@@ -55,7 +85,7 @@ export class ExportRunner {
     canHandBack: boolean,
   ): Promise<'done' | 'handed-back'> => {
     const { store, log } = this.options
-    const record = await store.get(id)
+    const record = await this.patiently(() => store.get(id))
     if (!record || isFinal(record)) return 'done'
     const started = this.now()
     try {
@@ -69,13 +99,26 @@ export class ExportRunner {
     }
   }
 
-  /** The queue gave up on a job (its replicas kept dying): it is failed, unless it finished meanwhile. */
+  /**
+   * The queue gave up on a job (its replicas kept dying, or its run failed without writing its end): it is
+   * failed, unless it finished meanwhile. Never rejects: what cannot be written is logged.
+   */
   readonly lost = async (id: string, reason: string): Promise<void> => {
-    const record = await this.options.store.get(id)
-    if (!record || isFinal(record)) return
-    await this.finish(record, this.now(), 'failed', {
-      error: { code: 'EXPORT_STOPPED', message: `every replica that ran the job stopped first (${reason})` },
-    })
+    try {
+      const record = await this.patiently(() => this.options.store.get(id))
+      if (!record || isFinal(record)) return
+      await this.finish(record, this.now(), 'failed', {
+        error: {
+          code: 'EXPORT_STOPPED',
+          message: `every replica that ran the job stopped first (${reason})`,
+        },
+      })
+    } catch (error) {
+      this.options.log.error(
+        { err: error, exportId: id },
+        'export job lost, and its end could not be written',
+      )
+    }
   }
 
   private async runRecord(
@@ -85,7 +128,7 @@ export class ExportRunner {
   ): Promise<'done' | 'handed-back'> {
     const { store, queryService, tempFiles, config } = this.options
     const started = this.now()
-    if (await store.cancelRequested(record.id)) {
+    if (await this.patiently(() => store.cancelRequested(record.id))) {
       await this.finish(record, started, 'cancelled', {})
       return 'done'
     }
@@ -102,18 +145,21 @@ export class ExportRunner {
     // The plan of this run: what an earlier run already called counts as done.
     for (const preview of await queryService.preview(query)) {
       const rate = queryService.adapterOf(preview.source)?.config.rateLimitPerSecond ?? 1
-      const before = record.bySource[preview.source]?.vendorCalls ?? 0
+      const before = record.bySource[preview.source]
       record.bySource[preview.source] = {
-        plannedCalls: before + preview.plannedCalls,
-        vendorCalls: before,
+        plannedCalls: (before ? callsMade(before) : 0) + preview.plannedCalls,
+        vendorCalls: before?.vendorCalls ?? 0,
+        sharedCalls: before?.sharedCalls ?? 0,
         rateLimitPerSecond: rate,
       }
     }
+    // Days other queries fetch from now on are this run's progress too (the preview counted those before).
+    const planned = this.now()
     record.status = 'running'
     record.startedAt ??= started
     record.attempts++
     record.days = 0
-    await store.save(record)
+    await this.patiently(() => store.save(record))
     this.options.metrics?.exportState('running')
 
     const stop = new AbortController()
@@ -162,6 +208,13 @@ export class ExportRunner {
             const source = record.bySource[sourceId]
             if (source) source.vendorCalls++
           },
+          sharedCalls: {
+            since: planned,
+            count: (sourceId, calls) => {
+              const source = record.bySource[sourceId]
+              if (source) source.sharedCalls = (source.sharedCalls ?? 0) + calls
+            },
+          },
         },
         file.output,
         admission,
@@ -169,7 +222,11 @@ export class ExportRunner {
       clearInterval(ticker)
       await saving
       record.days = file.days
-      if (stop.signal.aborted || stopping.aborted || (await store.cancelRequested(record.id))) {
+      if (
+        stop.signal.aborted ||
+        stopping.aborted ||
+        (await this.patiently(() => store.cancelRequested(record.id)))
+      ) {
         // Stopped by this replica's shutdown is not a cancel: the job is handed back (or stopped).
         const reason = stop.signal.aborted
           ? stop.signal.reason
@@ -238,7 +295,7 @@ export class ExportRunner {
         // Queued again for another replica; what this run fetched is in the cache for the next one.
         record.status = 'queued'
         record.percent = progressPercent({ ...record, status: 'running' })
-        await this.options.store.save(record)
+        await this.patiently(() => this.options.store.save(record))
         this.options.metrics?.exportState('queued')
         return 'handed-back'
       }
@@ -247,7 +304,7 @@ export class ExportRunner {
       })
       return 'done'
     }
-    if (reason === CANCELLED || (await this.options.store.cancelRequested(record.id))) {
+    if (reason === CANCELLED || (await this.patiently(() => this.options.store.cancelRequested(record.id)))) {
       await this.finish(record, started, 'cancelled', {})
       return 'done'
     }
@@ -272,7 +329,7 @@ export class ExportRunner {
     record.percent = progressPercent({ ...record, status: 'running' })
     Object.assign(record, { status, finishedAt, ...fields })
     record.percent = progressPercent(record)
-    await this.options.store.save(record)
+    await this.patiently(() => this.options.store.save(record))
     this.options.metrics?.exportFinished(status, (finishedAt - started) / 1000, record.file?.bytes ?? 0)
   }
 }

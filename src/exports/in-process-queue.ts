@@ -16,10 +16,15 @@ export class InProcessExportQueue implements ExportQueue {
     this.pump()
   }
 
+  /** Finished jobs are not remembered: an id queued again simply runs again (its record decides). */
+  async hasFinished(): Promise<boolean> {
+    return false
+  }
+
   async removeQueued(id: string): Promise<boolean> {
+    if (this.running.has(id)) return false
     const index = this.waiting.indexOf(id)
-    if (index < 0) return false
-    this.waiting.splice(index, 1)
+    if (index >= 0) this.waiting.splice(index, 1)
     return true
   }
 

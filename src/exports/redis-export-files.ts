@@ -2,11 +2,15 @@
 // any file without a shared volume, and Redis is already what the replicas share. CSV and JSON shrink about
 // tenfold; an XLSX is a zip already and is stored nearly as is. Chunks keep each command small, so one big
 // file never holds up the other Redis commands, and are written before the count that makes them visible.
+// Its client fails commands at once while disconnected (no offline queue), so each use first waits a
+// moment for the connection (a client just made, or reconnecting); a Redis that does not answer is a
+// StoreUnavailableError, which the routes answer with 503.
 import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip, createGzip } from 'node:zlib'
-import type { RedisClient } from '../store/redis-connection.js'
+import { type RedisClient, waitUntilReady } from '../store/redis-connection.js'
+import { StoreUnavailableError } from '../store/shared-store.js'
 import type { ExportFiles } from './export-files.js'
 
 const CHUNK_BYTES = 1024 * 1024
@@ -16,6 +20,8 @@ const CHUNK_BYTES = 1024 * 1024
  * begun just before the count expired finish.
  */
 const CHUNK_GRACE_MS = 60_000
+/** How long a use waits for the connection to be up: a connect or reconnect, not an outage. */
+const READY_WAIT_MS = 2000
 
 export class RedisExportFiles implements ExportFiles {
   readonly kind = 'redis' as const
@@ -23,13 +29,15 @@ export class RedisExportFiles implements ExportFiles {
   constructor(private readonly redis: RedisClient) {}
 
   async put(id: string, path: string, ttlMs: number): Promise<void> {
+    await this.ready()
     const ttl = Math.max(1, Math.ceil(ttlMs))
     let index = 0
     let pending: Buffer[] = []
     let pendingBytes = 0
     const flush = async () => {
       if (pendingBytes === 0) return
-      await this.redis.set(chunkKey(id, index++), Buffer.concat(pending), 'PX', ttl + CHUNK_GRACE_MS)
+      const chunk = Buffer.concat(pending)
+      await this.command(() => this.redis.set(chunkKey(id, index++), chunk, 'PX', ttl + CHUNK_GRACE_MS))
       pending = []
       pendingBytes = 0
     }
@@ -41,11 +49,12 @@ export class RedisExportFiles implements ExportFiles {
       }
       await flush()
     })
-    await this.redis.set(countKey(id), String(index), 'PX', ttl)
+    await this.command(() => this.redis.set(countKey(id), String(index), 'PX', ttl))
   }
 
   async open(id: string): Promise<Readable | null> {
-    const count = await this.redis.get(countKey(id))
+    await this.ready()
+    const count = await this.command(() => this.redis.get(countKey(id)))
     if (count === null) return null
     const chunks = Number(count)
     const redis = this.redis
@@ -64,9 +73,28 @@ export class RedisExportFiles implements ExportFiles {
   }
 
   async delete(id: string): Promise<void> {
-    const count = Number((await this.redis.get(countKey(id))) ?? 0)
-    await this.redis.del(countKey(id))
-    for (let index = 0; index < count; index++) await this.redis.del(chunkKey(id, index))
+    await this.ready()
+    const count = Number((await this.command(() => this.redis.get(countKey(id)))) ?? 0)
+    await this.command(() => this.redis.del(countKey(id)))
+    for (let index = 0; index < count; index++) await this.command(() => this.redis.del(chunkKey(id, index)))
+  }
+
+  /** Waits for the connection to be up (a client just made, or reconnecting). */
+  private async ready(): Promise<void> {
+    if (!(await waitUntilReady(this.redis, READY_WAIT_MS))) {
+      throw new StoreUnavailableError(`the connection for export files is ${this.redis.status}`)
+    }
+  }
+
+  /** One command; Redis not answering (closed, timed out) is a StoreUnavailableError. */
+  private async command<T>(send: () => Promise<T>): Promise<T> {
+    try {
+      return await send()
+    } catch (error) {
+      // A ReplyError is Redis refusing a command (a bug here), not Redis being away.
+      if (error instanceof Error && error.name === 'ReplyError') throw error
+      throw new StoreUnavailableError(error)
+    }
   }
 
   async close(): Promise<void> {

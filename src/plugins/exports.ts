@@ -1,6 +1,7 @@
 // Export jobs as `fastify.exports`: records in the shared store, files in Redis (or a local directory),
 // jobs on BullMQ (or a queue in this process) and the runner every replica's worker uses. Without
-// Redis everything runs in this process, with the same API and states.
+// Redis everything runs in this process, with the same API and states. Records go through the store's
+// durable view (no local fallback): a job the fleet cannot see must not exist.
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -32,7 +33,7 @@ async function exportsPlugin(fastify: FastifyInstance) {
   const { config, store, queryService, tempFiles, metrics, log } = fastify
   const settings = config.exports
   const ttlMs = settings.ttlSeconds * 1000
-  const records = new ExportStore(store, ttlMs)
+  const records = new ExportStore(store.durable, ttlMs)
   const redis = redisSettingsOf(config)
   const files: ExportFiles = redis
     ? new RedisExportFiles(

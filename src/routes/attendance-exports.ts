@@ -1,23 +1,29 @@
 // Export jobs: start one (POST), watch it (GET), collect its file, cancel or delete it, list the caller's.
 // An export belongs to the API key that created it: any other key gets 404, as for a job that never was.
+// Jobs live in the shared store only: while Redis is away every route answers 503 ATT_STORE_UNAVAILABLE
+// with Retry-After (never a 404 for a job that may exist, nor a job kept in one replica's memory).
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { sha256Hex } from '../auth/api-keys.js'
+import { mayReadSource, sha256Hex } from '../auth/api-keys.js'
 import {
   ExportExpiredError,
   ExportHasNoFileError,
   ExportNotFoundError,
   ExportNotReadyError,
+  ForbiddenSourceError,
   IdempotencyKeyReusedError,
+  SharedStoreUnavailableError,
   TooManyExportsError,
 } from '../errors.js'
-import { type ExportRecord, exportJobView, isFinal } from '../exports/export-record.js'
+import { type ExportRecord, exportJobView, isFinal, sourcesRead } from '../exports/export-record.js'
 import { MEDIA_TYPES } from '../formats/media-types.js'
 import { accessErrorResponses, apiKeySecurity, forbiddenSourceResponse } from '../schemas/access.js'
 import { ErrorResponse } from '../schemas/error.js'
 import { ExportJob, ExportList, ExportRequest } from '../schemas/export.js'
+import { BREAKER_DEFAULTS } from '../store/resilient-store.js'
+import { StoreUnavailableError } from '../store/shared-store.js'
 import { readableQuery } from './readable-query.js'
 
 const JobParams = Type.Object({ id: Type.String({ maxLength: 64, description: 'The job id.' }) })
@@ -34,10 +40,25 @@ const CreateHeaders = Type.Object({
 
 const error = (description: string) => ({ ...ErrorResponse, description })
 const notFound = { 404: error('No such export for this API key (`ATT_EXPORT_NOT_FOUND`).') }
+/** Until the store's circuit breaker looks at Redis again: a retry before that meets the same refusal. */
+const STORE_RETRY_AFTER_SECONDS = Math.ceil(BREAKER_DEFAULTS.openMs / 1000)
+const storeUnavailable = {
+  503: error(
+    'The shared store (Redis) is not answering (`ATT_STORE_UNAVAILABLE`): nothing was done. Jobs live only there, so none is read, listed, created or deleted meanwhile. Retry after `Retry-After` seconds.',
+  ),
+}
 
 const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { exports: jobs } = fastify
   const ownerOf = (request: FastifyRequest) => request.apiKey?.name ?? ''
+
+  // Redis away (the job store, the file store or the queue): 503 with Retry-After; the rest goes on to
+  // the service's error handler.
+  fastify.setErrorHandler((failure, _request, reply) => {
+    if (!(failure instanceof StoreUnavailableError)) throw failure
+    reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS))
+    throw new SharedStoreUnavailableError(STORE_RETRY_AFTER_SECONDS)
+  })
 
   /** The caller's job as stored, or 404. */
   const ownJob = async (request: FastifyRequest, id: string): Promise<ExportRecord> => {
@@ -51,6 +72,47 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     !isFinal(record) && (await jobs.store.cancelRequested(record.id))
       ? { ...record, status: 'cancelled' }
       : record
+
+  /**
+   * The job an Idempotency-Key names: the one it was first sent for (`existing`), or the id a new job takes.
+   * A claim whose job does not exist was made by a request refused before its job was (429, 503), or by
+   * one creating it at this moment: its id is taken again. A claim whose job is gone (deleted, expired)
+   * while the queue still knows its id is made over to a new id: the queue never runs an id twice.
+   */
+  const claimJob = async (
+    owner: string,
+    keyHash: string,
+    bodyHash: string,
+  ): Promise<{ id: string } | { existing: ExportRecord }> => {
+    const fresh = { jobId: randomUUID(), bodyHash }
+    const earlier = await jobs.store.claimIdempotencyKey(owner, keyHash, fresh)
+    if (!earlier) return { id: fresh.jobId }
+    if (earlier.bodyHash !== bodyHash) throw new IdempotencyKeyReusedError()
+    const record = await jobs.store.get(earlier.jobId)
+    if (record) return { existing: record }
+    if (!(await jobs.queue.hasFinished(earlier.jobId))) return { id: earlier.jobId }
+    const claim = await jobs.store.replaceStaleClaim(owner, keyHash, earlier.jobId, fresh)
+    return { id: claim.jobId }
+  }
+
+  /**
+   * Queues the job just stored, or withdraws it: a job the queue did not take (Redis went away meanwhile)
+   * is deleted again, so that it was never accepted. Should the queue still take it once Redis is back,
+   * its worker finds no record and drops it.
+   */
+  const enqueueOrWithdraw = async (record: ExportRecord) => {
+    try {
+      await jobs.queue.enqueue(record.id)
+    } catch (failure) {
+      await jobs.store.remove(record).catch((cause: unknown) => {
+        fastify.log.error(
+          { err: cause, exportId: record.id },
+          'an export job the queue did not take could not be withdrawn: it stays queued until deleted',
+        )
+      })
+      throw failure
+    }
+  }
 
   const protect = { onRequest: [fastify.apiRateLimit, fastify.authenticate] }
 
@@ -75,6 +137,7 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           422: error('The Idempotency-Key was used with another body (`ATT_IDEMPOTENCY_KEY_REUSED`).'),
           ...accessErrorResponses,
           ...forbiddenSourceResponse,
+          ...storeUnavailable,
         },
       },
     },
@@ -94,53 +157,28 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const bom = body.bom ?? false
       const report = body.report ?? 'days'
       const groupBy = body.groupBy
-      let id: string = randomUUID()
       const idempotencyKey = request.headers['idempotency-key']
-      if (idempotencyKey !== undefined) {
-        const bodyHash = sha256Hex(JSON.stringify({ input, format, bom, report, groupBy }))
-        const earlier = await jobs.store.claimIdempotencyKey(owner, sha256Hex(idempotencyKey), {
-          jobId: id,
-          bodyHash,
-        })
-        if (earlier && earlier.bodyHash !== bodyHash) throw new IdempotencyKeyReusedError()
-        if (earlier) {
-          const record = await jobs.store.get(earlier.jobId)
-          if (record)
-            return reply.code(202).header('location', locationOf(record.id)).send(exportJobView(record))
-          // Claimed by a request that was refused (429) before its job existed: create it now.
-          id = earlier.jobId
-        }
+      const keyHash = idempotencyKey === undefined ? undefined : sha256Hex(idempotencyKey)
+      const claimed =
+        keyHash === undefined
+          ? { id: randomUUID() }
+          : await claimJob(owner, keyHash, sha256Hex(JSON.stringify({ input, format, bom, report, groupBy })))
+      if ('existing' in claimed) {
+        return reply
+          .code(202)
+          .header('location', locationOf(claimed.existing.id))
+          .send(exportJobView(claimed.existing))
       }
+      const { id } = claimed
       // As shown: a job cancelled while it runs no longer counts, though its worker may take a second to stop.
       const listed = await Promise.all((await jobs.store.list(owner)).map(shown))
       const active = listed.filter((record) => !isFinal(record)).length
       if (active >= fastify.config.exports.maxActivePerKey) {
         throw new TooManyExportsError(fastify.config.exports.maxActivePerKey)
       }
-      const record: ExportRecord = {
-        id,
-        owner,
-        format,
-        bom,
-        report,
-        ...(groupBy ? { groupBy } : {}),
-        query: input,
-        userCount: input.users.length,
-        status: 'queued',
-        createdAt: Date.now(),
-        startedAt: null,
-        finishedAt: null,
-        attempts: 0,
-        bySource: {},
-        days: 0,
-        percent: 0,
-        complete: null,
-        sources: [],
-        file: null,
-        error: null,
-      }
+      const record = queuedRecord(id, owner, input, { format, bom, report, groupBy }, keyHash)
       await jobs.store.create(record)
-      await jobs.queue.enqueue(id)
+      await enqueueOrWithdraw(record)
       fastify.metrics.exportState('queued')
       return reply.code(202).header('location', locationOf(id)).send(exportJobView(record))
     },
@@ -154,7 +192,7 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         tags: ['exports'],
         summary: "The caller's export jobs, newest first",
         security: apiKeySecurity,
-        response: { 200: ExportList, ...accessErrorResponses },
+        response: { 200: ExportList, ...accessErrorResponses, ...storeUnavailable },
       },
     },
     async (request) => {
@@ -172,7 +210,7 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         summary: 'An export job: status, progress, ETA, and its file once written',
         security: apiKeySecurity,
         params: JobParams,
-        response: { 200: ExportJob, ...notFound, ...accessErrorResponses },
+        response: { 200: ExportJob, ...notFound, ...accessErrorResponses, ...storeUnavailable },
       },
     },
     async (request) => exportJobView(await shown(await ownJob(request, request.params.id))),
@@ -186,7 +224,7 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         tags: ['exports'],
         summary: "Download an export's file",
         description:
-          'The file as an attachment, the same bytes from every replica (`ETag` and `Repr-Digest` carry its SHA-256) until `EXPORT_TTL_SECONDS` after it was written.',
+          'The file as an attachment, the same bytes from every replica (`ETag` and `Repr-Digest` carry its SHA-256) until `EXPORT_TTL_SECONDS` after it was written. Served only while the API key may still read every source the job read: a key whose `sources` were narrowed since gets 403.',
         security: apiKeySecurity,
         params: JobParams,
         response: {
@@ -202,11 +240,18 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           ),
           410: error('The file has expired (`ATT_EXPORT_EXPIRED`).'),
           ...accessErrorResponses,
+          ...forbiddenSourceResponse,
+          ...storeUnavailable,
         },
       },
     },
     async (request, reply) => {
       const record = await shown(await ownJob(request, request.params.id))
+      // The file is the sources' data: the key must still be allowed to read each of them.
+      const forbidden = sourcesRead(record).filter((source) => !mayReadSource(request.apiKey, source))
+      if (forbidden.length > 0) {
+        throw new ForbiddenSourceError(request.apiKey?.name ?? '', forbidden.join(', '))
+      }
       if (!isFinal(record)) throw new ExportNotReadyError(record.id, record.status)
       if (!record.file) throw new ExportHasNoFileError(record.id, record.status)
       const file = record.file
@@ -239,26 +284,71 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           204: { type: 'null', description: 'The job and its file are deleted.' },
           ...notFound,
           ...accessErrorResponses,
+          ...storeUnavailable,
         },
       },
     },
     async (request, reply) => {
       const record = await ownJob(request, request.params.id)
       if (isFinal(record)) {
-        await jobs.files.delete(record.id)
+        // The record first: it is what says the job exists; a file left behind expires with its TTL.
         await jobs.store.remove(record)
+        await jobs.files.delete(record.id).catch((cause: unknown) => {
+          request.log.warn(
+            { err: cause, exportId: record.id },
+            'export file not deleted: it expires with its TTL',
+          )
+        })
         return reply.code(204).send(null)
       }
       await jobs.store.requestCancel(record.id)
       if (await jobs.queue.removeQueued(record.id)) {
-        // Never started: no worker will write its end.
-        Object.assign(record, { status: 'cancelled', finishedAt: Date.now() })
-        await jobs.store.save(record)
-        fastify.metrics.exportFinished('cancelled', 0, 0)
+        // Not started, or its queue entry is over: no worker will write its end, so it is written here
+        // (unless the job ended meanwhile).
+        const latest = await jobs.store.get(record.id)
+        if (latest && !isFinal(latest)) {
+          Object.assign(latest, { status: 'cancelled', finishedAt: Date.now() })
+          await jobs.store.save(latest)
+          fastify.metrics.exportFinished('cancelled', 0, 0)
+        }
+        if (latest) return reply.code(202).send(exportJobView(latest))
       }
       return reply.code(202).send(exportJobView({ ...record, status: 'cancelled' }))
     },
   )
+}
+
+/** A new job's record, as stored before it is queued. */
+function queuedRecord(
+  id: string,
+  owner: string,
+  query: ExportRecord['query'],
+  output: Pick<ExportRecord, 'format' | 'bom' | 'report' | 'groupBy'>,
+  idempotencyKeyHash: string | undefined,
+): ExportRecord {
+  return {
+    id,
+    owner,
+    format: output.format,
+    bom: output.bom,
+    report: output.report,
+    ...(output.groupBy ? { groupBy: output.groupBy } : {}),
+    query,
+    ...(idempotencyKeyHash === undefined ? {} : { idempotencyKeyHash }),
+    userCount: query.users.length,
+    status: 'queued',
+    createdAt: Date.now(),
+    startedAt: null,
+    finishedAt: null,
+    attempts: 0,
+    bySource: {},
+    days: 0,
+    percent: 0,
+    complete: null,
+    sources: [],
+    file: null,
+    error: null,
+  }
 }
 
 function locationOf(id: string): string {

@@ -67,7 +67,11 @@ export const ExportProgress = Type.Object(
       minimum: 0,
       description: 'Data calls the plan needed when the job started (see `/attendance/plan`).',
     }),
-    vendorCalls: Type.Integer({ minimum: 0, description: 'Data calls made so far, retries included.' }),
+    vendorCalls: Type.Integer({
+      minimum: 0,
+      description:
+        "Data calls made so far for the job's days, retries included: by the job, and by another query whose fetch of the same days the job waited for or found in the result cache since it started (counted as the plan counts them).",
+    }),
     days: Type.Integer({ minimum: 0, description: 'DayResults written to the file so far.' }),
     percent: Type.Number({
       minimum: 0,

@@ -142,6 +142,35 @@ t.test('RedisExportFiles', async (t) => {
   })
 })
 
+t.test('RedisExportFiles on a client just made: the first use waits for the connection', async (t) => {
+  const prefix = uniquePrefix()
+  // Used at once, as the exports plugin does at start-up: the client is still connecting, and without an
+  // offline queue a command sent now fails ("Stream isn't writeable").
+  const redis = createRedisConnection({ url: testRedisUrl, keyPrefix: prefix, commandTimeoutMs: 10_000 })
+  const files = new RedisExportFiles(redis)
+  t.teardown(async () => {
+    await files.delete('job-first')
+    await files.close()
+  })
+  t.not(redis.status, 'ready', 'not connected yet')
+  t.equal(await files.open('job-first'), null, 'a read answers')
+  const { path, data } = await randomFile(t, 1000)
+  const other = new RedisExportFiles(
+    createRedisConnection({ url: testRedisUrl, keyPrefix: prefix, commandTimeoutMs: 10_000 }),
+  )
+  t.teardown(() => other.close())
+  await other.put('job-first', path, 60_000)
+  t.ok((await readAll((await files.open('job-first')) as Readable)).equals(data), 'and a write')
+})
+
+t.test('RedisExportFiles with Redis away: StoreUnavailableError, not a hang', async (t) => {
+  const redis = createRedisConnection({ url: 'redis://127.0.0.1:1', keyPrefix: uniquePrefix() })
+  const files = new RedisExportFiles(redis)
+  t.teardown(() => files.close())
+  await t.rejects(files.open('job'), { name: 'StoreUnavailableError' })
+  await t.rejects(files.delete('job'), { name: 'StoreUnavailableError' })
+})
+
 t.test('DirectoryExportFiles', async (t) => {
   const directory = await mkdtemp(join(tmpdir(), 'export-dir-'))
   let now = Date.parse('2024-06-01T08:00:00Z')

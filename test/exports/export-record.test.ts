@@ -175,3 +175,15 @@ t.test('exportJobView: the API fields, times as ISO strings, totals over the sou
   t.equal(failed.file, null)
   t.equal(failed.progress.percent, 37.5, 'a failed job shows the percent it had reached')
 })
+
+t.test('calls another query made for the job’s days count as made: percent, ETA and the view', async (t) => {
+  const shared = record({
+    bySource: {
+      feishu: { plannedCalls: 40, vendorCalls: 0, sharedCalls: 30, rateLimitPerSecond: 4 },
+      dingtalk: { plannedCalls: 60, vendorCalls: 30, rateLimitPerSecond: 3 },
+    },
+  })
+  t.equal(progressPercent(shared), 60, '(0 + 30 shared + 30) / (40 + 60)')
+  t.equal(etaSeconds(shared), 10, 'DingTalk: 30 left at 3 a second; Feishu: 10 left at 4 a second')
+  t.match(exportJobView(shared).progress, { plannedCalls: 100, vendorCalls: 60 })
+})

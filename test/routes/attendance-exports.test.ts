@@ -119,6 +119,16 @@ async function watch(
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const response = await get(app, key, `/attendance/exports/${id}`)
+    // A busy machine can stall the event loop past a Redis command's deadline: the store's breaker then
+    // opens for a few seconds, and the job is polled again, as a client does after Retry-After.
+    if (
+      response.statusCode === 503 &&
+      errorOf(response).code === 'ATT_STORE_UNAVAILABLE' &&
+      Date.now() < deadline
+    ) {
+      await sleep(200)
+      continue
+    }
     if (response.statusCode !== 200)
       throw new Error(`GET answered ${response.statusCode}: ${response.payload}`)
     const job = response.json<ExportJob>()
@@ -623,3 +633,94 @@ t.test('GET /attendance/exports lists the caller’s jobs, newest first', async 
   )
   t.equal((await list(app, BOB)).length, 1, 'Bob sees only his own')
 })
+
+t.test(
+  'an Idempotency-Key used again after its job was deleted starts a new job, and DELETE of each finished job is 204',
+  async (t) => {
+    const { apps } = await setUp(t)
+    const [app] = apps as [App]
+    const key = { 'idempotency-key': 'reused-after-delete' }
+    const payload = body(['feishu:u1', 'dingtalk:d1'])
+    const ids: string[] = []
+    // One more round than EXPORT_MAX_ACTIVE_PER_KEY: a job left queued by a round would be refused (429).
+    for (let round = 0; round <= app.config.exports.maxActivePerKey; round++) {
+      const response = await create(app, ALICE, payload, key)
+      t.equal(response.statusCode, 202, `round ${round}: accepted`)
+      const queued = response.json<ExportJob>()
+      t.notOk(ids.includes(queued.id), `round ${round}: a new job, not the deleted one`)
+      ids.push(queued.id)
+      const again = await create(app, ALICE, payload, key)
+      t.equal(again.json<ExportJob>().id, queued.id, `round ${round}: the key gives this job while it exists`)
+      const { job } = await watch(app, ALICE, queued.id, ended, `round ${round}: the job to end`, 10_000)
+      t.equal(job.status, 'succeeded', `round ${round}: it ran`)
+      const deleted = await remove(app, ALICE, job.id)
+      t.equal(deleted.statusCode, 204, `round ${round}: DELETE of the finished job`)
+      t.same(await list(app, ALICE), [], `round ${round}: nothing left`)
+    }
+    await t.rejects(
+      app.exports.queue.enqueue(ids[0] as string),
+      /already/,
+      'the queue refuses an id it has finished',
+    )
+  },
+)
+
+t.test('DELETE of a job that no worker will end writes its end: cancelled, then 204', async (t) => {
+  const { apps } = await setUp(t)
+  const [app] = apps as [App]
+  const queued = await created(app, ALICE, body(['feishu:u1']))
+  const { job } = await watch(app, ALICE, queued.id, ended, 'the job to end')
+  t.equal(job.status, 'succeeded')
+  // A record left queued with its queue entry finished (an end that was never written): nobody runs it.
+  const stuck = await app.exports.store.get(job.id)
+  if (!stuck) throw new Error('the record is stored')
+  await app.exports.store.save({ ...stuck, status: 'queued', finishedAt: null, file: null })
+  const cancelled = await remove(app, ALICE, job.id)
+  t.equal(cancelled.statusCode, 202, 'not finished as stored: cancelled')
+  t.match((await get(app, ALICE, `/attendance/exports/${job.id}`)).json<ExportJob>(), {
+    status: 'cancelled',
+    finishedAt: String,
+  })
+  t.equal((await remove(app, ALICE, job.id)).statusCode, 204, 'now finished: deleted')
+  t.same(await list(app, ALICE), [])
+})
+
+t.test(
+  'a running job whose days another query is fetching shows those calls as they are made, not 0 until it ends',
+  async (t) => {
+    // Feishu at 1 call a second with the result cache on: 500 users are 10 blocks, ten seconds.
+    const { apps, simulators } = await setUp(t, {
+      sources: { feishu: { ...CACHED, rateLimitPerSecond: 1 }, dingtalk: CACHED },
+    })
+    const [app] = apps as [App]
+    const users = userList('feishu', 500)
+    // Bob's query takes every block's lease at once, so the job waits for his fetches and makes no call.
+    const query = app.inject({
+      method: 'POST',
+      url: '/attendance/results',
+      headers: bearer(BOB),
+      payload: { from: FROM, to: TO, users },
+    })
+    await until(() => simulators.feishu.counters().dataCalls >= 1, 'Bob’s query to call Feishu')
+    const queued = await created(app, ALICE, body(users))
+    const { job: running, seen } = await watch(
+      app,
+      ALICE,
+      queued.id,
+      (job) => ended(job) || (job.status === 'running' && job.progress.vendorCalls > 0),
+      'the job to show a call made for it',
+    )
+    t.equal(running.status, 'running', 'seen while it runs')
+    t.ok(running.progress.percent > 0, `percent moves (${running.progress.percent})`)
+    t.ok(
+      running.progress.vendorCalls < running.progress.plannedCalls,
+      `${running.progress.vendorCalls} of ${running.progress.plannedCalls} planned calls`,
+    )
+    t.equal((await query).statusCode, 200)
+    const { job } = await watch(app, ALICE, queued.id, ended, 'the job to end')
+    t.match(job, { status: 'succeeded', complete: true, progress: { days: 500 * WEEKDAYS, percent: 100 } })
+    t.equal(simulators.feishu.counters().dataCalls, 10, 'each block fetched once, by Bob’s query')
+    const percents = [...seen, job].map((view) => view.progress.percent)
+    t.ok(nonDecreasing(percents), `percent never goes down: ${[...new Set(percents)].join(' → ')}`)
+  },
+)

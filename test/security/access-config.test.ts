@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { sha256Hex } from '../../src/auth/api-keys.js'
+import { envKeyName } from '../../src/config/api-keys-config.js'
 import { loadConfig } from '../../src/config/config.js'
 
 const key = 'k3y-for-tests-0123456789'
@@ -27,12 +28,29 @@ t.test('API_KEYS: plain and sha256: entries become named digests', async (t) => 
     RATE_LIMIT_PER_MINUTE: '0',
   })
   t.same(config.apiKeys, [
-    { name: 'env-1', sha256: sha256Hex(key), sources: null },
-    { name: 'env-2', sha256: hashed, sources: null },
+    { name: `key-${sha256Hex(key).slice(0, 12)}`, sha256: sha256Hex(key), sources: null },
+    { name: `key-${hashed.slice(0, 12)}`, sha256: hashed, sources: null },
   ])
   t.equal(config.rateLimitPerMinute, 0)
   t.notMatch(JSON.stringify(config), key, 'the plain key is not kept')
 })
+
+t.test(
+  'an API_KEYS key is named by its digest, not its position: removing another key keeps its name',
+  async (t) => {
+    const other = 'another-key-abcdef'
+    const both = loadConfig({ API_KEYS: `${other},${key}` }).apiKeys
+    const alone = loadConfig({ API_KEYS: key }).apiKeys
+    t.equal(alone[0]?.name, both[1]?.name, 'the same name with or without the key before it')
+    t.equal(alone[0]?.name, `key-${sha256Hex(key).slice(0, 12)}`, 'key- and 12 hex digits of its SHA-256')
+    t.equal(
+      loadConfig({ API_KEYS: `sha256:${sha256Hex(key)}` }).apiKeys[0]?.name,
+      alone[0]?.name,
+      'the same name for its sha256: form',
+    )
+    t.notMatch(alone[0]?.name, key, 'the name shows no part of the key')
+  },
+)
 
 t.test('API_KEYS_FILE: names, source restrictions and per-key limits', async (t) => {
   const path = keysFile({
@@ -43,7 +61,11 @@ t.test('API_KEYS_FILE: names, source restrictions and per-key limits', async (t)
   })
   const config = loadConfig({ ...feishu, API_KEYS: 'ops-key-0123456789', API_KEYS_FILE: path })
   t.same(config.apiKeys, [
-    { name: 'env-1', sha256: sha256Hex('ops-key-0123456789'), sources: null },
+    {
+      name: envKeyName(sha256Hex('ops-key-0123456789')),
+      sha256: sha256Hex('ops-key-0123456789'),
+      sources: null,
+    },
     { name: 'payroll', sha256: sha256Hex(key), sources: ['feishu'] },
     {
       name: 'dashboard',
@@ -61,7 +83,10 @@ t.test('vendor sources without API keys refuse to start unless AUTH_DISABLED=tru
       /^vendor sources are configured but API_KEYS and API_KEYS_FILE are not: set one, or AUTH_DISABLED=true/,
   })
   t.match(loadConfig({ ...feishu, AUTH_DISABLED: 'true' }), { authDisabled: true, apiKeys: [] })
-  t.match(loadConfig({ ...feishu, API_KEYS: key }), { authDisabled: false, apiKeys: [{ name: 'env-1' }] })
+  t.match(loadConfig({ ...feishu, API_KEYS: key }), {
+    authDisabled: false,
+    apiKeys: [{ name: envKeyName(sha256Hex(key)) }],
+  })
   t.match(loadConfig({}), { sources: [], apiKeys: [] }, 'demo mode may run open')
 })
 
@@ -82,7 +107,12 @@ const refused: [string, Record<string, string>, RegExp][] = [
   [
     'the same key twice',
     { API_KEYS: `${key},sha256:${sha256Hex(key)}` },
-    /^API keys "env-1" and "env-2" are the same key$/,
+    /^API_KEYS entry 1 and API_KEYS entry 2 are the same key$/,
+  ],
+  [
+    'a key of API_KEYS again in API_KEYS_FILE',
+    { API_KEYS: key, API_KEYS_FILE: keysFile({ keys: [{ name: 'again', key }] }) },
+    /^API_KEYS entry 1 and API_KEYS_FILE keys\[0\] \("again"\) are the same key$/,
   ],
   [
     'API_KEYS_FILE missing',
