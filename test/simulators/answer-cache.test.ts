@@ -21,6 +21,7 @@ const directory = {
   invalidUserPrefix: 'invalid_',
   unauthorizedUserPrefix: 'unauth_',
   unknownUserPrefix: 'unknown_',
+  departedUserPrefix: 'departed_',
   dataClock: () => LATER,
 }
 

@@ -187,7 +187,7 @@ t.test('a day without a task or a bad override is refused with 400 and changes n
   const refused = (message: string) => ({ status: 400, body: { error: 'SimulatorDayError', message } })
   const put = (path: string, body?: unknown) => admin(`${feishu.url}/__sim/days/${path}`, 'PUT', body)
   const noTask = (userId: string, date: string) =>
-    `${userId} has no task on ${date} (a weekend, or an invalid or unauthorized user): there is nothing to override`
+    `${userId} has no task on ${date} that can be changed (a weekend, an invalid or unauthorized user, or a day of a departed employee): there is nothing to override`
   const cases: Array<[string, string, unknown, string]> = [
     ['a Sunday', 'u01/2024-05-12', { records: [] }, noTask('u01', '2024-05-12')],
     ['an invalid user', 'invalid_1/2024-05-06', { records: [] }, noTask('invalid_1', '2024-05-06')],

@@ -18,6 +18,7 @@ import {
 } from '../shared/prng.js'
 import { zonedEpochMs } from '../shared/zoned-clock.js'
 import { feishuTaskSoFar } from './checks-so-far.js'
+import { DEPARTED_TIMEZONE, NO_GROUP_ID } from './departures.js'
 import {
   ADJACENT_OVERTIME_END,
   type DrawnOutcome,
@@ -54,6 +55,11 @@ export interface FeishuDataOptions {
   overtime: boolean
   /** Epoch ms: the day as it stands then (checks-so-far.ts). Without it, the whole day, as once it is over. */
   now?: number
+  /**
+   * The task of the employee who held the id before it was reused (departures.ts): another person, in no
+   * attendance group, reckoned at UTC+0 whatever `timezone` says.
+   */
+  departed?: boolean
 }
 
 interface Check {
@@ -83,13 +89,14 @@ export function feishuTaskFor(
   const day = weekday(epochDay)
   if (day === 0 || day === 6) return null
   const seed = options.seed ?? DEFAULT_SEED
-  const timezone = options.timezone ?? 'Asia/Shanghai'
+  const timezone = options.departed ? DEPARTED_TIMEZONE : (options.timezone ?? 'Asia/Shanghai')
+  const person = feishuPersonFor(seed, options.departed ? `${userId}\u001fdeparted` : userId)
   const userKey = String(key36(seed, 'feishu-id', userId)).padStart(11, '0')
   const dayKey = String(epochDay % 100_000).padStart(5, '0')
   const context: DayContext = {
     random: randomFor(seed, 'feishu', userId, compactDay),
     userId,
-    person: feishuPersonFor(seed, userId),
+    person,
     at: (minute) => zonedEpochMs(timezone, epochDay, minute) / 1000,
     id: (slot) => `7${userKey}${dayKey}${String(slot).padStart(2, '0')}`,
   }
@@ -139,7 +146,7 @@ export function feishuTaskFor(
     user_id: userId,
     employee_name: context.person.employeeName,
     day: compactDay,
-    group_id: context.person.groupId,
+    group_id: options.departed ? NO_GROUP_ID : person.groupId,
     shift_id: context.person.shiftId,
     records,
   }

@@ -28,6 +28,8 @@ export interface FeishuSimulatorOptions extends FeishuRuntimeOptions, CommonStar
   invalidUserPrefix: string
   /** user_ids starting with this are not readable by the app (`unauthorized_user_ids`). */
   unauthorizedUserPrefix: string
+  /** This, then a yyyyMMdd: an id whose employee left after that day and was reused (departures.ts). */
+  departedUserPrefix: string
 }
 
 export const FEISHU_DEFAULTS: FeishuSimulatorOptions = {
@@ -41,6 +43,7 @@ export const FEISHU_DEFAULTS: FeishuSimulatorOptions = {
   eventFaults: { ...NO_EVENT_FAULTS },
   invalidUserPrefix: 'invalid_',
   unauthorizedUserPrefix: 'unauth_',
+  departedUserPrefix: 'departed_',
 }
 
 export const FEISHU_RUNTIME_CHECKS: Record<keyof FeishuRuntimeOptions, Check> = {
@@ -58,6 +61,7 @@ export const FEISHU_START_CHECKS: Record<keyof FeishuSimulatorOptions, Check> = 
   appSecret: checks.nonEmptyString,
   invalidUserPrefix: checks.nonEmptyString,
   unauthorizedUserPrefix: checks.nonEmptyString,
+  departedUserPrefix: checks.nonEmptyString,
 }
 
 export const FEISHU_RUNTIME_KEYS = Object.keys(FEISHU_RUNTIME_CHECKS) as Array<keyof FeishuRuntimeOptions>

@@ -3,7 +3,8 @@
 // for the same users and days again and again, so each task's JSON text is kept in a bounded cache and
 // the answer is assembled from those texts. Days changed by hand (`setDay`) are looked up first and never
 // cached, so that a change is served from the next call on. A day that is not over is served as it stands
-// at `dataClock` (checks-so-far.ts) and never cached either: its checks fill in as time passes.
+// at `dataClock` (checks-so-far.ts) and never cached either: its checks fill in as time passes. The days
+// of an id's departed employee come only with include_terminated_user (departures.ts).
 import { toCompactDate } from '../../time/work-date.js'
 import { dayIsOver } from '../shared/day-over.js'
 import { DayOverrides } from '../shared/day-overrides.js'
@@ -11,6 +12,7 @@ import type { Seed } from '../shared/prng.js'
 import type { VendorReply } from '../shared/vendor-reply.js'
 import { feishuTaskSoFar } from './checks-so-far.js'
 import { feishuTaskFor } from './data.js'
+import { holderOn } from './departures.js'
 import { feishuErrors } from './errors.js'
 import type { FeishuQueryRequest } from './rules.js'
 import type { FeishuUserTask } from './types.js'
@@ -20,6 +22,7 @@ export interface FeishuDirectory {
   timezone: string
   invalidUserPrefix: string
   unauthorizedUserPrefix: string
+  departedUserPrefix: string
   /** Epoch ms of now, read on every call. */
   dataClock: () => number
 }
@@ -44,8 +47,9 @@ export function createFeishuAnswerer(
   const cache = new Map<string, string>()
   const generation = { seed: directory.seed, timezone: directory.timezone }
 
-  const taskJson = (userId: string, epochDay: number, overtime: boolean, now: number): string => {
-    const overridden = overrides.get(userId, epochDay)
+  /** The task of the id's holder that day, as JSON: a departed employee's days are never overridden. */
+  const taskJson = (userId: string, epochDay: number, overtime: boolean, departed: boolean, now: number) => {
+    const overridden = departed ? undefined : overrides.get(userId, epochDay)
     const over = dayIsOver(epochDay, now)
     if (overridden) {
       const task = overtime ? overridden.overtime : overridden.plain
@@ -53,15 +57,15 @@ export function createFeishuAnswerer(
     }
     const day = toCompactDate(epochDay)
     if (!over) {
-      const task = feishuTaskFor(userId, day, { ...generation, overtime, now })
+      const task = feishuTaskFor(userId, day, { ...generation, overtime, departed, now })
       return task ? JSON.stringify(task) : NO_TASK
     }
-    const key = `${overtime ? 1 : 0}${day}${userId}`
+    const key = `${overtime ? 1 : 0}${departed ? 1 : 0}${day}${userId}`
     let text = cache.get(key)
     if (text !== undefined) {
       cache.delete(key)
     } else {
-      const task = feishuTaskFor(userId, day, { ...generation, overtime })
+      const task = feishuTaskFor(userId, day, { ...generation, overtime, departed })
       text = task ? JSON.stringify(task) : NO_TASK
       if (cache.size >= cachedTasks) {
         const oldest = cache.keys().next().value
@@ -88,9 +92,13 @@ export function createFeishuAnswerer(
     readable.sort()
     const tasks: string[] = []
     const now = directory.dataClock()
+    const departures = { prefix: directory.departedUserPrefix, timezone: directory.timezone }
     for (const userId of readable)
       for (let day = request.fromDay; day <= request.toDay; day++) {
-        const text = taskJson(userId, day, request.needOvertimeResult, now)
+        const departed = holderOn(userId, day, now, departures) === 'departed'
+        // Without include_terminated_user, only the employee who holds the id now.
+        if (departed && !request.includeTerminatedUser) continue
+        const text = taskJson(userId, day, request.needOvertimeResult, departed, now)
         if (text !== NO_TASK) tasks.push(text)
       }
     const body = `{"code":0,"msg":"success","data":{"user_task_results":[${tasks.join(',')}],"invalid_user_ids":${JSON.stringify(invalid)},"unauthorized_user_ids":${JSON.stringify(unauthorized)}}}`
