@@ -12,7 +12,7 @@ export type Latency = number | { min: number; max: number }
 export interface CommonRuntimeOptions {
   /** Lifetime of a new token, in seconds. */
   tokenTtlSeconds: number
-  /** Calls allowed per app in any sliding second, over all the app's endpoints. */
+  /** Calls allowed per app in any sliding second, to each endpoint (each API has a window of its own). */
   rateLimitPerSecond: number
   /** Whether refused calls take a place in the window (the stricter default, true). */
   rateLimitCountsRefused: boolean
