@@ -9,6 +9,11 @@ export interface NormalizeContext {
   timezone: string
   /** Keep the vendor rows behind each day in `raw`; when false the `raw` key is left out entirely. */
   includeRaw: boolean
+  /**
+   * Epoch ms when the vendor answered. DingTalk answers a NotSigned row for a check point that has not come
+   * yet: due after this moment, it is `pending`, not `missing`. Without it, NotSigned is always `missing`.
+   */
+  answeredAt?: number
 }
 
 export interface NormalizeOutcome {

@@ -158,19 +158,47 @@ t.test(
     t.equal(baseline.complete, true)
 
     const { feishu, dingtalk } = simulators
+    // Another client of the same app: its calls to the same API count in the vendor's window (each API has a
+    // window of its own). It fires a burst of three times the limit, then more while the query runs, until
+    // the vendor has refused some of the service's own calls too.
+    const otherFeishuToken = (
+      (await (
+        await fetch(`${feishu.url}/open-apis/auth/v3/tenant_access_token/internal`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            app_id: feishu.credentials.appId,
+            app_secret: feishu.credentials.appSecret,
+          }),
+        })
+      ).json()) as { tenant_access_token: string }
+    ).tenant_access_token
+    const { appKey, appSecret } = dingtalk.credentials
+    const otherDingTalkToken = (
+      (await (await fetch(`${dingtalk.url}/gettoken?appkey=${appKey}&appsecret=${appSecret}`)).json()) as {
+        access_token: string
+      }
+    ).access_token
     feishu.resetCounters()
     dingtalk.resetCounters()
-    // Another client of the same app: its token calls count in the vendor's window. It fires a burst of
-    // three times the limit, then more while the query runs, until the vendor has refused some of the
-    // service's own calls too.
-    const feishuToken = () =>
-      fetch(`${feishu.url}/open-apis/auth/v3/tenant_access_token/internal`, {
+    const feishuCall = () =>
+      fetch(`${feishu.url}/open-apis/attendance/v1/user_tasks/query?employee_type=employee_id`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${otherFeishuToken}` },
+        body: JSON.stringify({ user_ids: ['other'], check_date_from: 20240506, check_date_to: 20240506 }),
+      })
+    const dingTalkCall = () =>
+      fetch(`${dingtalk.url}/attendance/list?access_token=${otherDingTalkToken}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ app_id: feishu.credentials.appId, app_secret: feishu.credentials.appSecret }),
+        body: JSON.stringify({
+          workDateFrom: '2024-05-06 00:00:00',
+          workDateTo: '2024-05-06 00:00:00',
+          userIdList: ['other'],
+          offset: 0,
+          limit: 50,
+        }),
       })
-    const { appKey, appSecret } = dingtalk.credentials
-    const dingTalkToken = () => fetch(`${dingtalk.url}/gettoken?appkey=${appKey}&appsecret=${appSecret}`)
     const ownRefusals = [0, 0]
     const burst = async (index: number, call: () => Promise<Response>) => {
       const answers = (await Promise.all(Array.from({ length: 30 }, () => call().then((r) => r.json())))) as {
@@ -184,11 +212,11 @@ t.test(
     }
     const serviceRefusals = (index: number, simulator: Simulator) =>
       simulator.counters().refusedRateLimit - (ownRefusals[index] ?? 0)
-    await Promise.all([burst(0, feishuToken), burst(1, dingTalkToken)])
+    await Promise.all([burst(0, feishuCall), burst(1, dingTalkCall)])
     answered = false
     const answering = query()
     await Promise.all(
-      [feishuToken, dingTalkToken].map((call, index) =>
+      [feishuCall, dingTalkCall].map((call, index) =>
         until(async () => {
           const simulator = index === 0 ? feishu : dingtalk
           if (answered || serviceRefusals(index, simulator) >= 1) return true

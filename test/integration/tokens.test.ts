@@ -85,6 +85,63 @@ t.test('an expired token is replaced before use: the vendor never sees it', asyn
   }
 })
 
+/** The Feishu data calls the service logged, as [vendor code, attempt], in order. */
+const feishuDataCalls = (logs: { records(): Record<string, unknown>[] }) =>
+  logs
+    .records()
+    .filter((line) => line.msg === 'vendor call' && line.endpoint === 'user_tasks/query')
+    .map((line) => [line.vendorCode, line.attempt])
+
+const feishuOnly = '/attendance/results?from=2024-05-06&to=2024-05-10&users=feishu:u1,feishu:u2'
+
+t.test('Feishu 99991677 (expired at the vendor): one new token, the call sent again, complete', async (t) => {
+  // The vendor's token clock runs ahead of the service's: the service still holds a token the vendor has
+  // let expire (as after a vendor-side expiry earlier than the `expire` it announced).
+  const clock = createManualClock()
+  const simulators = await startSimulators(t, { feishu: { tokenClock: clock.now } })
+  const { app, logs } = await startReplica(t, sourcesFor(simulators))
+  t.equal((await app.inject(feishuOnly)).json<AttendanceResponse>().complete, true)
+  clock.advance(7200_000)
+  const after = (await app.inject(feishuOnly)).json<AttendanceResponse>()
+  t.equal(after.complete, true)
+  t.equal(after.results.length, 10)
+  t.same(feishuDataCalls(logs), [
+    [0, 1],
+    [99991677, 1],
+    [0, 1],
+  ])
+  t.match(simulators.feishu.counters(), { tokenCalls: 2, refusedBadToken: 1, dataCalls: 3 })
+})
+
+t.test('Feishu 99991671 (not a t- token): one new token, the call sent again, complete', async (t) => {
+  // The token the replicas share, spoiled in the store: a value without the t- prefix.
+  const simulators = await startSimulators(t)
+  const prefix = uniquePrefix()
+  const sources = sourcesFor(simulators)
+  const first = await startReplica(t, sources, { redisKeyPrefix: prefix })
+  t.equal((await first.app.inject(feishuOnly)).json<AttendanceResponse>().complete, true)
+  const redis = new Redis(testRedisUrl)
+  t.teardown(() => redis.quit())
+  const [key] = (await redis.keys(`${prefix}token:*`)).filter(
+    (name) => !name.endsWith(':lock') && name.includes('feishu'),
+  )
+  if (key === undefined) throw new Error('no cached Feishu token')
+  const cached = JSON.parse((await redis.get(key)) as string) as { token: string }
+  t.match(cached.token, /^t-/)
+  await redis.set(key, JSON.stringify({ ...cached, token: cached.token.slice(2) }), 'KEEPTTL')
+
+  // A second replica reads the spoiled token from the store (the first keeps a local copy for a second).
+  const { app, logs } = await startReplica(t, sources, { redisKeyPrefix: prefix })
+  const after = (await app.inject(feishuOnly)).json<AttendanceResponse>()
+  t.equal(after.complete, true)
+  t.equal(after.results.length, 10)
+  t.same(feishuDataCalls(logs), [
+    [99991671, 1],
+    [0, 1],
+  ])
+  t.match(simulators.feishu.counters(), { tokenCalls: 2, refusedBadToken: 1 })
+})
+
 t.test(
   'bad credentials fail that source fast with VENDOR_AUTH_FAILED; the other source is unaffected',
   async (t) => {

@@ -13,12 +13,16 @@ import { DayOverrides } from '../../src/simulators/shared/day-overrides.js'
 import { parseWorkDate } from '../../src/time/work-date.js'
 
 const MONDAY = parseWorkDate('2024-05-06') ?? 0
+/** Long after the days asked for: every day is over. */
+const LATER = Date.parse('2024-07-01T00:00:00+08:00')
 const directory = {
   seed: 7,
   timezone: 'Asia/Shanghai',
   invalidUserPrefix: 'invalid_',
   unauthorizedUserPrefix: 'unauth_',
   unknownUserPrefix: 'unknown_',
+  departedUserPrefix: 'departed_',
+  dataClock: () => LATER,
 }
 
 t.test('Feishu: a tiny task cache still answers exactly what feishuTaskFor computes', async (t) => {
@@ -65,7 +69,7 @@ t.test('DingTalk: a tiny query cache still answers exactly what dingTalkRowsFor 
 t.test('DingTalk: a cached answer never hides a day changed by hand, or the retention edge', async (t) => {
   const overrides = new DayOverrides<DingTalkRow[]>()
   let oldestDay: number | undefined
-  const list = createDingTalkLister(directory, 2, { overrides, oldestDay: () => oldestDay })
+  const list = createDingTalkLister(directory, 2, { overrides, oldestDay: () => oldestDay, now: () => LATER })
   const request = { userIds: ['a'], fromDay: MONDAY, toDay: MONDAY + 1, offset: 0, limit: 50 }
   const served = () => (list(request).reply.body as { recordresult: DingTalkRow[] }).recordresult
   const monday = dingTalkRowsFor('a', '2024-05-06', { seed: 7 })
@@ -107,4 +111,52 @@ t.test('Feishu: a cached task never hides a day changed by hand', async (t) => {
   )
   overrides.clear()
   t.same(served(), [generated])
+})
+
+t.test('a day that is not over is served as it stands at each call, never from a cache', async (t) => {
+  let now = Date.parse('2024-05-08T09:10:00+08:00')
+  const answer = createFeishuAnswerer({ ...directory, dataClock: () => now }, 3)
+  const list = createDingTalkLister(directory, 2, {
+    overrides: new DayOverrides(),
+    oldestDay: () => undefined,
+    now: () => now,
+  })
+  const wednesday = MONDAY + 2
+  const feishuRequest = {
+    employeeType: 'employee_id' as const,
+    ignoreInvalidUsers: false,
+    includeTerminatedUser: false,
+    userIds: ['a', 'b', 'c'],
+    checkDateFrom: 20240508,
+    checkDateTo: 20240508,
+    fromDay: wednesday,
+    toDay: wednesday,
+    needOvertimeResult: true,
+  }
+  const dingTalkRequest = {
+    userIds: ['a', 'b', 'c'],
+    fromDay: wednesday,
+    toDay: wednesday,
+    offset: 0,
+    limit: 50,
+  }
+  const morning = now
+  for (const moment of [morning, Date.parse('2024-05-08T20:00:00+08:00'), morning, LATER]) {
+    now = moment
+    t.same(
+      JSON.parse(answer(feishuRequest).reply.body as string).data.user_task_results,
+      ['a', 'b', 'c'].map((userId) => feishuTaskFor(userId, 20240508, { seed: 7, overtime: true, now })),
+      `Feishu at ${new Date(now).toISOString()}`,
+    )
+    t.same(
+      (list(dingTalkRequest).reply.body as { recordresult: unknown }).recordresult,
+      ['a', 'b', 'c'].flatMap((userId) => dingTalkRowsFor(userId, '2024-05-08', { seed: 7, now })),
+      `DingTalk at ${new Date(now).toISOString()}`,
+    )
+  }
+  t.notSame(
+    feishuTaskFor('a', 20240508, { seed: 7, overtime: true, now: morning }),
+    feishuTaskFor('a', 20240508, { seed: 7, overtime: true }),
+    'not vacuous: the morning differs from the whole day',
+  )
 })

@@ -299,7 +299,16 @@ t.test('each parameter rule refuses with HTTP 200 and errcode 40035', async (t) 
     ['51 users', { body: { ...week, userIdList: users('d', 51) } }, USERS],
     ['offset missing', { body: { ...week, offset: undefined } }, OFFSET],
     ['offset negative', { body: { ...week, offset: -1 } }, OFFSET],
-    ['offset a string', { body: { ...week, offset: '0' } }, OFFSET],
+    ['offset a word', { body: { ...week, offset: 'zero' } }, OFFSET],
+    ['offset a negative string', { body: { ...week, offset: '-1' } }, OFFSET],
+    ['offset an empty string', { body: { ...week, offset: '' } }, OFFSET],
+    ['offset a string with a space', { body: { ...week, offset: ' 0' } }, OFFSET],
+    ['offset in hex', { body: { ...week, offset: '0x10' } }, OFFSET],
+    ['limit an exponent', { body: { ...week, limit: '1e1' } }, LIMIT],
+    ['limit a fraction string', { body: { ...week, limit: '2.5' } }, LIMIT],
+    ['limit "51"', { body: { ...week, limit: '51' } }, LIMIT],
+    ['limit "0"', { body: { ...week, limit: '0' } }, LIMIT],
+    ['offset a boolean', { body: { ...week, offset: false } }, OFFSET],
     ['limit missing', { body: { ...week, limit: undefined } }, LIMIT],
     ['limit 0', { body: { ...week, limit: 0 } }, LIMIT],
     ['limit 51', { body: { ...week, limit: 51 } }, LIMIT],
@@ -315,4 +324,29 @@ t.test('each parameter rule refuses with HTTP 200 and errcode 40035', async (t) 
     body: { ...week, userIdList: users('d', 50), limit: 50 },
   })
   t.equal(fifty.body.errcode, 0, '50 users and limit 50 are fine')
+})
+
+t.test("offset and limit as the vendor's Java SDK sends them, strings of digits, page alike", async (t) => {
+  // OapiAttendanceListRequest.setOffset(0L) / setLimit(1L) go out as "0" / "1" (issue 20).
+  const dingtalk = await startDingTalk(t, UNLIMITED)
+  const token = await dingTalkToken(dingtalk)
+  const userIds = users('d', 6)
+  for (const [offset, limit] of [
+    [0, 7],
+    [7, 7],
+    [49, 50],
+  ] as const) {
+    const numbers = await dingTalkList(dingtalk, { token, body: dingTalkWeek(userIds, offset, limit) })
+    const strings = await dingTalkList(dingtalk, {
+      token,
+      body: { ...dingTalkWeek(userIds), offset: String(offset), limit: String(limit) },
+    })
+    t.equal(strings.body.errcode, 0, `"${offset}" and "${limit}"`)
+    t.same(strings.body, numbers.body, 'the same page as with numbers')
+  }
+  const padded = await dingTalkList(dingtalk, {
+    token,
+    body: { ...dingTalkWeek(userIds), offset: '007', limit: '050' },
+  })
+  t.same(padded.body, (await dingTalkList(dingtalk, { token, body: dingTalkWeek(userIds, 7, 50) })).body)
 })

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { createManualClock, type FeishuUserTask, feishuTaskFor } from '../../src/simulators/index.js'
 import { parseWorkDate, toCompactDate } from '../../src/time/work-date.js'
-import { feishuQuery, feishuToken, feishuTokenCall, sleep, startFeishu, users } from './helpers.js'
+import { feishuQuery, feishuToken, feishuTokenCall, startFeishu, users } from './helpers.js'
 
 const week = { user_ids: ['u01'], check_date_from: 20240506, check_date_to: 20240510 }
 const MISSING = {
@@ -12,6 +12,11 @@ const MISSING = {
 const INVALID = {
   code: 99991663,
   msg: 'Invalid access token for authorization. Please make a request with token attached.',
+}
+const EXPIRED = { code: 99991677, msg: 'Authentication token expired.' }
+const NOT_A_TOKEN = {
+  code: 99991671,
+  msg: 'Invalid access token for authorization. The token must start with t- or u-.',
 }
 
 // These tests are about the answers, not about the rate limit (the rate-limit test files).
@@ -88,7 +93,7 @@ t.test(
       t.equal(answer.body.code, 0, 'old and new tokens are both valid')
     }
     clock.advance(1800_000) // the first token has expired, the new one has not
-    t.same((await feishuQuery(feishu, { token: first.tenant_access_token, body: week })).body, INVALID)
+    t.same((await feishuQuery(feishu, { token: first.tenant_access_token, body: week })).body, EXPIRED)
     t.equal((await feishuQuery(feishu, { token: third.tenant_access_token, body: week })).body.code, 0)
     const fourth = (await feishuTokenCall(feishu)).body
     t.equal(fourth.tenant_access_token, third.tenant_access_token, 'the new token is handed out again')
@@ -96,17 +101,33 @@ t.test(
   },
 )
 
-t.test('tokens expire after tokenTtlSeconds in real time', async (t) => {
-  const feishu = await startFeishu(t, { tokenTtlSeconds: 1, feishuReuseThresholdSeconds: 0 })
+t.test('a token used after tokenTtlSeconds answers 99991677 (expired), not 99991663', async (t) => {
+  const clock = createManualClock()
+  const feishu = await startFeishu(t, {
+    tokenTtlSeconds: 60,
+    feishuReuseThresholdSeconds: 0,
+    tokenClock: clock.now,
+  })
   const first = await feishuTokenCall(feishu)
-  t.equal(first.body.expire, 1)
+  t.equal(first.body.expire, 60)
   const token = first.body.tenant_access_token
   t.equal((await feishuQuery(feishu, { token, body: week })).body.code, 0)
   t.equal(await feishuToken(feishu), token, 'threshold 0: the same token while it is valid')
-  await sleep(1100)
+  clock.advance(59_999)
+  t.equal((await feishuQuery(feishu, { token, body: week })).body.code, 0, 'a millisecond before expiry')
+  clock.advance(1)
   const expired = await feishuQuery(feishu, { token, body: week })
-  t.same([expired.status, expired.body], [400, INVALID])
-  t.not(await feishuToken(feishu), token, 'after expiry a new token')
+  t.same([expired.status, expired.body], [400, EXPIRED])
+  const fresh = await feishuToken(feishu)
+  t.not(fresh, token, 'after expiry a new token')
+  t.same((await feishuQuery(feishu, { token, body: week })).body, EXPIRED, 'the old one stays expired')
+  t.equal((await feishuQuery(feishu, { token: fresh, body: week })).body.code, 0)
+  t.equal(feishu.revokeAllTokens(), 2)
+  t.same(
+    (await feishuQuery(feishu, { token, body: week })).body,
+    INVALID,
+    'revoked: unknown, whatever its age',
+  )
 })
 
 t.test('with a lifetime under the threshold every fetch gives a new token, all valid', async (t) => {
@@ -126,7 +147,10 @@ t.test('missing, malformed, unknown and revoked tokens', async (t) => {
     ['no "Bearer "', { authorization: token, body: week }, MISSING],
     ['"Bearer " and nothing', { authorization: 'Bearer ', body: week }, MISSING],
     ['lower-case bearer', { authorization: `bearer ${token}`, body: week }, MISSING],
-    ['not a t- token', { authorization: 'Bearer u-abc', body: week }, INVALID],
+    ['no t- or u- prefix', { authorization: `Bearer ${token.slice(2)}`, body: week }, NOT_A_TOKEN],
+    ['an app token', { authorization: 'Bearer a-abc', body: week }, NOT_A_TOKEN],
+    ['a T- prefix', { authorization: `Bearer T-${token.slice(2)}`, body: week }, NOT_A_TOKEN],
+    ['a u- token never issued', { authorization: 'Bearer u-abc', body: week }, INVALID],
     ['unknown token', { token: 't-00000000000000000000000000000000', body: week }, INVALID],
   ]
   for (const [name, call, body] of cases) {

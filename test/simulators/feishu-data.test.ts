@@ -67,15 +67,18 @@ t.test('every documented result, supplement and record type occurs over 40 users
   const records = allTasks(true).flatMap((task) => task.records)
   const normal = records.filter((record) => record.task_shift_type === 0)
   const seen = (pick: (record: FeishuTaskRecord) => unknown, list = normal) => new Set(list.map(pick))
-  const documented = FEISHU_CHECK_RESULTS.filter((value) => value !== 'SeriousLate')
+  // Todo (not checked yet) only on a day that is not over (feishu-today.test.ts); SeriousLate is not in
+  // the documented enum of check_in_result / check_out_result, so it is never sent.
+  const settled = ['NoNeedCheck', 'SystemCheck', 'Normal', 'Early', 'Late', 'Lack']
+  t.same(FEISHU_CHECK_RESULTS, [...settled, 'Todo'], 'the documented enum')
   t.same(
     seen((record) => record.check_in_result),
-    new Set(FEISHU_CHECK_RESULTS),
+    new Set(settled),
     'check_in_result',
   )
   t.same(
     seen((record) => record.check_out_result),
-    new Set(documented),
+    new Set(settled),
     'check_out_result',
   )
   t.same(
@@ -111,7 +114,7 @@ t.test('a check without a record has an empty record id and no record object', a
   const records = allTasks(false).flatMap((task) => task.records)
   for (const side of ['in', 'out'] as const) {
     const withoutRecord = records.filter((record) =>
-      ['Lack', 'Todo', 'NoNeedCheck'].includes(record[`check_${side}_result`]),
+      ['Lack', 'NoNeedCheck'].includes(record[`check_${side}_result`]),
     )
     t.ok(withoutRecord.length > 50)
     t.same(

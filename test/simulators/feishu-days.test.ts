@@ -187,7 +187,7 @@ t.test('a day without a task or a bad override is refused with 400 and changes n
   const refused = (message: string) => ({ status: 400, body: { error: 'SimulatorDayError', message } })
   const put = (path: string, body?: unknown) => admin(`${feishu.url}/__sim/days/${path}`, 'PUT', body)
   const noTask = (userId: string, date: string) =>
-    `${userId} has no task on ${date} (a weekend, or an invalid or unauthorized user): there is nothing to override`
+    `${userId} has no task on ${date} that can be changed (a weekend, an invalid or unauthorized user, or a day of a departed employee): there is nothing to override`
   const cases: Array<[string, string, unknown, string]> = [
     ['a Sunday', 'u01/2024-05-12', { records: [] }, noTask('u01', '2024-05-12')],
     ['an invalid user', 'invalid_1/2024-05-06', { records: [] }, noTask('invalid_1', '2024-05-06')],
@@ -216,10 +216,17 @@ t.test('a day without a task or a bad override is refused with 400 and changes n
       'bad values, every one named',
       'u01/2024-05-06',
       { records: [{ check_in_result: 'OnTime', check_out_time: '17:00', check_in_record_id: 'x' }] },
-      'records[0].check_in_result must be one of NoNeedCheck, SystemCheck, Normal, Early, Late, SeriousLate, Lack, Todo; ' +
+      'records[0].check_in_result must be one of NoNeedCheck, SystemCheck, Normal, Early, Late, Lack; ' +
         'records[0].check_out_time must be Unix seconds (a string of digits or an integer ≥ 0); ' +
         'records[0].check_in_record_id is not a field here (allowed: check_in_result, check_out_result, ' +
         'check_in_result_supplement, check_out_result_supplement, check_in_time, check_out_time)',
+    ],
+    [
+      'results the documented enum lacks, and Todo (served only while a check has not come)',
+      'u01/2024-05-06',
+      { records: [{ check_in_result: 'SeriousLate', check_out_result: 'Todo' }] },
+      'records[0].check_in_result must be one of NoNeedCheck, SystemCheck, Normal, Early, Late, Lack; ' +
+        'records[0].check_out_result must be one of NoNeedCheck, SystemCheck, Normal, Early, Late, Lack',
     ],
     [
       'a time for a check without a record',

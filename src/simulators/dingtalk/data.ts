@@ -3,7 +3,8 @@
 //
 // Weekdays have two check points, OnDuty 09:00 and OffDuty 18:00 local time in the corp's zone, and so two
 // rows, even when the person did not check: such a row is NotSigned, has no recordId and no sourceType,
-// and its userCheckTime equals its baseCheckTime (as in the page's example). Weekends have no rows.
+// and its userCheckTime equals its baseCheckTime (as in the page's example). Weekends have no rows. With
+// `now`, the rows are served as they stand then (checks-so-far.ts): a check not made yet is NotSigned.
 import { parseWorkDate, weekday } from '../../time/work-date.js'
 import { DEFAULT_SEED } from '../shared/options.js'
 import {
@@ -17,12 +18,15 @@ import {
   type Seed,
 } from '../shared/prng.js'
 import { zonedEpochMs } from '../shared/zoned-clock.js'
+import { dingTalkRowsSoFar } from './checks-so-far.js'
 import type { DingTalkRow, DingTalkSourceType, DingTalkTimeResult } from './types.js'
 
 export interface DingTalkDataOptions {
   seed?: Seed
   /** The corp's zone; default Asia/Shanghai. */
   timezone?: string
+  /** Epoch ms: the rows as they stand then (checks-so-far.ts). Without it, the whole day, as once it is over. */
+  now?: number
 }
 
 type CheckType = DingTalkRow['checkType']
@@ -106,7 +110,7 @@ export function dingTalkRowsFor(
   const midnight = zonedEpochMs(timezone, epochDay, 0)
   const idOf = (kind: string, index: number) => rowKey(seed, kind, userId, epochDay, index)
 
-  return CHECK_POINTS.map(({ checkType, minute }, index): DingTalkRow => {
+  const rows = CHECK_POINTS.map(({ checkType, minute }, index): DingTalkRow => {
     const baseCheckTime = zonedEpochMs(timezone, epochDay, minute)
     const common = {
       baseCheckTime,
@@ -160,6 +164,7 @@ export function dingTalkRowsFor(
       ),
     }
   })
+  return options.now === undefined ? rows : dingTalkRowsSoFar(rows, options.now)
 }
 
 type ApprovalShape = 'none' | 'both' | 'procInstId' | 'approveId'

@@ -43,8 +43,6 @@ export interface DingTalkSimulatorOptions extends DingTalkRuntimeOptions, Common
   appSecret: string
   /** userIds starting with this are unknown to the corp: they give no rows (not an error). */
   unknownUserPrefix: string
-  /** Epoch ms of "now" for retention and the monthly quota (default Date.now); tests pass a manual clock. */
-  dataClock: () => number
 }
 
 export const DINGTALK_DEFAULTS: DingTalkSimulatorOptions = {
@@ -59,7 +57,6 @@ export const DINGTALK_DEFAULTS: DingTalkSimulatorOptions = {
   eventFaults: { ...NO_EVENT_FAULTS },
   eventRetryDelaysMs: [...DEFAULT_EVENT_RETRY_DELAYS_MS],
   unknownUserPrefix: 'unknown_',
-  dataClock: () => Date.now(),
 }
 
 export const DINGTALK_RUNTIME_CHECKS: Record<keyof DingTalkRuntimeOptions, Check> = {
@@ -78,7 +75,6 @@ export const DINGTALK_START_CHECKS: Record<keyof DingTalkSimulatorOptions, Check
   appKey: checks.nonEmptyString,
   appSecret: checks.nonEmptyString,
   unknownUserPrefix: checks.nonEmptyString,
-  dataClock: checks.function,
 }
 
 export const DINGTALK_RUNTIME_KEYS = Object.keys(DINGTALK_RUNTIME_CHECKS) as Array<

@@ -2,11 +2,14 @@
 // dingTalkRowsFor agree exactly — apart from the days changed by hand (`setDay`), which are served as
 // changed, and the days older than the retention rule allows, which are not served (retention.ts). A
 // paging client asks for the same query again and again with a growing offset, so the full, ordered row
-// list of the last few queries is kept; it is dropped whenever a day override changes.
+// list of the last few queries is kept; it is dropped whenever a day override changes. The list holds the
+// whole days; the rows of the page served are cut to what stands at `dataClock` (checks-so-far.ts), so a
+// day that is not over fills in as time passes whatever was cached.
 import { formatWorkDate } from '../../time/work-date.js'
 import { DayOverrides } from '../shared/day-overrides.js'
 import type { Seed } from '../shared/prng.js'
 import type { VendorReply } from '../shared/vendor-reply.js'
+import { dingTalkRowsSoFar } from './checks-so-far.js'
 import { dingTalkRowsFor } from './data.js'
 import type { DingTalkListRequest } from './rules.js'
 import type { DingTalkListAnswer, DingTalkRow } from './types.js'
@@ -22,6 +25,8 @@ export interface DingTalkDays {
   overrides: DayOverrides<DingTalkRow[]>
   /** The first epoch day served, read on every call; undefined serves every day. */
   oldestDay: () => number | undefined
+  /** Epoch ms of now, read on every call. */
+  now: () => number
 }
 
 const CACHED_QUERIES = 64
@@ -31,7 +36,7 @@ export type DingTalkLister = (request: DingTalkListRequest) => { reply: VendorRe
 export function createDingTalkLister(
   directory: DingTalkDirectory,
   cachedQueries = CACHED_QUERIES,
-  days: DingTalkDays = { overrides: new DayOverrides(), oldestDay: () => undefined },
+  days: DingTalkDays = { overrides: new DayOverrides(), oldestDay: () => undefined, now: () => Date.now() },
 ): DingTalkLister {
   const cache = new Map<string, DingTalkRow[]>()
   let cachedVersion = days.overrides.version
@@ -70,7 +75,7 @@ export function createDingTalkLister(
 
   return (request) => {
     const rows = allRows(request)
-    const page = rows.slice(request.offset, request.offset + request.limit)
+    const page = dingTalkRowsSoFar(rows.slice(request.offset, request.offset + request.limit), days.now())
     const body: DingTalkListAnswer = {
       errcode: 0,
       errmsg: 'ok',

@@ -35,6 +35,17 @@ function workDay(value: unknown): number | null {
   return match?.[1] === undefined ? null : parseWorkDate(match[1])
 }
 
+/**
+ * A Long parameter: a JSON integer, or a string of decimal digits, which is what the vendor's own Java SDK
+ * sends (OapiAttendanceListRequest.setOffset(0L) goes out as "0"). Anything else, null: a sign, a space,
+ * a fraction, an exponent, hex.
+ */
+function longParameter(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : null
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) return null
+  return Number(value)
+}
+
 export function checkDingTalkList(
   contentType: string | undefined,
   rawBody: unknown,
@@ -62,11 +73,11 @@ export function checkDingTalkList(
   )
     return refuse(`userIdList must list 1 to ${DINGTALK_MAX_USERS} userIds`)
 
-  // Both are required by the page; the SDK sends them as JSON numbers.
-  const { offset, limit } = body
-  if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0)
-    return refuse('offset is required and must be an integer ≥ 0')
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > DINGTALK_MAX_LIMIT)
+  // Both are required by the page (type Long).
+  const offset = longParameter(body.offset)
+  if (offset === null || offset < 0) return refuse('offset is required and must be an integer ≥ 0')
+  const limit = longParameter(body.limit)
+  if (limit === null || limit < 1 || limit > DINGTALK_MAX_LIMIT)
     return refuse(`limit is required and must be an integer from 1 to ${DINGTALK_MAX_LIMIT}`)
 
   return { ok: true, value: { userIds: [...new Set(userIds as string[])], fromDay, toDay, offset, limit } }

@@ -154,6 +154,7 @@ export async function startDingTalkSimulator(
   const list = createDingTalkLister(options, undefined, {
     overrides,
     oldestDay: () => oldestServedDay(options.dataClock(), options.timezone, options.retentionDays),
+    now: () => options.dataClock(),
   })
   const routes = dingTalkRoutes({ options, runtime, tokens, list, quota })
   const stream = await startDingTalkStream(

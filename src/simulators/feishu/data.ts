@@ -3,7 +3,8 @@
 //
 // Weekdays have one shift, 09:00–18:00 local time in the group's zone; some days add an overtime segment,
 // either 18:00–19:00 right after the shift (sharing the 18:00 punch, as the page describes) or a separate
-// 19:30–21:30 one. Weekends have no task. How often each outcome occurs is in distributions.ts.
+// 19:30–21:30 one. Weekends have no task. How often each outcome occurs is in distributions.ts. With `now`,
+// the day is served as it stands then (checks-so-far.ts): a check whose moment has not come is Todo.
 import { fromCompactDate, parseWorkDate, weekday } from '../../time/work-date.js'
 import { DEFAULT_SEED } from '../shared/options.js'
 import {
@@ -16,15 +17,18 @@ import {
   type Seed,
 } from '../shared/prng.js'
 import { zonedEpochMs } from '../shared/zoned-clock.js'
+import { feishuTaskSoFar } from './checks-so-far.js'
+import { DEPARTED_TIMEZONE, NO_GROUP_ID } from './departures.js'
 import {
   ADJACENT_OVERTIME_END,
+  type DrawnOutcome,
   FIELD_SITES,
-  IN_RESULTS,
+  IN_OUTCOMES,
   MACHINES,
   MIN,
   NO_RECORD_SUPPLEMENTS,
   OFFICES,
-  OUT_RESULTS,
+  OUT_OUTCOMES,
   PUNCH_OFFSET,
   PUNCH_SUPPLEMENTS,
   PUNCH_TYPES,
@@ -49,6 +53,13 @@ export interface FeishuDataOptions {
   timezone?: string
   /** need_overtime_result: include the overtime segments (task_shift_type 1). */
   overtime: boolean
+  /** Epoch ms: the day as it stands then (checks-so-far.ts). Without it, the whole day, as once it is over. */
+  now?: number
+  /**
+   * The task of the employee who held the id before it was reused (departures.ts): another person, in no
+   * attendance group, reckoned at UTC+0 whatever `timezone` says.
+   */
+  departed?: boolean
 }
 
 interface Check {
@@ -78,13 +89,14 @@ export function feishuTaskFor(
   const day = weekday(epochDay)
   if (day === 0 || day === 6) return null
   const seed = options.seed ?? DEFAULT_SEED
-  const timezone = options.timezone ?? 'Asia/Shanghai'
+  const timezone = options.departed ? DEPARTED_TIMEZONE : (options.timezone ?? 'Asia/Shanghai')
+  const person = feishuPersonFor(seed, options.departed ? `${userId}\u001fdeparted` : userId)
   const userKey = String(key36(seed, 'feishu-id', userId)).padStart(11, '0')
   const dayKey = String(epochDay % 100_000).padStart(5, '0')
   const context: DayContext = {
     random: randomFor(seed, 'feishu', userId, compactDay),
     userId,
-    person: feishuPersonFor(seed, userId),
+    person,
     at: (minute) => zonedEpochMs(timezone, epochDay, minute) / 1000,
     id: (slot) => `7${userKey}${dayKey}${String(slot).padStart(2, '0')}`,
   }
@@ -94,7 +106,7 @@ export function feishuTaskFor(
     ['adjacent', 15],
     ['separate', 7],
   ] as const)
-  const checkIn = drawCheck(context, 'in', SHIFT_START, 1, IN_RESULTS)
+  const checkIn = drawCheck(context, 'in', SHIFT_START, 1, IN_OUTCOMES)
   const checkOut =
     overtime === 'adjacent'
       ? punch(
@@ -106,7 +118,7 @@ export function feishuTaskFor(
           context.at(SHIFT_END) + intBetween(context.random, 0, 5 * MIN),
           2,
         )
-      : drawCheck(context, 'out', SHIFT_END, 2, OUT_RESULTS)
+      : drawCheck(context, 'out', SHIFT_END, 2, OUT_OUTCOMES)
   const records = [segment(context, checkIn, checkOut, SHIFT_START, SHIFT_END, 0)]
   if (overtime === 'adjacent') {
     const end = drawSimple(context, 'out', ADJACENT_OVERTIME_END, 3, [
@@ -129,15 +141,16 @@ export function feishuTaskFor(
     if (options.overtime)
       records.push(segment(context, start, end, SEPARATE_OVERTIME_START, SEPARATE_OVERTIME_END, 1))
   }
-  return {
+  const task: FeishuUserTask = {
     result_id: context.id(0),
     user_id: userId,
     employee_name: context.person.employeeName,
     day: compactDay,
-    group_id: context.person.groupId,
+    group_id: options.departed ? NO_GROUP_ID : person.groupId,
     shift_id: context.person.shiftId,
     records,
   }
+  return options.now === undefined ? task : feishuTaskSoFar(task, options.now)
 }
 
 function segment(
@@ -163,24 +176,25 @@ function segment(
   }
 }
 
-/** A check of the normal shift: any result, any record type, any supplement. */
+/** A check of the normal shift: any result of a day that has ended, any record type, any supplement. */
 function drawCheck(
   context: DayContext,
   side: 'in' | 'out',
   minute: number,
   slot: number,
-  results: ReadonlyArray<readonly [FeishuCheckResult, number]>,
+  outcomes: ReadonlyArray<readonly [DrawnOutcome, number]>,
 ): Check {
   const { random } = context
-  const result = pickWeighted(random, results)
+  const outcome = pickWeighted(random, outcomes)
+  if (outcome === 'Unexplained') return { result: 'Lack', supplement: 'None', recordId: '' }
+  const result: FeishuCheckResult = outcome === 'LateOver30' ? 'Late' : outcome
   const noRecord = NO_RECORD_SUPPLEMENTS[result]
-  if (result === 'Todo') return { result, supplement: 'None', recordId: '' }
   if (noRecord) return { result, supplement: pickWeighted(random, noRecord), recordId: '' }
   const scheduled = context.at(minute)
   if (result === 'SystemCheck') return punch(context, side, result, 3, 'None', scheduled, slot)
   let type = pickWeighted(random, PUNCH_TYPES[side])
   if (type === 4 && result !== 'Normal') type = 0
-  const [low, high] = PUNCH_OFFSET[side][result] ?? [0, 0]
+  const [low, high] = PUNCH_OFFSET[side][outcome] ?? [0, 0]
   const time = type === 4 ? scheduled : scheduled + intBetween(random, low, high)
   const field = (type === 0 || type === 6) && random() < 0.12
   const supplement: FeishuSupplement =
@@ -200,7 +214,7 @@ function drawSimple(
   side: 'in' | 'out',
   minute: number,
   slot: number,
-  results: ReadonlyArray<readonly [FeishuCheckResult, number]>,
+  results: ReadonlyArray<readonly ['Normal' | 'Early' | 'Late' | 'Lack', number]>,
 ): Check {
   const { random } = context
   const result = pickWeighted(random, results)

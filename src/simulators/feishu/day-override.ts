@@ -5,14 +5,17 @@
 // check_out_result, check_in_result_supplement, check_out_result_supplement, and check_in_time /
 // check_out_time (Unix seconds, a string of digits or an integer): the check_time of the check's record.
 //
-// The segments stay shaped as the vendor's (data.ts): a check made Lack, Todo or NoNeedCheck loses its
-// record (record id ""), and giving it a time is refused; a check without a record made Normal, Early,
-// Late, SeriousLate or SystemCheck gets one, at the scheduled time unless a time is given. A record shared
-// by two segments (the 18:00 punch that ends the shift and starts adjacent overtime) gets a changed time in
-// both. A supplement not given is kept, or becomes None when the check gains or loses its record.
+// The segments stay shaped as the vendor's (data.ts): a check made Lack or NoNeedCheck loses its record
+// (record id ""), and giving it a time is refused; a check without a record made Normal, Early, Late or
+// SystemCheck gets one, at the scheduled time unless a time is given. A record shared by two segments (the
+// 18:00 punch that ends the shift and starts adjacent overtime) gets a changed time in both. A supplement
+// not given is kept, or becomes None when the check gains or loses its record. An override describes the
+// day as it ends: `Todo` (not checked yet) is refused, since the simulator serves it by itself for the
+// checks whose moment has not come (checks-so-far.ts), overridden days included.
 import { SimulatorDayError } from '../shared/day-overrides.js'
 import { isPlainObject } from '../shared/vendor-reply.js'
 import { OFFICES } from './distributions.js'
+import { checkOf, FEISHU_SIDES, type FeishuCheck, type FeishuSide, segmentWith } from './segment-shape.js'
 import {
   FEISHU_CHECK_RESULTS,
   FEISHU_SUPPLEMENTS,
@@ -38,9 +41,9 @@ export interface FeishuDayOverride {
   records: FeishuRecordOverride[]
 }
 
-const NO_RECORD: ReadonlySet<FeishuCheckResult> = new Set(['Lack', 'Todo', 'NoNeedCheck'])
-const SIDES = ['in', 'out'] as const
-type Side = (typeof SIDES)[number]
+const NO_RECORD: ReadonlySet<FeishuCheckResult> = new Set(['Lack', 'NoNeedCheck'])
+/** The results of a day that has ended. */
+const SETTLED_RESULTS = FEISHU_CHECK_RESULTS.filter((result) => result !== 'Todo')
 
 const oneOf = (allowed: ReadonlyArray<string>) => (value: unknown) =>
   typeof value === 'string' && allowed.includes(value) ? null : `must be one of ${allowed.join(', ')}`
@@ -50,18 +53,12 @@ const unixSeconds = (value: unknown) =>
     ? null
     : 'must be Unix seconds (a string of digits or an integer ≥ 0)'
 const FIELD_CHECKS: Record<string, (value: unknown) => string | null> = {
-  check_in_result: oneOf(FEISHU_CHECK_RESULTS),
-  check_out_result: oneOf(FEISHU_CHECK_RESULTS),
+  check_in_result: oneOf(SETTLED_RESULTS),
+  check_out_result: oneOf(SETTLED_RESULTS),
   check_in_result_supplement: oneOf(FEISHU_SUPPLEMENTS),
   check_out_result_supplement: oneOf(FEISHU_SUPPLEMENTS),
   check_in_time: unixSeconds,
   check_out_time: unixSeconds,
-}
-
-interface Check {
-  result: FeishuCheckResult
-  supplement: FeishuSupplement
-  record: FeishuUserFlow | undefined
 }
 
 /**
@@ -73,12 +70,6 @@ const MADE_RECORD_SLOTS = [
   { in: '01', out: '02' },
   { in: '04', out: '05' },
 ] as const
-
-const checkOf = (record: FeishuTaskRecord, side: Side): Check => ({
-  result: record[`check_${side}_result`],
-  supplement: record[`check_${side}_result_supplement`],
-  record: record[`check_${side}_record`],
-})
 
 /**
  * The task with the override applied. `task` is the generated task with its overtime segments;
@@ -116,7 +107,7 @@ export function overrideFeishuTask(
         : `is not a field here (allowed: ${Object.keys(FIELD_CHECKS).join(', ')})`
       if (problem) problems.push(`${path}.${field} ${problem}`)
     }
-    const [checkIn, checkOut] = SIDES.map((side) =>
+    const [checkIn, checkOut] = FEISHU_SIDES.map((side) =>
       changedCheck(task, record, side, change, {
         path,
         recordId: `${task.result_id.slice(0, -2)}${MADE_RECORD_SLOTS[index === 0 ? 0 : 1][side]}`,
@@ -124,15 +115,15 @@ export function overrideFeishuTask(
         times,
         problems,
       }),
-    ) as [Check, Check]
-    return segment(record, checkIn, checkOut)
+    ) as [FeishuCheck, FeishuCheck]
+    return segmentWith(record, checkIn, checkOut)
   })
   const withTime = (flow: FeishuUserFlow | undefined): FeishuUserFlow | undefined => {
     const time = flow ? times.get(flow.record_id) : undefined
     return flow && time !== undefined ? { ...flow, check_time: time } : flow
   }
   const shared = records.map((record) =>
-    segment(
+    segmentWith(
       record,
       { ...checkOf(record, 'in'), record: withTime(record.check_in_record) },
       { ...checkOf(record, 'out'), record: withTime(record.check_out_record) },
@@ -154,10 +145,10 @@ interface SideContext {
 function changedCheck(
   task: FeishuUserTask,
   record: FeishuTaskRecord,
-  side: Side,
+  side: FeishuSide,
   change: Record<string, unknown>,
   context: SideContext,
-): Check {
+): FeishuCheck {
   const before = checkOf(record, side)
   const result = (change[`check_${side}_result`] as FeishuCheckResult | undefined) ?? before.result
   const given = change[`check_${side}_time`]
@@ -194,7 +185,7 @@ function changedCheck(
 /** A record for a check that had none, shaped as data.ts makes an app punch (or a system check). */
 function madeRecord(
   userId: string,
-  side: Side,
+  side: FeishuSide,
   result: FeishuCheckResult,
   recordId: string,
   shiftTime: string,
@@ -212,22 +203,5 @@ function madeRecord(
     is_wifi: false,
     type,
     ...(type === 0 && { device_id: deviceId }),
-  }
-}
-
-/** The segment in the key order data.ts gives it. */
-function segment(record: FeishuTaskRecord, checkIn: Check, checkOut: Check): FeishuTaskRecord {
-  return {
-    check_in_record_id: checkIn.record?.record_id ?? '',
-    ...(checkIn.record && { check_in_record: checkIn.record }),
-    check_out_record_id: checkOut.record?.record_id ?? '',
-    ...(checkOut.record && { check_out_record: checkOut.record }),
-    check_in_result: checkIn.result,
-    check_out_result: checkOut.result,
-    check_in_result_supplement: checkIn.supplement,
-    check_out_result_supplement: checkOut.supplement,
-    check_in_shift_time: record.check_in_shift_time,
-    check_out_shift_time: record.check_out_shift_time,
-    task_shift_type: record.task_shift_type,
   }
 }

@@ -3,6 +3,15 @@
 // stay Normal as in a real company.
 import type { FeishuCheckResult, FeishuRecordType, FeishuSupplement } from './types.js'
 
+/**
+ * How a check of the shift turned out, as drawn: a result Feishu sends on a day that has ended, or one of
+ * two outcomes sent as another result. `LateOver30`: a check-in 31–120 minutes late, sent as `Late`, since
+ * the documented check_in_result enum has no SeriousLate. `Unexplained`: nobody checked and nothing says
+ * why, sent as `Lack` with the supplement None. Both keep a weight of their own so that the draws of every
+ * other check stay as they were (the same seed gives the same data for them).
+ */
+export type DrawnOutcome = Exclude<FeishuCheckResult, 'Todo'> | 'LateOver30' | 'Unexplained'
+
 /** Minutes of the local day. */
 export const SHIFT_START = 9 * 60
 export const SHIFT_END = 18 * 60
@@ -12,35 +21,31 @@ export const SEPARATE_OVERTIME_END = 21 * 60 + 30
 /** Seconds in a minute: punch offsets are in seconds. */
 export const MIN = 60
 
-/** Check-in results; SeriousLate is only in the record-level enum, simulated because the service maps it. */
-export const IN_RESULTS: ReadonlyArray<readonly [FeishuCheckResult, number]> = [
+export const IN_OUTCOMES: ReadonlyArray<readonly [DrawnOutcome, number]> = [
   ['Normal', 56],
   ['Late', 9],
-  ['SeriousLate', 3],
+  ['LateOver30', 3],
   ['Early', 3],
   ['Lack', 7],
-  ['Todo', 3],
+  ['Unexplained', 3],
   ['NoNeedCheck', 5],
   ['SystemCheck', 4],
 ]
-export const OUT_RESULTS: ReadonlyArray<readonly [FeishuCheckResult, number]> = [
+export const OUT_OUTCOMES: ReadonlyArray<readonly [DrawnOutcome, number]> = [
   ['Normal', 58],
   ['Early', 9],
   ['Late', 3],
   ['Lack', 7],
-  ['Todo', 3],
+  ['Unexplained', 3],
   ['NoNeedCheck', 5],
   ['SystemCheck', 4],
 ]
-/** Seconds between the scheduled time and the punch, by side and result. */
-export const PUNCH_OFFSET: Record<
-  'in' | 'out',
-  Partial<Record<FeishuCheckResult, readonly [number, number]>>
-> = {
+/** Seconds between the scheduled time and the punch, by side and outcome. */
+export const PUNCH_OFFSET: Record<'in' | 'out', Partial<Record<DrawnOutcome, readonly [number, number]>>> = {
   in: {
     Normal: [-40 * MIN, 0],
     Late: [MIN, 30 * MIN],
-    SeriousLate: [31 * MIN, 120 * MIN],
+    LateOver30: [31 * MIN, 120 * MIN],
     Early: [-120 * MIN, -60 * MIN],
   },
   out: { Normal: [0, 90 * MIN], Early: [-120 * MIN, -MIN], Late: [MIN, 30 * MIN] },

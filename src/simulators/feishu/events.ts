@@ -49,8 +49,8 @@ export function feishuTenantKey(seed: Seed): string {
   return hexDigits(randomFor(seed, 'feishu-tenant'), 16)
 }
 
-/** The event's statuses are fewer than the records': SeriousLate is Late there, a Todo check is Lack. */
-const EVENT_STATUS: Partial<Record<FeishuCheckResult, string>> = { SeriousLate: 'Late', Todo: 'Lack' }
+/** The event's statuses are fewer than the records': a Todo check is Lack there. */
+const EVENT_STATUS: Partial<Record<FeishuCheckResult, string>> = { Todo: 'Lack' }
 const eventStatus = (result: FeishuCheckResult) => EVENT_STATUS[result] ?? result
 
 /** Each check (by segment and side) whose result or supplement differs between the two tasks. */

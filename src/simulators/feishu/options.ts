@@ -42,8 +42,8 @@ export interface FeishuSimulatorOptions extends FeishuRuntimeOptions, CommonStar
   invalidUserPrefix: string
   /** user_ids starting with this are not readable by the app (`unauthorized_user_ids`). */
   unauthorizedUserPrefix: string
-  /** Epoch ms of "now" for the monthly quota (default Date.now); tests pass a manual clock. */
-  dataClock: () => number
+  /** This, then a yyyyMMdd: an id whose employee left after that day and was reused (departures.ts). */
+  departedUserPrefix: string
 }
 
 export const FEISHU_DEFAULTS: FeishuSimulatorOptions = {
@@ -59,7 +59,7 @@ export const FEISHU_DEFAULTS: FeishuSimulatorOptions = {
   eventRetryDelaysMs: [...DEFAULT_EVENT_RETRY_DELAYS_MS],
   invalidUserPrefix: 'invalid_',
   unauthorizedUserPrefix: 'unauth_',
-  dataClock: () => Date.now(),
+  departedUserPrefix: 'departed_',
 }
 
 export const FEISHU_RUNTIME_CHECKS: Record<keyof FeishuRuntimeOptions, Check> = {
@@ -79,7 +79,7 @@ export const FEISHU_START_CHECKS: Record<keyof FeishuSimulatorOptions, Check> = 
   appSecret: checks.nonEmptyString,
   invalidUserPrefix: checks.nonEmptyString,
   unauthorizedUserPrefix: checks.nonEmptyString,
-  dataClock: checks.function,
+  departedUserPrefix: checks.nonEmptyString,
 }
 
 export const FEISHU_RUNTIME_KEYS = Object.keys(FEISHU_RUNTIME_CHECKS) as Array<keyof FeishuRuntimeOptions>

@@ -2,12 +2,17 @@
 // feishuTaskFor agree exactly. A full answer (50 users × 30 days) is over a megabyte of JSON; benchmarks ask
 // for the same users and days again and again, so each task's JSON text is kept in a bounded cache and
 // the answer is assembled from those texts. Days changed by hand (`setDay`) are looked up first and never
-// cached, so that a change is served from the next call on.
+// cached, so that a change is served from the next call on. A day that is not over is served as it stands
+// at `dataClock` (checks-so-far.ts) and never cached either: its checks fill in as time passes. The days
+// of an id's departed employee come only with include_terminated_user (departures.ts).
 import { toCompactDate } from '../../time/work-date.js'
+import { dayIsOver } from '../shared/day-over.js'
 import { DayOverrides } from '../shared/day-overrides.js'
 import type { Seed } from '../shared/prng.js'
 import type { VendorReply } from '../shared/vendor-reply.js'
+import { feishuTaskSoFar } from './checks-so-far.js'
 import { feishuTaskFor } from './data.js'
+import { holderOn } from './departures.js'
 import { feishuErrors } from './errors.js'
 import type { FeishuQueryRequest } from './rules.js'
 import type { FeishuUserTask } from './types.js'
@@ -17,6 +22,9 @@ export interface FeishuDirectory {
   timezone: string
   invalidUserPrefix: string
   unauthorizedUserPrefix: string
+  departedUserPrefix: string
+  /** Epoch ms of now, read on every call. */
+  dataClock: () => number
 }
 
 // About 1 KB each: some 20 MB at most.
@@ -37,21 +45,27 @@ export function createFeishuAnswerer(
   overrides = new DayOverrides<FeishuOverriddenDay>(),
 ): FeishuAnswerer {
   const cache = new Map<string, string>()
+  const generation = { seed: directory.seed, timezone: directory.timezone }
 
-  const taskJson = (userId: string, epochDay: number, overtime: boolean): string => {
-    const overridden = overrides.get(userId, epochDay)
-    if (overridden) return JSON.stringify(overtime ? overridden.overtime : overridden.plain)
+  /** The task of the id's holder that day, as JSON: a departed employee's days are never overridden. */
+  const taskJson = (userId: string, epochDay: number, overtime: boolean, departed: boolean, now: number) => {
+    const overridden = departed ? undefined : overrides.get(userId, epochDay)
+    const over = dayIsOver(epochDay, now)
+    if (overridden) {
+      const task = overtime ? overridden.overtime : overridden.plain
+      return JSON.stringify(over ? task : feishuTaskSoFar(task, now))
+    }
     const day = toCompactDate(epochDay)
-    const key = `${overtime ? 1 : 0}${day}${userId}`
+    if (!over) {
+      const task = feishuTaskFor(userId, day, { ...generation, overtime, departed, now })
+      return task ? JSON.stringify(task) : NO_TASK
+    }
+    const key = `${overtime ? 1 : 0}${departed ? 1 : 0}${day}${userId}`
     let text = cache.get(key)
     if (text !== undefined) {
       cache.delete(key)
     } else {
-      const task = feishuTaskFor(userId, day, {
-        seed: directory.seed,
-        timezone: directory.timezone,
-        overtime,
-      })
+      const task = feishuTaskFor(userId, day, { ...generation, overtime, departed })
       text = task ? JSON.stringify(task) : NO_TASK
       if (cache.size >= cachedTasks) {
         const oldest = cache.keys().next().value
@@ -77,9 +91,14 @@ export function createFeishuAnswerer(
     // The page does not say how results are ordered; we sort by user, then day.
     readable.sort()
     const tasks: string[] = []
+    const now = directory.dataClock()
+    const departures = { prefix: directory.departedUserPrefix, timezone: directory.timezone }
     for (const userId of readable)
       for (let day = request.fromDay; day <= request.toDay; day++) {
-        const text = taskJson(userId, day, request.needOvertimeResult)
+        const departed = holderOn(userId, day, now, departures) === 'departed'
+        // Without include_terminated_user, only the employee who holds the id now.
+        if (departed && !request.includeTerminatedUser) continue
+        const text = taskJson(userId, day, request.needOvertimeResult, departed, now)
         if (text !== NO_TASK) tasks.push(text)
       }
     const body = `{"code":0,"msg":"success","data":{"user_task_results":[${tasks.join(',')}],"invalid_user_ids":${JSON.stringify(invalid)},"unauthorized_user_ids":${JSON.stringify(unauthorized)}}}`

@@ -17,7 +17,7 @@ import { feishuErrors } from './errors.js'
 import type { FeishuSimulatorOptions } from './options.js'
 import type { FeishuAnswerer } from './query.js'
 import { checkFeishuQuery } from './rules.js'
-import { bearerToken, fetchTenantToken } from './tokens.js'
+import { bearerToken, fetchTenantToken, tokenRefusal } from './tokens.js'
 
 export const FEISHU_TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal'
 export const FEISHU_QUERY_PATH = '/open-apis/attendance/v1/user_tasks/query'
@@ -73,13 +73,10 @@ export function feishuRoutes({ options, runtime, tokens, answer, quota }: Feishu
       const admission = runtime.admission(request)
       if (!(await runtime.latency('data', request))) return runtime.drop(reply)
       if (!admission.allowed) return sendVendorReply(reply, throttled(admission.retryAfterMs))
-      const token = bearerToken(request.headers.authorization)
-      if (token === null || tokens.state(token) !== 'valid') {
+      const refusal = tokenRefusal(tokens, bearerToken(request.headers.authorization))
+      if (refusal) {
         runtime.stats.add('refusedBadToken')
-        return sendVendorReply(
-          reply,
-          token === null ? feishuErrors.missingToken() : feishuErrors.invalidToken(),
-        )
+        return sendVendorReply(reply, refusal)
       }
       if (quota.spent()) {
         runtime.stats.add('quotaRefusals')

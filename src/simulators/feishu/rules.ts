@@ -15,7 +15,7 @@ export const FEISHU_MAX_SPAN_DAYS = 30
 export interface FeishuQueryRequest {
   employeeType: (typeof FEISHU_EMPLOYEE_TYPES)[number]
   ignoreInvalidUsers: boolean
-  /** Accepted and checked; the simulator has no terminated users, so it changes nothing. */
+  /** With it, the days of an id's departed employee too (departures.ts). */
   includeTerminatedUser: boolean
   /** Distinct, in the order given. */
   userIds: string[]

@@ -18,6 +18,7 @@ import { checkPatch, pickKeys } from '../shared/options.js'
 import { SimulatorRuntime } from '../shared/runtime.js'
 import { feishuTaskFor } from './data.js'
 import { overrideFeishuTask } from './day-override.js'
+import { lastDayBeforeDeparture } from './departures.js'
 import { FEISHU_ACK_TIMEOUT_MS, feishuWebhook } from './event-webhook.js'
 import { feishuTenantKey } from './events.js'
 import { type FeishuLongConnectionControls, startFeishuLongConnection } from './long-connection.js'
@@ -116,10 +117,13 @@ export async function startFeishuSimulator(
     const day = dayOfWorkDate(userId, workDate)
     const hidden =
       userId.startsWith(options.invalidUserPrefix) || userId.startsWith(options.unauthorizedUserPrefix)
-    const generated = hidden ? null : generatedTask(userId, day)
+    // A departed employee's days (departures.ts) are the vendor's record of someone gone: not changed here.
+    const lastDay = lastDayBeforeDeparture(userId, options.departedUserPrefix)
+    const departed = lastDay !== null && day <= lastDay
+    const generated = hidden || departed ? null : generatedTask(userId, day)
     if (generated === null)
       throw new SimulatorDayError(
-        `${userId} has no task on ${workDate} (a weekend, or an invalid or unauthorized user): there is nothing to override`,
+        `${userId} has no task on ${workDate} that can be changed (a weekend, an invalid or unauthorized user, or a day of a departed employee): there is nothing to override`,
       )
     const overtime = overrideFeishuTask(generated, override, feishuPersonFor(options.seed, userId).deviceId)
     const plain = { ...overtime, records: overtime.records.filter((record) => record.task_shift_type === 0) }

@@ -1,13 +1,15 @@
 // Feishu's wire format for user_tasks/query, as documented on the page in vendor-docs. Optional fields are
 // left out when empty, as the vendor's own answers do.
+// The documented enum of check_in_result / check_out_result. SeriousLate (严重迟到) is not in it: the page
+// lists it only for the record-level check_result, which "only returns PendingApproval", so the simulator
+// never sends it (the service still maps it, should a tenant's answers carry it). Todo (未打卡) is sent only
+// for checks whose moment has not come (checks-so-far.ts).
 export const FEISHU_CHECK_RESULTS = [
   'NoNeedCheck',
   'SystemCheck',
   'Normal',
   'Early',
   'Late',
-  // Listed only in the record-level enum; simulated on check-ins because the service maps it.
-  'SeriousLate',
   'Lack',
   'Todo',
 ] as const
@@ -54,7 +56,7 @@ export interface FeishuUserFlow {
 
 /** One shift segment of a day (the page's `task_result`). */
 export interface FeishuTaskRecord {
-  /** "" when there is no record (Lack, Todo, NoNeedCheck); the record object is then absent. */
+  /** "" when there is no record (Lack, NoNeedCheck, Todo); the record object is then absent. */
   check_in_record_id: string
   check_in_record?: FeishuUserFlow
   check_out_record_id: string

@@ -12,7 +12,7 @@ export type Latency = number | { min: number; max: number }
 export interface CommonRuntimeOptions {
   /** Lifetime of a new token, in seconds. */
   tokenTtlSeconds: number
-  /** Calls allowed per app in any sliding second, over all the app's endpoints. */
+  /** Calls allowed per app in any sliding second, to each endpoint (each API has a window of its own). */
   rateLimitPerSecond: number
   /** Whether refused calls take a place in the window (the stricter default, true). */
   rateLimitCountsRefused: boolean
@@ -50,6 +50,12 @@ export interface CommonStartOptions {
   faultSeed: Seed
   /** Monotonic ms used for token lifetimes only; tests pass a manual clock to skip ahead (see createManualClock). */
   tokenClock: () => number
+  /**
+   * Epoch ms of "now" for the data (default Date.now): the checks of today made so far, and none of the days
+   * after (checks-so-far in each vendor's folder); DingTalk's retention and monthly quota too. Tests pass a
+   * manual clock to choose today.
+   */
+  dataClock: () => number
 }
 
 export const DEFAULT_SEED = 20240506
@@ -63,6 +69,7 @@ export const COMMON_DEFAULTS: Omit<CommonRuntimeOptions & CommonStartOptions, 'r
   seed: DEFAULT_SEED,
   faultSeed: DEFAULT_FAULT_SEED,
   tokenClock: () => performance.now(),
+  dataClock: () => Date.now(),
   tokenTtlSeconds: 7200,
   rateLimitCountsRefused: true,
   latencyMs: 0,
@@ -146,6 +153,7 @@ export const COMMON_START_CHECKS: Record<keyof CommonStartOptions, Check> = {
   seed: checks.seed,
   faultSeed: checks.seed,
   tokenClock: checks.function,
+  dataClock: checks.function,
 }
 
 /**

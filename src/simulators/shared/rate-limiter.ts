@@ -12,7 +12,7 @@ export interface RateLimitSettings {
   countRefused: boolean
 }
 
-/** A per-app limit over an exact sliding one-second window. */
+/** A per-app limit of one API over an exact sliding one-second window (the runtime keeps one per API). */
 export class RateLimiter {
   readonly #window = new SlidingWindow(1000)
   readonly #settings: () => RateLimitSettings

@@ -1,5 +1,6 @@
 // What both simulators do around each vendor call, before the vendor's own logic: count it, decide on the
-// rate limit at arrival, and apply the configured faults. Vendor servers render the outcomes in their own
+// rate limit at arrival (each API in a window of its own, as the vendors limit each API of an app
+// separately), and apply the configured faults. Vendor servers render the outcomes in their own
 // wire format.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CallStats, type CounterName } from './counters.js'
@@ -21,7 +22,8 @@ const CALL_COUNTER: Record<CallKind, CounterName> = { token: 'tokenCalls', data:
 export class SimulatorRuntime {
   readonly stats = new CallStats()
   readonly #settings: () => CommonRuntimeOptions
-  readonly #limiter: RateLimiter
+  /** One window per API: the vendors limit each API of an app separately. */
+  readonly #limiters: Record<CallKind, RateLimiter>
   readonly #admissions = new WeakMap<FastifyRequest, Admission>()
   readonly #closing = new AbortController()
   readonly #draws: FaultDraws
@@ -30,10 +32,11 @@ export class SimulatorRuntime {
   constructor(settings: () => CommonRuntimeOptions, faultSeed: Seed) {
     this.#settings = settings
     this.#draws = new FaultDraws(faultSeed)
-    this.#limiter = new RateLimiter(() => ({
+    const limit = () => ({
       perSecond: settings().rateLimitPerSecond,
       countRefused: settings().rateLimitCountsRefused,
-    }))
+    })
+    this.#limiters = { token: new RateLimiter(limit), data: new RateLimiter(limit) }
   }
 
   /**
@@ -46,7 +49,7 @@ export class SimulatorRuntime {
       this.stats.arrive(now)
       this.stats.add(CALL_COUNTER[kind])
       reply.raw.once('close', () => this.stats.finished())
-      const admission = this.#limiter.admit(now)
+      const admission = this.#limiters[kind].admit(now)
       if (!admission.allowed) this.stats.add('refusedRateLimit')
       this.#admissions.set(request, admission)
     }

@@ -54,6 +54,7 @@ export const dingTalkVendor: VendorDefinition<DingTalkSourceConfig> = {
 
   async fetchBlock(block, options, { config, call, log }) {
     const rows: DingTalkRecord[] = []
+    const askedAt = Date.now()
     const days = block.to - block.from + 1
     const maxPages = Math.ceil((block.userIds.length * days * MAX_ROWS_PER_USER_DAY) / PAGE_SIZE) + 1
     // Each page is its own call with its own retries: a page that fails is asked again from its own
@@ -91,6 +92,8 @@ export const dingTalkVendor: VendorDefinition<DingTalkSourceConfig> = {
       source: config.id,
       timezone: config.timezone,
       includeRaw: options.includeRaw,
+      // A check point due after the first page was asked for is pending on every page, never missing.
+      answeredAt: askedAt,
     })
     if (outcome.skippedRows > 0) {
       log.warn({ source: config.id, skippedRows: outcome.skippedRows }, 'DingTalk rows without user or date')

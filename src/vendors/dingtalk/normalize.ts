@@ -95,7 +95,7 @@ export function normalizeDingTalkRecords(
   const days: DayResult[] = []
   for (const day of byDay.values()) {
     const sorted = day.rows.sort(inScheduledOrder)
-    const { segments, order, unpaired } = pair(sorted, context.timezone)
+    const { segments, order, unpaired } = pair(sorted, context)
     skippedRows += unpaired
     const result: DayResult = {
       source: context.source,
@@ -162,14 +162,14 @@ interface Paired {
  * guessing would put a wrong time into a segment; it is left out of the segments and counted in
  * `unpaired` (so in `skippedRows`), and it stays in the day's `raw` rows for whoever needs to look.
  */
-function pair(sorted: readonly DingTalkRecord[], timeZone: string): Paired {
+function pair(sorted: readonly DingTalkRecord[], context: NormalizeContext): Paired {
   const rows = [...sorted]
   const paired: Paired = { segments: [], order: [], unpaired: 0 }
   const close = (checkIn: Check | null, offDuty: DingTalkRecord | null) => {
     paired.segments.push({
       overtime: false,
       checkIn,
-      checkOut: offDuty === null ? null : toCheck(offDuty, timeZone),
+      checkOut: offDuty === null ? null : toCheck(offDuty, context),
     })
     if (offDuty !== null) paired.order.push(offDuty)
   }
@@ -181,7 +181,7 @@ function pair(sorted: readonly DingTalkRecord[], timeZone: string): Paired {
         const closer = sameTimeOffDuty(rows, index)
         close(open, closer === null ? null : (rows.splice(closer, 1)[0] ?? null))
       }
-      open = toCheck(row, timeZone)
+      open = toCheck(row, context)
       paired.order.push(row)
     } else if (row.checkType === 'OffDuty') {
       close(open, row)
@@ -205,12 +205,13 @@ function sameTimeOffDuty(rows: readonly DingTalkRecord[], index: number): number
   return null
 }
 
-function toCheck(row: DingTalkRecord, timeZone: string): Check {
+function toCheck(row: DingTalkRecord, context: NormalizeContext): Check {
+  const timeZone = context.timezone
   const vendorResult = readText(row.timeResult) ?? ''
   const vendorLocation = readText(row.locationResult)
   const sourceType = readText(row.sourceType)
   return {
-    result: RESULTS.get(vendorResult) ?? 'unknown',
+    result: notDueYet(row, vendorResult, context) ? 'pending' : (RESULTS.get(vendorResult) ?? 'unknown'),
     vendorResult,
     scheduledAt: readTime(readInteger(row.baseCheckTime), timeZone),
     // NotSigned rows carry userCheckTime = baseCheckTime, which is not a check.
@@ -224,4 +225,15 @@ function toCheck(row: DingTalkRecord, timeZone: string): Check {
     method: sourceType === null ? null : (METHODS.get(sourceType) ?? 'unknown'),
     vendorMethod: sourceType,
   }
+}
+
+/**
+ * A NotSigned row without a record whose check point was still to come when DingTalk answered: the person
+ * has not missed it, it has not happened (DingTalk answers a row per check point, future ones included).
+ */
+function notDueYet(row: DingTalkRecord, vendorResult: string, context: NormalizeContext): boolean {
+  if (vendorResult !== 'NotSigned' || context.answeredAt === undefined || readText(row.recordId) !== null)
+    return false
+  const due = plausibleMs(readInteger(row.baseCheckTime))
+  return due !== null && due > context.answeredAt
 }

@@ -17,6 +17,9 @@ const RESULTS = new Map<string, Check['result']>([
   ['Normal', 'normal'],
   ['Early', 'early'],
   ['Late', 'late'],
+  // Not in the documented check_in_result / check_out_result enum (only the record-level check_result
+  // lists it), so the simulator never sends it; kept because a tenant's answers may still carry it, and
+  // where sources disagree the service tolerates both (vendor-docs/FACTS.md).
   ['SeriousLate', 'serious_late'],
   ['Lack', 'missing'],
   ['Todo', 'pending'],

@@ -138,6 +138,43 @@ t.test('timeResult maps to result; vendorResult keeps the string', async (t) => 
   }
 })
 
+t.test('a NotSigned check point still to come when DingTalk answered is pending, not missing', async (t) => {
+  // DingTalk answers a row per check point before it comes, NotSigned (vendor-docs/FACTS.md).
+  const unsigned = {
+    timeResult: 'NotSigned',
+    locationResult: 'NotSigned',
+    recordId: undefined,
+    sourceType: undefined,
+  }
+  const due = MAY_16 + 9 * HOUR
+  const answeredAt = (ms: number) => ({ ...context, answeredAt: ms })
+  const resultOf = (fields: Partial<DingTalkRecord>, ctx: NormalizeContext) => {
+    const check = checkOf({ ...unsigned, baseCheckTime: due, userCheckTime: due, ...fields }, ctx)
+    return [check?.result, check?.vendorResult]
+  }
+  t.same(
+    resultOf({}, answeredAt(due - 1)),
+    ['pending', 'NotSigned'],
+    'answered a millisecond before it was due',
+  )
+  t.same(resultOf({}, answeredAt(due)), ['missing', 'NotSigned'], 'answered when it was due')
+  t.same(
+    resultOf({}, context),
+    ['missing', 'NotSigned'],
+    'without the moment of the answer: as DingTalk says',
+  )
+  t.same(
+    resultOf({ recordId: 77 }, answeredAt(due - 1)),
+    ['missing', 'NotSigned'],
+    'a row with a record is about a check, not a check point to come',
+  )
+  t.equal(
+    checkOf({ baseCheckTime: due }, answeredAt(due - 1))?.result,
+    'normal',
+    'a check made early stays one',
+  )
+})
+
 t.test('locationResult maps; absent is null', async (t) => {
   const cases: [unknown, Check['locationResult'], string | null][] = [
     ['Normal', 'normal', 'Normal'],
