@@ -76,12 +76,15 @@ export class VendorCaller {
     attempt = 1,
   ): Promise<T> {
     let counted = false
-    for (let stale = 0; ; stale++) {
-      const permit = await this.limiter.acquire(context.signal, context.deadline)
-      // Counted once it may go (a caller stopped while it waits for its slot sends nothing), and once only:
-      // a stale permit's request was never written.
+    // Counted when the request is let out onto its socket, once: a caller stopped while it waits for a
+    // slot, or after its permit went stale and before the next one, sent nothing the vendor could see.
+    const letOut = () => {
       if (!counted) context.countCall?.()
       counted = true
+      return true
+    }
+    for (let stale = 0; ; stale++) {
+      const permit = await this.limiter.acquire(context.signal, context.deadline)
       try {
         const response = await this.http.send({
           ...request,
@@ -90,11 +93,11 @@ export class VendorCaller {
           deadline: context.deadline,
           log: context.log,
           beforeWrite: () => {
-            if (permit.markSent()) return true
+            if (permit.markSent()) return letOut()
             if (stale < MAX_STALE_PERMITS) return false
             // A CPU this starved would make every permit stale: send this one, stamped as it leaves.
             permit.restamp()
-            return true
+            return letOut()
           },
           // It left when its socket was connected, a round trip or more after the permit was checked.
           afterConnect: () => permit.restamp(),

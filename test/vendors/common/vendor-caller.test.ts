@@ -218,6 +218,30 @@ t.test('a request whose permit went stale is never written, and is paced again',
   t.equal(vendor.calls('/attendance/list').length, 2, 'one request reached the vendor')
   t.equal(counted, 1, 'and one call was counted')
 
+  // The permit goes stale, and the caller is stopped (a cancelled export) while it waits for the next:
+  // nothing reached the vendor, so nothing is counted.
+  const cancelled = caller([false])
+  const stop = new AbortController()
+  const acquire = cancelled.limiter.acquire
+  cancelled.limiter.acquire = async () => {
+    if (cancelled.limiter.acquired === 1) {
+      stop.abort(new Error('cancelled'))
+      throw stop.signal.reason
+    }
+    return acquire()
+  }
+  let countedBeforeStop = 0
+  await t.rejects(
+    cancelled.vendorCaller.once(list('tok-1'), read, {
+      signal: stop.signal,
+      deadline: deadline(),
+      countCall: () => countedBeforeStop++,
+    }),
+    { message: 'cancelled' },
+  )
+  t.equal(vendor.calls('/attendance/list').length, 2, 'the stale request was not written')
+  t.equal(countedBeforeStop, 0, 'a call stopped before it was written is not counted')
+
   const starved = caller([])
   await starved.vendorCaller.once(list('tok-1'), read, { signal: never, deadline: deadline() })
   t.equal(starved.limiter.acquired, 4, 'three stale permits in a row, then a fourth…')
