@@ -22,6 +22,7 @@ import queryService from './plugins/query-service.js'
 import rateLimit from './plugins/rate-limit.js'
 import reconciliation from './plugins/reconciliation.js'
 import securityHeaders from './plugins/security-headers.js'
+import stalledAnswers from './plugins/stalled-answers.js'
 import store from './plugins/store.js'
 import swagger from './plugins/swagger.js'
 import tempFiles from './plugins/temp-files.js'
@@ -133,6 +134,7 @@ export async function buildApp(options: AppOptions) {
 
   await app.register(errorHandler)
   await app.register(connections)
+  await app.register(stalledAnswers)
   await app.register(loadShedding)
   await app.register(securityHeaders)
   await app.register(store)

@@ -38,6 +38,8 @@ export interface Config {
   maxUsers: number
   /** Deadline of one query, vendor calls included. */
   queryTimeoutMs: number
+  /** A streamed answer whose client has not taken its buffered bytes for this long is ended. */
+  streamStallMs: number
   connections: ConnectionLimits
   /** Configured sources; empty means demo mode (the app starts the simulators and configures them). */
   sources: SourceConfig[]
@@ -144,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxRangeDays: integer(env, 'MAX_RANGE_DAYS', 93, 1, 3660),
     maxUsers: integer(env, 'MAX_USERS', 5000, 1, 1_000_000),
     queryTimeoutMs: integer(env, 'QUERY_TIMEOUT_MS', 600_000, 1000, 3_600_000),
+    streamStallMs: integer(env, 'STREAM_STALL_MS', 30_000, 100, 3_600_000),
     connections: connectionLimits(env),
     sources: loadSources(env, {
       cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', CACHE_DEFAULTS.cacheTtlSeconds, 0, 31_536_000),

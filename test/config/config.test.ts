@@ -114,7 +114,7 @@ t.test('a sources file may hold several tenants of one vendor', async (t) => {
 })
 
 t.test(
-  'connection limits: defaults, and the idle timeout follows QUERY_TIMEOUT_MS',
+  'connection limits and the stall rule: defaults, and the idle timeout follows QUERY_TIMEOUT_MS',
   async (t) => {
     const config = loadConfig({})
     t.same(config.connections, {
@@ -124,6 +124,7 @@ t.test(
       idleTimeoutMs: 660_000,
       maxConnections: 1024,
     })
+    t.equal(config.streamStallMs, 30_000)
     t.equal(loadConfig({ QUERY_TIMEOUT_MS: '120000' }).connections.idleTimeoutMs, 180_000)
     t.match(
       loadConfig({
@@ -132,8 +133,10 @@ t.test(
         KEEP_ALIVE_TIMEOUT_MS: '4000',
         CONNECTION_TIMEOUT_MS: '0',
         MAX_CONNECTIONS: '64',
+        STREAM_STALL_MS: '250',
       }),
       {
+        streamStallMs: 250,
         connections: {
           headersTimeoutMs: 5000,
           requestTimeoutMs: 9000,
@@ -160,6 +163,7 @@ const invalid: [string, Record<string, string>, RegExp][] = [
     { REQUEST_TIMEOUT_MS: '0' },
     /^REQUEST_TIMEOUT_MS must be a whole number from 1000/,
   ],
+  ['STREAM_STALL_MS too small', { STREAM_STALL_MS: '5' }, /^STREAM_STALL_MS must be a whole number from 100/],
   [
     'headers allowed longer than the whole request',
     { HEADERS_TIMEOUT_MS: '30000', REQUEST_TIMEOUT_MS: '20000' },
