@@ -26,7 +26,9 @@ async function setUp(t: Test, config: Partial<Config>) {
   const sources = sourcesFor(simulators, {
     feishu: { rateLimitPerSecond: 10_000, maxConcurrentQueries: 1 },
   }).filter((source) => source.id === 'feishu')
-  const { app, logs } = await startReplica(t, sources, { config })
+  // Not a test of load shedding: a busy machine must not answer 503 for the service.
+  const pressure = { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 0, retryAfterSeconds: 10 }
+  const { app, logs } = await startReplica(t, sources, { config: { pressure, ...config } })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   const running = async () => {
