@@ -21,6 +21,7 @@ import { memoryAtScale } from './scenarios/memory.js'
 import { naiveBaseline } from './scenarios/naive.js'
 import { normalization } from './scenarios/normalization.js'
 import { overhead } from './scenarios/overhead.js'
+import { pausedReader } from './scenarios/paused-reader.js'
 import { replicas } from './scenarios/replicas.js'
 import { starvedCpu } from './scenarios/starved-cpu.js'
 import { summariesScenario } from './scenarios/summaries.js'
@@ -76,6 +77,7 @@ await scenario('naive', () => naiveBaseline(context, large?.wallS))
 await scenario('overhead', () => overhead(context))
 await scenario('normalization', () => normalization(context))
 await scenario('memory', () => memoryAtScale(context))
+await scenario('paused-reader', () => pausedReader(context))
 await scenario('exports', () => exportsScenario(context))
 await scenario('summaries', () => summariesScenario(context))
 // The result cache: the coalescing scenario compares with the cold query of cache-repeat when it ran.

@@ -10,6 +10,7 @@ import { createLogger } from './logging/logger.js'
 import { SecretRedactor } from './logging/secret-redactor.js'
 import auth from './plugins/auth.js'
 import { clientErrorHandler } from './plugins/client-error-handler.js'
+import connections, { connectionServerOptions } from './plugins/connections.js'
 import errorHandler from './plugins/error-handler.js'
 import eventConnections from './plugins/event-connections.js'
 import events from './plugins/events.js'
@@ -21,6 +22,7 @@ import queryService from './plugins/query-service.js'
 import rateLimit from './plugins/rate-limit.js'
 import reconciliation from './plugins/reconciliation.js'
 import securityHeaders from './plugins/security-headers.js'
+import stalledAnswers from './plugins/stalled-answers.js'
 import store from './plugins/store.js'
 import swagger from './plugins/swagger.js'
 import tempFiles from './plugins/temp-files.js'
@@ -96,6 +98,8 @@ export async function buildApp(options: AppOptions) {
     // One line per request, written in onResponse below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: 1_048_576,
+    // Every phase of a request is bounded (headers, body, idle keep-alive, a silent socket).
+    ...connectionServerOptions(config.connections),
     clientErrorHandler,
     // Fastify fails a close whose hook outlasts pluginTimeout (10 s by default) and the process exits 1:
     // a shutdown waits for queries in flight (QUERY_TIMEOUT_MS) and for export jobs' grace, so it may take
@@ -129,6 +133,8 @@ export async function buildApp(options: AppOptions) {
   })
 
   await app.register(errorHandler)
+  await app.register(connections)
+  await app.register(stalledAnswers)
   await app.register(loadShedding)
   await app.register(securityHeaders)
   await app.register(store)

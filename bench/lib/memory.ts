@@ -1,6 +1,12 @@
 // Memory of another process, from /proc/<pid>/status: VmHWM is the peak resident set since it started,
-// exact however short the peak, so a fresh process per run gives that run's peak without sampling.
+// exact however short the peak, so a fresh process per run gives that run's peak without sampling;
+// VmRSS is what it holds now.
 import { readFileSync } from 'node:fs'
+
+/** Resident set size of `pid` now, in MiB. */
+export function rssMiB(pid: number): number {
+  return statusKb(pid, 'VmRSS') / 1024
+}
 
 /** Peak resident set size of `pid` so far, in MiB. */
 export function peakRssMiB(pid: number): number {

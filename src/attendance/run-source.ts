@@ -5,7 +5,8 @@
 // (up to the source's maxConcurrency) across units. A unit's days are handed on, sorted by (userId,
 // workDate), as soon as all its blocks are done and every earlier unit is out: the caller can write them at
 // once (a streamed answer). When it returns a promise (its reader is slow), no worker takes another block
-// until it resolves.
+// until it resolves. Done units wait in memory for the earlier ones, so workers never take more than one
+// block per worker beyond the next unit to hand on: a slow block holds back that many, not the rest.
 //
 // A failed block never fails the others: what could not be had is listed in `missing`, so an answer is
 // never silently short. What the vendor answers is checked against what was asked: a day outside its
@@ -121,6 +122,11 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
   let answered = 0
   // Resolves when the output can take more: workers wait for it before they take another block.
   let room: Promise<void> = Promise.resolve()
+  const workers = Math.max(1, adapter.config.maxConcurrency)
+  // Blocks taken from units after the one to hand on next: the done ones wait in memory until every
+  // earlier unit is out. A slow block (retries, pages) must not let the others run ahead of it without
+  // bound: past one such block per worker, a worker waits for the units before to go out.
+  const ahead = new BlocksAhead()
 
   // A plan the budget cannot pay for makes no call at all (the blocks are listed missing; cached days are
   // still served). Pages known only as they come are stopped call by call on the vendor path.
@@ -167,11 +173,14 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
   // Hands on every complete unit that no earlier, incomplete unit holds back.
   let nextOut = 0
   const unitDone = () => {
+    const before = nextOut
     for (let unit = units[nextOut]; unit && unit.blocksLeft === 0; unit = units[nextOut]) {
       units[nextOut++] = undefined
+      ahead.headIs(nextOut)
       const written = run.onDays(finish(unit))
       if (written) room = written
     }
+    if (nextOut > before) ahead.moved()
   }
 
   // The unit's answer: its days in order, and what it could not have listed as missing.
@@ -322,6 +331,11 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
       const unit = units[unitIndex]
       if (unitIndex >= unitCount) return undefined
       if (unit && blockIndex < unit.blocks.length) {
+        if (unitIndex > nextOut && ahead.taken >= workers) {
+          await ahead.headMoved.promise
+          continue
+        }
+        ahead.take(unitIndex)
         return { block: unit.blocks[blockIndex++] as Block, unit }
       }
       unitIndex++
@@ -352,7 +366,6 @@ export async function runSource(adapter: SourceAdapter, run: SourceRun): Promise
       unitDone()
     }
   }
-  const workers = Math.max(1, adapter.config.maxConcurrency)
   await Promise.all(Array.from({ length: workers }, worker))
 
   const userDays = userIds.length * (run.to - run.from + 1)
@@ -397,6 +410,41 @@ async function sharedCallCounter(adapter: SourceAdapter, run: SourceRun, sharedC
       sharedCalls.count(calls([block]))
     },
   }
+}
+
+/** The blocks taken from units after the next one to hand on, and a promise of that unit going out. */
+class BlocksAhead {
+  taken = 0
+  headMoved = deferred()
+  private head = 0
+  private readonly takenOf: number[] = []
+
+  /** A block of unit `index` is taken. */
+  take(index: number): void {
+    this.takenOf[index] = (this.takenOf[index] ?? 0) + 1
+    if (index > this.head) this.taken++
+  }
+
+  /** Unit `index` is now the next to hand on: its blocks are no longer ahead. */
+  headIs(index: number): void {
+    this.head = index
+    this.taken -= this.takenOf[index] ?? 0
+  }
+
+  /** Wakes the workers that waited for the head to move. */
+  moved(): void {
+    const moved = this.headMoved
+    this.headMoved = deferred()
+    moved.resolve()
+  }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => {}
+  const promise = new Promise<void>((done) => {
+    resolve = done
+  })
+  return { promise, resolve }
 }
 
 /** Why the source may make no call for this query, or undefined when its plan fits what is left. */

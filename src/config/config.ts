@@ -38,6 +38,9 @@ export interface Config {
   maxUsers: number
   /** Deadline of one query, vendor calls included. */
   queryTimeoutMs: number
+  /** A streamed answer whose client has not taken its buffered bytes for this long is ended. */
+  streamStallMs: number
+  connections: ConnectionLimits
   /** Configured sources; empty means demo mode (the app starts the simulators and configures them). */
   sources: SourceConfig[]
   /** Keys that may call /attendance/* and /sources; empty: the API is open (demo mode or AUTH_DISABLED). */
@@ -70,6 +73,20 @@ export interface Config {
   peopleFile: string | undefined
   /** The people of PEOPLE_FILE (empty without one). */
   people: Person[]
+}
+
+/** What one client connection may hold: each phase of a request is bounded, and so is their number. */
+export interface ConnectionLimits {
+  /** From the connection (or the end of the previous request) until the request's headers are in. */
+  headersTimeoutMs: number
+  /** Until the whole request, body included, is in (not the answer: sending it is not bounded here). */
+  requestTimeoutMs: number
+  /** An idle keep-alive connection between two requests. */
+  keepAliveTimeoutMs: number
+  /** A socket on which nothing is sent or received, in any phase; 0: none. */
+  idleTimeoutMs: number
+  /** Client connections open at once on this replica; past it a new connection is closed at once. */
+  maxConnections: number
 }
 
 export interface ExportConfig {
@@ -131,6 +148,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxRangeDays: integer(env, 'MAX_RANGE_DAYS', 93, 1, 3660),
     maxUsers: integer(env, 'MAX_USERS', 5000, 1, 1_000_000),
     queryTimeoutMs: integer(env, 'QUERY_TIMEOUT_MS', 600_000, 1000, 3_600_000),
+    streamStallMs: integer(env, 'STREAM_STALL_MS', 30_000, 100, 3_600_000),
+    connections: connectionLimits(env),
     sources: loadSources(env, {
       cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', CACHE_DEFAULTS.cacheTtlSeconds, 0, 31_536_000),
       recentCacheTtlSeconds: integer(
@@ -183,6 +202,28 @@ export function loadConfig(env: Env = process.env): Config {
   }
   checkAccess(config)
   return config
+}
+
+/**
+ * The idle-socket timeout must let the quietest answer through: a streamed answer is silent while the
+ * source that sorts first is being fetched, and a strict one until it is whole, so at most QUERY_TIMEOUT_MS.
+ */
+const IDLE_MARGIN_MS = 60_000
+
+function connectionLimits(env: Env): ConnectionLimits {
+  const queryTimeoutMs = integer(env, 'QUERY_TIMEOUT_MS', 600_000, 1000, 3_600_000)
+  const limits: ConnectionLimits = {
+    headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', 20_000, 1000, 3_600_000),
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000),
+    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000, 1000, 3_600_000),
+    idleTimeoutMs: integer(env, 'CONNECTION_TIMEOUT_MS', queryTimeoutMs + IDLE_MARGIN_MS, 0, 7_200_000),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', 1024, 1, 1_000_000),
+  }
+  // Node refuses a headers timeout longer than the request timeout that contains it.
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new ConfigError('HEADERS_TIMEOUT_MS must not be greater than REQUEST_TIMEOUT_MS')
+  }
+  return limits
 }
 
 function trustProxy(env: Env): boolean | string[] {

@@ -7,11 +7,14 @@ import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { OverloadedError } from '../errors.js'
+import { guardMemoryUsage } from '../metrics/memory-usage.js'
 
 const ALWAYS_ANSWERED = new Set(['/healthz', '/readyz', '/metrics'])
 
 async function loadSheddingPlugin(fastify: FastifyInstance) {
   const { maxEventLoopDelayMs, maxHeapUsedBytes, retryAfterSeconds } = fastify.config.pressure
+  // Its probe must not end the process when file descriptors run out (see memory-usage.ts).
+  guardMemoryUsage()
   await fastify.register(underPressure, {
     maxEventLoopDelay: maxEventLoopDelayMs,
     maxHeapUsedBytes,

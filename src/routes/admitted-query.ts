@@ -1,6 +1,7 @@
 // What both query routes (/attendance/results, /attendance/summaries) do before their answer starts: take
 // a place at every source's gate (a full queue is still a 503 then), and a context whose signal aborts
-// when the client goes away (nobody would read the answer) or the query deadline passes.
+// when the client goes away (nobody would read the answer) or the query deadline passes; the deadline
+// bounds the answer too (plugins/stalled-answers.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AttendanceQuery } from '../attendance/parse-query.js'
 import { type Admission, type QueryContext, SourcesBusyError } from '../attendance/query-service.js'
@@ -29,5 +30,9 @@ export function admitQuery(
     if (!reply.raw.writableFinished) clientGone.abort()
   })
   const signal = AbortSignal.any([clientGone.signal, AbortSignal.timeout(config.queryTimeoutMs)])
-  return { admission, context: { signal, deadline: Date.now() + config.queryTimeoutMs, log: request.log } }
+  const deadline = Date.now() + config.queryTimeoutMs
+  // The signal stops the vendor calls at the deadline, but a worker waiting for a reader that takes
+  // nothing never looks at it: the answer itself is ended if it still waits for its client then.
+  fastify.stalledAnswers.bound(reply.raw, deadline)
+  return { admission, context: { signal, deadline, log: request.log } }
 }

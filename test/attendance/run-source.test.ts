@@ -250,3 +250,48 @@ t.test('a slow output holds the workers back: no block starts while a write is p
   t.equal(report.status, 'ok')
   t.equal(writes, 2)
 })
+
+t.test('a slow first block does not let the others run ahead of it without bound', async (t) => {
+  const from = parseWorkDate('2024-05-06') as number
+  const users = Array.from({ length: 40 }, (_, i) => `u${String(i).padStart(2, '0')}`)
+  let releaseFirst: () => void = () => {}
+  const firstAnswered = new Promise<void>((resolve) => {
+    releaseFirst = resolve
+  })
+  const started: string[] = []
+  const adapter: SourceAdapter = {
+    config: {
+      ...resolveSource({ id: 'fake', vendor: 'dingtalk', appKey: 'k', appSecret: 's' }),
+      maxConcurrency: 4,
+    },
+    // One user and one day a call: each unit of users is a single block.
+    limits: { maxUsersPerCall: 1, maxDaysPerCall: 1 },
+    async fetchBlock(block) {
+      started.push(block.userIds[0] as string)
+      if (block.userIds[0] === 'u00') await firstAnswered
+      return {
+        days: [day(block.userIds[0] as string, block.from)],
+        invalidUserIds: [],
+        unauthorizedUserIds: [],
+      }
+    },
+    async close() {},
+  }
+  const emitted: string[] = []
+  const running = runSource(adapter, {
+    ...baseRun(users, from, from),
+    onDays: (days) => {
+      for (const d of days) emitted.push(d.userId)
+    },
+  })
+  while (started.length < 5) await new Promise((resolve) => setTimeout(resolve, 5))
+  await new Promise((resolve) => setTimeout(resolve, 50)) // time for any further block to start
+  // Done blocks of later users wait in memory until the first is out: at most one per worker of them.
+  t.same(started, ['u00', 'u01', 'u02', 'u03', 'u04'], 'the first block and four after it, no more')
+  t.same(emitted, [], 'nothing is handed on before the first block')
+  releaseFirst()
+  const report = await running
+  t.equal(report.status, 'ok')
+  t.same(emitted, users, 'then every user, in order')
+  t.equal(started.length, users.length, 'each block once')
+})

@@ -113,6 +113,42 @@ t.test('a sources file may hold several tenants of one vendor', async (t) => {
   t.match(config.sources[2], { timezone: 'Asia/Tokyo', isI18n: true, rateLimitPerSecond: 36 })
 })
 
+t.test(
+  'connection limits and the stall rule: defaults, and the idle timeout follows QUERY_TIMEOUT_MS',
+  async (t) => {
+    const config = loadConfig({})
+    t.same(config.connections, {
+      headersTimeoutMs: 20_000,
+      requestTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 72_000,
+      idleTimeoutMs: 660_000,
+      maxConnections: 1024,
+    })
+    t.equal(config.streamStallMs, 30_000)
+    t.equal(loadConfig({ QUERY_TIMEOUT_MS: '120000' }).connections.idleTimeoutMs, 180_000)
+    t.match(
+      loadConfig({
+        HEADERS_TIMEOUT_MS: '5000',
+        REQUEST_TIMEOUT_MS: '9000',
+        KEEP_ALIVE_TIMEOUT_MS: '4000',
+        CONNECTION_TIMEOUT_MS: '0',
+        MAX_CONNECTIONS: '64',
+        STREAM_STALL_MS: '250',
+      }),
+      {
+        streamStallMs: 250,
+        connections: {
+          headersTimeoutMs: 5000,
+          requestTimeoutMs: 9000,
+          keepAliveTimeoutMs: 4000,
+          idleTimeoutMs: 0,
+          maxConnections: 64,
+        },
+      },
+    )
+  },
+)
+
 const invalid: [string, Record<string, string>, RegExp][] = [
   ['PORT not a number', { PORT: 'eighty' }, /^PORT must be a whole number/],
   ['PORT out of range', { PORT: '70000' }, /^PORT must be a whole number from 0 to 65535/],
@@ -121,6 +157,18 @@ const invalid: [string, Record<string, string>, RegExp][] = [
   ['REDIS_URL wrong scheme', { REDIS_URL: 'http://localhost:6379' }, /^REDIS_URL must start with redis:\/\//],
   ['MAX_RANGE_DAYS zero', { MAX_RANGE_DAYS: '0' }, /^MAX_RANGE_DAYS must be a whole number/],
   ['MAX_USERS negative', { MAX_USERS: '-5' }, /^MAX_USERS must be a whole number/],
+  ['MAX_CONNECTIONS zero', { MAX_CONNECTIONS: '0' }, /^MAX_CONNECTIONS must be a whole number from 1/],
+  [
+    'REQUEST_TIMEOUT_MS zero',
+    { REQUEST_TIMEOUT_MS: '0' },
+    /^REQUEST_TIMEOUT_MS must be a whole number from 1000/,
+  ],
+  ['STREAM_STALL_MS too small', { STREAM_STALL_MS: '5' }, /^STREAM_STALL_MS must be a whole number from 100/],
+  [
+    'headers allowed longer than the whole request',
+    { HEADERS_TIMEOUT_MS: '30000', REQUEST_TIMEOUT_MS: '20000' },
+    /^HEADERS_TIMEOUT_MS must not be greater than REQUEST_TIMEOUT_MS/,
+  ],
   [
     'half a Feishu shortcut',
     { FEISHU_APP_SECRET: secret },
