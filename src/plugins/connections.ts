@@ -2,7 +2,7 @@
 // request once it is told to (Fastify turns the whole-request timeout off by default): the headers
 // (HEADERS_TIMEOUT_MS), the whole request with its body (REQUEST_TIMEOUT_MS), an idle keep-alive
 // connection (KEEP_ALIVE_TIMEOUT_MS) and a socket on which nothing moves (CONNECTION_TIMEOUT_MS). Sending
-// the answer is not among them: the stall rule (answer-stall.ts) and QUERY_TIMEOUT_MS bound that.
+// the answer is not among them: the stall rule (stalled-answers.ts) and QUERY_TIMEOUT_MS bound that.
 //
 // Past MAX_CONNECTIONS a new connection is closed as soon as it is accepted (Node's server.maxConnections),
 // so a crowd of slow clients costs a bounded number of file descriptors; the rest of the process keeps
