@@ -2,13 +2,16 @@
 // (the stricter default). Each API has a window of its own, as the vendor limits each API separately
 // (user_tasks/query "50 次/秒"): token calls take no place of the data calls'.
 import t from 'tap'
-import { type Answer, feishuQuery, feishuTokenCall, sleep, startFeishu } from './helpers.js'
+import { createManualClock } from '../../src/simulators/shared/manual-clock.js'
+import { type Answer, feishuQuery, feishuTokenCall, startFeishu } from './helpers.js'
 
 const THROTTLED = { code: 99991400, msg: 'request trigger frequency limit' }
+/** Every call arrives at the same instant: a burst, whatever the machine's load. */
+const AT_ONCE = () => 0
 const week = { user_ids: ['u01'], check_date_from: 20240506, check_date_to: 20240510 }
 
 t.test('a token call and a burst of limit + 10 data calls: exactly the limit is served', async (t) => {
-  const feishu = await startFeishu(t)
+  const feishu = await startFeishu(t, { rateClock: AT_ONCE })
   const token = (await feishuTokenCall(feishu)).body.tenant_access_token
   const answers = await Promise.all(
     Array.from({ length: 60 }, () => feishuQuery(feishu, { token, body: week })),
@@ -30,7 +33,7 @@ t.test('a token call and a burst of limit + 10 data calls: exactly the limit is 
 t.test(
   'each API has its own window; token calls are refused the same way, and the HTTP 400 variant',
   async (t) => {
-    const feishu = await startFeishu(t, { rateLimitPerSecond: 3, rateLimitVariant: 400 })
+    const feishu = await startFeishu(t, { rateClock: AT_ONCE, rateLimitPerSecond: 3, rateLimitVariant: 400 })
     const token = (await feishuTokenCall(feishu)).body.tenant_access_token
     const data = await Promise.all(
       Array.from({ length: 4 }, () => feishuQuery(feishu, { token, body: week })),
@@ -55,24 +58,42 @@ t.test(
 )
 
 t.test('a stream paced under the limit for two seconds is never refused', async (t) => {
-  const feishu = await startFeishu(t)
+  // Arrivals stamped by a manual clock, 20 % under 50/s: each call a full interval after the previous one.
+  const clock = createManualClock()
+  const feishu = await startFeishu(t, { rateClock: clock.now })
   const token = (await feishuTokenCall(feishu)).body.tenant_access_token
-  // 20 % under 50/s; each call leaves a full interval after the previous one, so pacing never bursts.
   const interval = (1000 / 50) * 1.25
-  const pending: Array<Promise<Answer>> = []
-  const started = performance.now()
-  while (performance.now() - started < 2000) {
-    pending.push(feishuQuery(feishu, { token, body: week }))
-    await sleep(interval)
+  const answers: Answer[] = []
+  while (clock.now() < 2000) {
+    clock.advance(interval)
+    answers.push(await feishuQuery(feishu, { token, body: week }))
   }
-  const answers = await Promise.all(pending)
+  t.equal(answers.length, 80, 'one call every 25 ms for 2 s')
   t.same(
     answers.filter((answer) => answer.body.code !== 0),
     [],
     'no refusals',
   )
-  t.ok(pending.length > 50, `${pending.length} calls in 2 s`)
   const { peakPerSecond, refusedRateLimit } = feishu.counters()
   t.equal(refusedRateLimit, 0)
-  t.ok(peakPerSecond > 25 && peakPerSecond < 50, `peakPerSecond ${peakPerSecond}`)
+  t.equal(peakPerSecond, 40, 'the busiest second holds 1000 / 25 calls')
+})
+
+t.test('a stream at exactly the limit is never refused; one call more in a second is', async (t) => {
+  const clock = createManualClock()
+  const feishu = await startFeishu(t, { rateClock: clock.now })
+  const token = (await feishuTokenCall(feishu)).body.tenant_access_token
+  const answers: Answer[] = []
+  for (let call = 0; call < 150; call++) {
+    clock.advance(1000 / 50)
+    answers.push(await feishuQuery(feishu, { token, body: week }))
+  }
+  t.same(
+    answers.filter((answer) => answer.body.code !== 0),
+    [],
+    'a call every 20 ms for three seconds: no refusal',
+  )
+  t.equal(feishu.counters().peakPerSecond, 50)
+  const extra = await feishuQuery(feishu, { token, body: week })
+  t.ok(extra.body.code !== 0, 'a second call at the same instant is one too many')
 })

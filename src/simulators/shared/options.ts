@@ -51,6 +51,11 @@ export interface CommonStartOptions {
   /** Monotonic ms used for token lifetimes only; tests pass a manual clock to skip ahead (see createManualClock). */
   tokenClock: () => number
   /**
+   * Monotonic ms at which a call arrives, for the rate limit and `peakPerSecond` (default performance.now).
+   * A test passes a manual clock so that what counts as one second is its choice, not the machine's load.
+   */
+  rateClock: () => number
+  /**
    * Epoch ms of "now" for the data (default Date.now): the checks of today made so far, and none of the days
    * after (checks-so-far in each vendor's folder); DingTalk's retention and monthly quota too. Tests pass a
    * manual clock to choose today.
@@ -69,6 +74,7 @@ export const COMMON_DEFAULTS: Omit<CommonRuntimeOptions & CommonStartOptions, 'r
   seed: DEFAULT_SEED,
   faultSeed: DEFAULT_FAULT_SEED,
   tokenClock: () => performance.now(),
+  rateClock: () => performance.now(),
   dataClock: () => Date.now(),
   tokenTtlSeconds: 7200,
   rateLimitCountsRefused: true,
@@ -153,6 +159,7 @@ export const COMMON_START_CHECKS: Record<keyof CommonStartOptions, Check> = {
   seed: checks.seed,
   faultSeed: checks.seed,
   tokenClock: checks.function,
+  rateClock: checks.function,
   dataClock: checks.function,
 }
 

@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CallStats, type CounterName } from './counters.js'
 import { drawLatency, FaultDraws, happens, pause } from './faults.js'
-import type { CommonRuntimeOptions } from './options.js'
+import type { CommonRuntimeOptions, CommonStartOptions } from './options.js'
 import type { Random, Seed } from './prng.js'
 import { type Admission, RateLimiter } from './rate-limiter.js'
 
@@ -21,7 +21,7 @@ const CALL_COUNTER: Record<CallKind, CounterName> = { token: 'tokenCalls', data:
 
 export class SimulatorRuntime {
   readonly stats = new CallStats()
-  readonly #settings: () => CommonRuntimeOptions
+  readonly #settings: () => CommonRuntimeOptions & Pick<CommonStartOptions, 'rateClock'>
   /** One window per API: the vendors limit each API of an app separately. */
   readonly #limiters: Record<CallKind, RateLimiter>
   readonly #admissions = new WeakMap<FastifyRequest, Admission>()
@@ -29,7 +29,7 @@ export class SimulatorRuntime {
   readonly #draws: FaultDraws
   readonly #random = new WeakMap<FastifyRequest, Random>()
 
-  constructor(settings: () => CommonRuntimeOptions, faultSeed: Seed) {
+  constructor(settings: () => CommonRuntimeOptions & Pick<CommonStartOptions, 'rateClock'>, faultSeed: Seed) {
     this.#settings = settings
     this.#draws = new FaultDraws(faultSeed)
     const limit = () => ({
@@ -45,7 +45,7 @@ export class SimulatorRuntime {
    */
   arrival(kind: CallKind): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
     return async (request, reply) => {
-      const now = performance.now()
+      const now = this.#settings().rateClock()
       this.stats.arrive(now)
       this.stats.add(CALL_COUNTER[kind])
       reply.raw.once('close', () => this.stats.finished())
