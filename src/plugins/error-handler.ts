@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http'
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import fp from 'fastify-plugin'
 import { escapeDisplayControls } from '../error-text.js'
 
@@ -8,6 +8,9 @@ import { escapeDisplayControls } from '../error-text.js'
  * message (it says what to fix), with the control and bidirectional characters that it may echo from the
  * request written as \uXXXX (error-text.ts); server errors are logged and answered with a generic message,
  * since their text can carry internals (a vendor URL, a stack).
+ *
+ * A request no route takes is 405 with `Allow` when its path is served with other methods (RFC 9110
+ * §15.5.6: a client learns what it may send there), and 404 otherwise.
  */
 async function errorHandlerPlugin(fastify: FastifyInstance) {
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
@@ -33,16 +36,39 @@ async function errorHandlerPlugin(fastify: FastifyInstance) {
     })
   })
 
+  // The methods of every route (HEAD included: Fastify adds one to each GET route), to find those a path
+  // takes when a request's method has no route there.
+  const routedMethods = new Set<HTTPMethods>()
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routedMethods.add(method)
+  })
+
   fastify.setNotFoundHandler((request, reply) => {
-    reply.status(404).send({
+    // The path as sent: Node refuses a request line with raw bytes outside ASCII, so it is percent-encoded
+    // text, never a control character.
+    const path = request.url.split('?')[0] ?? ''
+    const allowed = [...routedMethods].filter((method) => fastify.findRoute({ method, url: path }) !== null)
+    if (allowed.length > 0) return methodNotAllowed(request, reply, path.slice(0, 200), allowed.sort())
+    return reply.status(404).send({
       statusCode: 404,
       code: 'ATT_NOT_FOUND',
       error: 'Not Found',
-      // The path as sent: Node refuses a request line with raw bytes outside ASCII, so it is
-      // percent-encoded text, never a control character.
-      message: `no route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}`,
+      message: `no route ${request.method} ${path.slice(0, 200)}`,
     })
   })
+}
+
+function methodNotAllowed(request: FastifyRequest, reply: FastifyReply, path: string, allowed: string[]) {
+  const allow = allowed.join(', ')
+  return reply
+    .status(405)
+    .header('allow', allow)
+    .send({
+      statusCode: 405,
+      code: 'ATT_METHOD_NOT_ALLOWED',
+      error: 'Method Not Allowed',
+      message: `${request.method} is not allowed on ${path}; it takes ${allow}`,
+    })
 }
 
 function httpStatusText(statusCode: number): string {
