@@ -1,5 +1,10 @@
-// What the OpenAPI document says of error answers that no route declares itself: every operation gets its
-// 405, the answer to a method its path does not take (plugins/error-handler.ts), with `Allow`.
+// What the OpenAPI document says of error answers comes from the error catalogue (error-catalogue.ts),
+// not from each route: every error response gets the codes its status may carry as an `enum` on `code`,
+// every operation gets its 405 (the answer to a method its path does not take, with `Allow`), and the API's
+// description ends with the whole table, including the codes no operation answers (a path the service
+// does not serve, a request that is not HTTP). A route cannot document a status the catalogue has no code
+// for: the document is not built.
+import { type CataloguedError, ERROR_CATALOGUE, operationCodes } from '../error-catalogue.js'
 import { ErrorResponse } from './error.js'
 
 interface JsonSchema {
@@ -16,23 +21,44 @@ interface Operation {
   responses?: Record<string, DocumentedResponse>
 }
 interface Document {
+  info?: { description?: string }
   paths?: Record<string, Record<string, Operation>>
 }
 
+const ERROR_TITLE = (ErrorResponse as unknown as JsonSchema).title
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']
 
-/** The document with a 405 on every operation. */
+/** The document with the catalogue's codes on every error response, a 405 on every operation, the table. */
 export function withErrorCodes<D>(served: D): D {
   const document = structuredClone(served) as Document
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     const operations = Object.entries(item).filter(([method]) => METHODS.includes(method))
     const allow = allowedMethods(operations.map(([method]) => method))
-    for (const [, operation] of operations) {
+    for (const [method, operation] of operations) {
       operation.responses ??= {}
       operation.responses['405'] ??= methodNotAllowed(path, allow)
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const where = `${method.toUpperCase()} ${path} ${status}`
+        for (const media of Object.values(response.content ?? {})) {
+          if (media.schema && media.schema.title === ERROR_TITLE) {
+            media.schema = withCodes(media.schema, status, where)
+          }
+        }
+      }
     }
   }
+  if (document.info) {
+    document.info.description = `${document.info.description ?? ''}\n\n${ERROR_CODES_SECTION}`.trim()
+  }
   return document as D
+}
+
+/** The error schema with `code` limited to what its status may carry. */
+function withCodes(schema: JsonSchema, status: string, where: string): JsonSchema {
+  const codes = operationCodes(Number(status))
+  if (codes.length === 0) throw new Error(`${where}: no code of the error catalogue has this status`)
+  const code = schema.properties?.code ?? {}
+  return { ...schema, properties: { ...schema.properties, code: { ...code, enum: codes } } }
 }
 
 /** Allow as the service answers it: the path's methods, with HEAD wherever GET is (Fastify adds it). */
@@ -52,7 +78,6 @@ function methodNotAllowed(path: string, allow: string): DocumentedResponse {
   }
   const description =
     'The path is served, but not with this method (`ATT_METHOD_NOT_ALLOWED`); `Allow` lists the methods it takes.'
-  const schema = JSON.parse(JSON.stringify(ErrorResponse)) as JsonSchema
   return {
     description,
     headers: {
@@ -61,8 +86,7 @@ function methodNotAllowed(path: string, allow: string): DocumentedResponse {
     content: {
       'application/json': {
         schema: {
-          ...schema,
-          properties: { ...schema.properties, code: { ...schema.properties?.code, enum: [example.code] } },
+          ...(JSON.parse(JSON.stringify(ErrorResponse)) as JsonSchema),
           description,
           examples: [example],
         },
@@ -70,3 +94,19 @@ function methodNotAllowed(path: string, allow: string): DocumentedResponse {
     },
   }
 }
+
+/** One row of the error table, as the README and the document show it. */
+export function errorTableRow(entry: CataloguedError): string {
+  return `| \`${entry.code}\` | ${entry.status} | ${entry.meaning} |`
+}
+
+export const ERROR_TABLE_HEADER = ['| code | status | meaning |', '|---|---|---|']
+
+const ERROR_CODES_SECTION = [
+  '## Error codes',
+  '',
+  'Every error answer is `{statusCode, code, error, message}`. `code` is one of these, with this status:',
+  '',
+  ...ERROR_TABLE_HEADER,
+  ...ERROR_CATALOGUE.map(errorTableRow),
+].join('\n')

@@ -1,9 +1,11 @@
 // The answers that no route writes: Fastify refusing a body or a path, Node refusing a request that is not
 // HTTP, a path no route serves, the Swagger UI's static files. Each is in the service's error shape, with
-// its code, and a request id.
+// the status and code of a row of the error catalogue (so the catalogue's rows for them are real), and a
+// request id.
 import type { AddressInfo } from 'node:net'
 import type { InjectOptions } from 'fastify'
 import t from 'tap'
+import { isCatalogued } from '../../src/error-catalogue.js'
 import { sendRaw } from '../helpers/hostile.js'
 import { buildTestApp } from '../helpers/test-app.js'
 
@@ -94,6 +96,7 @@ t.test(
       const body = response.json()
       t.same(Object.keys(body), ['statusCode', 'code', 'error', 'message'], `${name}: the error shape`)
       t.match(body, { statusCode: status, code, message: /\S/ }, name)
+      t.ok(isCatalogued(body.code, status), `${name}: ${body.code} ${status} is in the catalogue`)
     }
   },
 )
@@ -119,5 +122,6 @@ t.test('requests Node cannot parse: ATT_BAD_HTTP_REQUEST with 400 or 431', async
     t.equal(answer.statusCode, status, name)
     const body = JSON.parse(answer.raw.toString('utf8'))
     t.match(body, { statusCode: status, code: 'ATT_BAD_HTTP_REQUEST' }, name)
+    t.ok(isCatalogued(body.code, status), `${name}: in the catalogue`)
   }
 })
