@@ -4,6 +4,7 @@
 // description ends with the whole table, including the codes no operation answers (a path the service
 // does not serve, a request that is not HTTP). A route cannot document a status the catalogue has no code
 // for: the document is not built.
+import { STATUS_CODES } from 'node:http'
 import { type CataloguedError, ERROR_CATALOGUE, operationCodes } from '../error-catalogue.js'
 import { ErrorResponse } from './error.js'
 
@@ -53,12 +54,32 @@ export function withErrorCodes<D>(served: D): D {
   return document as D
 }
 
-/** The error schema with `code` limited to what its status may carry. */
+/**
+ * The error schema with `code` limited to what its status may carry, and the fields' examples those of
+ * this status (ErrorResponse's own are a 400's: a validator checks an example against its enum).
+ */
 function withCodes(schema: JsonSchema, status: string, where: string): JsonSchema {
-  const codes = operationCodes(Number(status))
+  const statusCode = Number(status)
+  const codes = operationCodes(statusCode)
   if (codes.length === 0) throw new Error(`${where}: no code of the error catalogue has this status`)
-  const code = schema.properties?.code ?? {}
-  return { ...schema, properties: { ...schema.properties, code: { ...code, enum: codes } } }
+  const { statusCode: number = {}, code = {}, error = {}, message = {}, ...others } = schema.properties ?? {}
+  const { examples: _400, ...messageWithoutExample } = message
+  return {
+    ...schema,
+    properties: {
+      statusCode: { ...number, examples: [statusCode] },
+      code: { ...code, enum: codes, examples: listedOr(code.examples, codes) },
+      error: { ...error, examples: [STATUS_CODES[statusCode]] },
+      message: statusCode === 400 ? message : messageWithoutExample,
+      ...others,
+    },
+  }
+}
+
+/** The examples when every one is listed, else the first listed code. */
+function listedOr(examples: unknown, codes: string[]): unknown[] {
+  const given = Array.isArray(examples) ? examples : []
+  return given.length > 0 && given.every((example) => codes.includes(example)) ? given : [codes[0]]
 }
 
 /** Allow as the service answers it: the path's methods, with HEAD wherever GET is (Fastify adds it). */
