@@ -3,7 +3,7 @@
 // sources are started by the entry point and arrive here as configured sources.
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyServerOptions, LogController } from 'fastify'
+import Fastify, { type FastifyReply, type FastifyServerOptions, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import { type Config, redisSettingsOf } from './config/config.js'
 import { createLogger } from './logging/logger.js'
@@ -54,6 +54,8 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+/** Longer than any URL Node reads within its header size limit (16 KiB by default). */
+const MAX_PATH_PARAMETER_LENGTH = 65_536
 
 function passwordInUrl(url: string | undefined): string | undefined {
   if (!url) return undefined
@@ -101,6 +103,14 @@ export async function buildApp(options: AppOptions) {
     // Every phase of a request is bounded (headers, body, idle keep-alive, a silent socket).
     ...connectionServerOptions(config.connections),
     clientErrorHandler,
+    // A path that does not decode (`%zz`) is answered by the error handler like every other error, with a
+    // request id, instead of Fastify's own body without a charset or an id. No hook runs for it.
+    frameworkErrors: (error, request, reply: FastifyReply) => {
+      reply.header('x-request-id', request.id).send(error)
+    },
+    // Path parameters are as long as the URL may be: their schemas (maxLength) refuse a long one with a
+    // 400 that names it, where find-my-way's default of 100 characters answered an undocumented 414.
+    routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
     // Fastify fails a close whose hook outlasts pluginTimeout (10 s by default) and the process exits 1:
     // a shutdown waits for queries in flight (QUERY_TIMEOUT_MS) and for export jobs' grace, so it may take
     // that long. Start-up hooks do not get near it: each of them bounds its own waits (Redis: 3 s).

@@ -1,6 +1,6 @@
 // What the service keeps about an export job, and how it is shown: times as epoch ms here, RFC 3339 in the
 // API; the calls planned and made per source, from which `percent` and `etaSeconds` come.
-import type { ExportJob, ExportStatusName } from '../schemas/export.js'
+import type { ExportErrorCode, ExportJob, ExportStatusName } from '../schemas/export.js'
 import type { Format } from '../schemas/format.js'
 import type { SourceReport } from '../schemas/source-report.js'
 
@@ -54,7 +54,7 @@ export interface ExportRecord {
   complete: boolean | null
   sources: SourceReport[]
   file: { name: string; bytes: number; sha256: string; expiresAt: number } | null
-  error: { code: string; message: string } | null
+  error: { code: ExportErrorCode; message: string } | null
 }
 
 /** The sources the job reads (its users are `source:userId`): its file holds their days. */

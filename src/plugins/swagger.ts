@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { withErrorCodes } from '../schemas/documented-errors.js'
 import { DOCS_CSP } from './security-headers.js'
 
 export const OPENAPI_INFO = {
@@ -46,6 +47,8 @@ async function swaggerPlugin(fastify: FastifyInstance) {
         },
       },
     },
+    // The error codes of each status, the 405 of each operation and the table of codes: from the catalogue.
+    transformObject: (document) => withErrorCodes('openapiObject' in document ? document.openapiObject : {}),
   })
   await fastify.register(swaggerUi, {
     routePrefix: '/docs',

@@ -5,7 +5,8 @@ export const ErrorResponse = Type.Object(
   {
     statusCode: Type.Integer({ description: 'The HTTP status, repeated.', examples: [400] }),
     code: Type.String({
-      description: 'Stable machine-readable code (`ATT_*` for the service, `FST_*` for Fastify).',
+      description:
+        'Stable machine-readable code (`ATT_*` for the service, `FST_*` for Fastify): one of those listed for this status. The table of error codes in the API description says what each means.',
       examples: ['ATT_RANGE_TOO_LONG'],
     }),
     error: Type.String({ description: 'The HTTP status text.', examples: ['Bad Request'] }),

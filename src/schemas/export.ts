@@ -50,11 +50,27 @@ export const ExportFile = Type.Object(
 )
 export type ExportFile = Static<typeof ExportFile>
 
+/**
+ * What each code of a failed export job's `error` means: the enum's description and the README's table of
+ * export error codes are made from it (test/errors/error-catalogue.test.ts holds the code to both).
+ */
+export const EXPORT_ERROR_MEANINGS = {
+  EXPORT_FAILED: 'the job broke: the message says why.',
+  EXPORT_FILE_TOO_LARGE:
+    'the file would have grown past `EXPORT_MAX_FILE_BYTES`: split the export by users or dates.',
+  EXPORT_STOPPED: 'every replica that ran the job stopped before it finished.',
+  EXPORT_INVALID: 'the query is no longer valid: a source or API key was removed.',
+} as const
+export type ExportErrorCode = keyof typeof EXPORT_ERROR_MEANINGS
+export const EXPORT_ERROR_CODES = Object.keys(EXPORT_ERROR_MEANINGS) as ExportErrorCode[]
+
 export const ExportError = Type.Object(
   {
-    code: Type.String({
-      description:
-        '`EXPORT_FAILED` (the job broke: the message says why), `EXPORT_FILE_TOO_LARGE` (past `EXPORT_MAX_FILE_BYTES`), `EXPORT_STOPPED` (every replica that ran it stopped before it finished), `EXPORT_INVALID` (the query is no longer valid: a source or key was removed).',
+    code: Type.Enum(EXPORT_ERROR_CODES, {
+      description: [
+        'Why the job failed:',
+        ...EXPORT_ERROR_CODES.map((code) => `- \`${code}\`: ${EXPORT_ERROR_MEANINGS[code]}`),
+      ].join('\n'),
     }),
     message: Type.String(),
   },

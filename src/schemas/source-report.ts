@@ -3,37 +3,37 @@
 import { type Static, Type } from 'typebox'
 import { Vendor } from './day-result.js'
 
-export const SOURCE_ERROR_CODES = [
-  'VENDOR_RATE_LIMITED',
-  'VENDOR_QUOTA_EXHAUSTED',
-  'VENDOR_BUDGET_EXHAUSTED',
-  'VENDOR_RETENTION_EXCEEDED',
-  'VENDOR_AUTH_FAILED',
-  'VENDOR_PERMISSION_DENIED',
-  'VENDOR_BAD_REQUEST',
-  'VENDOR_UNAVAILABLE',
-  'VENDOR_BAD_RESPONSE',
-  'TIMEOUT',
-  'CANCELLED',
-] as const
-export type SourceErrorCode = (typeof SOURCE_ERROR_CODES)[number]
+/**
+ * What each code of a source report's `error` means: the enum's description and the README's table of
+ * source error codes are made from it (test/errors/error-catalogue.test.ts holds the code to both).
+ */
+export const SOURCE_ERROR_MEANINGS = {
+  VENDOR_RATE_LIMITED:
+    'the vendor kept throttling after every retry (Feishu 99991400, DingTalk 90018/88/90002/90005/90006).',
+  VENDOR_QUOTA_EXHAUSTED:
+    "the org's monthly API quota at the vendor is spent (DingTalk 90020, Feishu 99991403 on the Basic edition). Not retried: the source's remaining blocks fail at once, with no further call, until the vendor's month ends.",
+  VENDOR_BUDGET_EXHAUSTED:
+    "the source's own `monthlyCallBudget` for this month would be passed: the blocks that would have needed calls were not fetched (set by the service, not the vendor).",
+  VENDOR_RETENTION_EXCEEDED:
+    'the dates are older than the vendor keeps (`retentionDays`, DingTalk: half a year); they were not asked for.',
+  VENDOR_AUTH_FAILED:
+    'the app credentials were refused (Feishu 10003/10014/10015, DingTalk 40089/40001) or a fresh token was refused too.',
+  VENDOR_PERMISSION_DENIED: 'the app may not read these users (Feishu 1220005, DingTalk 60011/60020).',
+  VENDOR_BAD_REQUEST: 'the vendor refused the parameters (Feishu 1220001/1220004, DingTalk other codes).',
+  VENDOR_UNAVAILABLE: '5xx, busy or network errors that outlasted the retries.',
+  VENDOR_BAD_RESPONSE: 'the vendor answered something that is not its documented JSON.',
+  TIMEOUT: 'the request deadline passed before the source finished.',
+  CANCELLED: 'the client went away before the source finished.',
+} as const
+export type SourceErrorCode = keyof typeof SOURCE_ERROR_MEANINGS
+export const SOURCE_ERROR_CODES = Object.keys(SOURCE_ERROR_MEANINGS) as SourceErrorCode[]
 
 export const SourceError = Type.Object(
   {
     code: Type.Enum(SOURCE_ERROR_CODES, {
       description: [
         'Stable service code:',
-        '- `VENDOR_RATE_LIMITED`: the vendor kept throttling after every retry (Feishu 99991400, DingTalk 90018/88/90002/90005/90006).',
-        "- `VENDOR_BUDGET_EXHAUSTED`: the source's own `monthlyCallBudget` for this month would be passed: the blocks that would have needed calls were not fetched (set by the service, not the vendor).",
-        '- `VENDOR_RETENTION_EXCEEDED`: the dates are older than the vendor keeps (`retentionDays`, DingTalk: half a year); they were not asked for.',
-        "- `VENDOR_QUOTA_EXHAUSTED`: the org's monthly API quota at the vendor is spent (DingTalk 90020, Feishu 99991403 on the Basic edition). Not retried: the source's remaining blocks fail at once, with no further call, until the vendor's month ends.",
-        '- `VENDOR_AUTH_FAILED`: the app credentials were refused (Feishu 10003/10014/10015, DingTalk 40089/40001) or a fresh token was refused too.',
-        '- `VENDOR_PERMISSION_DENIED`: the app may not read these users (Feishu 1220005, DingTalk 60011/60020).',
-        '- `VENDOR_BAD_REQUEST`: the vendor refused the parameters (Feishu 1220001/1220004, DingTalk other codes).',
-        '- `VENDOR_UNAVAILABLE`: 5xx, busy or network errors that outlasted the retries.',
-        '- `VENDOR_BAD_RESPONSE`: the vendor answered something that is not its documented JSON.',
-        '- `TIMEOUT`: the request deadline passed before the source finished.',
-        '- `CANCELLED`: the client went away before the source finished.',
+        ...SOURCE_ERROR_CODES.map((code) => `- \`${code}\`: ${SOURCE_ERROR_MEANINGS[code]}`),
       ].join('\n'),
     }),
     message: Type.String({ description: 'What went wrong, in words; never contains a secret or token.' }),

@@ -15,9 +15,9 @@ const MAX_REASONS = 3
 export const typeBoxValidator: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = Compile(schema)
   const convert = httpPart !== 'body'
-  const flags = convert ? booleanProperties(schema) : []
+  const texts = convert ? textProperties(schema) : new Map<string, RegExp>()
   return (input) => {
-    const value = convert ? Value.Convert(schema, withStrictFlags(input, flags)) : input
+    const value = convert ? Value.Convert(schema, withStrictText(input, texts)) : input
     if (check.Check(value)) return { value }
     // TypeBox also reports `additionalProperties: false` as "schema is false" on the extra property: the
     // additionalProperties reason says it once.
@@ -29,25 +29,38 @@ export const typeBoxValidator: FastifySchemaCompiler<TSchema> = ({ schema, httpP
   }
 }
 
-/** Top-level boolean properties of an object schema (a query string is flat). */
-function booleanProperties(schema: TSchema): string[] {
-  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {}
-  return Object.entries(properties)
-    .filter(([, property]) => property.type === 'boolean')
-    .map(([name]) => name)
+/**
+ * The text each scalar type may be written as in a URL. Value.Convert reads more: "1", "0" or "yes" as a
+ * boolean, and Number()'s syntax for numbers ("0x10", "1e3", " 5", "" as 0), then truncates "1.5" to 1 for
+ * an integer. A query of `maxAge=1.5` would be served as `maxAge=1`, while the same 1.5 in a JSON body is
+ * refused: only a plain decimal is a number here, as in JSON, and anything else stays text, which the check
+ * refuses with the type it expected.
+ */
+const TEXT_OF_TYPE: Record<string, RegExp> = {
+  boolean: /^(true|false)$/,
+  integer: /^-?(0|[1-9]\d*)$/,
+  number: /^-?(0|[1-9]\d*)(\.\d+)?$/,
 }
 
-/**
- * A flag is "true" or "false" in a URL. Value.Convert would also read "1", "0" or "yes"; those are left as
- * they are (text), so the check refuses them instead of guessing what the caller meant.
- */
-function withStrictFlags(input: unknown, flags: readonly string[]): unknown {
-  if (flags.length === 0 || typeof input !== 'object' || input === null) return input
+/** Top-level boolean, integer and number properties of an object schema (a query string is flat). */
+function textProperties(schema: TSchema): Map<string, RegExp> {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {}
+  const texts = new Map<string, RegExp>()
+  for (const [name, property] of Object.entries(properties)) {
+    const text = typeof property.type === 'string' ? TEXT_OF_TYPE[property.type] : undefined
+    if (text) texts.set(name, text)
+  }
+  return texts
+}
+
+/** The input with every value its type may not be written as replaced by one that no conversion reads. */
+function withStrictText(input: unknown, texts: ReadonlyMap<string, RegExp>): unknown {
+  if (texts.size === 0 || typeof input !== 'object' || input === null) return input
   const fields = input as Record<string, unknown>
   const strict: Record<string, unknown> = { ...fields }
-  for (const flag of flags) {
-    const text = fields[flag]
-    if (typeof text === 'string' && text !== 'true' && text !== 'false') strict[flag] = { notAFlag: text }
+  for (const [name, text] of texts) {
+    const given = fields[name]
+    if (typeof given === 'string' && !text.test(given)) strict[name] = { notConvertible: given }
   }
   return strict
 }

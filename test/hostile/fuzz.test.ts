@@ -536,7 +536,7 @@ const invalidGet: fc.Arbitrary<Case> = fc
         kind: 'invalid' as const,
         why: method,
         request: { method, url: `${PATH}?${renderQuery(params)}` },
-        expect: { status: 404, code: 'ATT_NOT_FOUND' },
+        expect: { status: 405, code: 'ATT_METHOD_NOT_ALLOWED' },
       })),
     )
   })

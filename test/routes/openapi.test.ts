@@ -40,6 +40,7 @@ t.test('it validates as OpenAPI 3.1 and documents the contract', async (t) => {
     '400',
     '401',
     '403',
+    '405',
     '406',
     '413',
     '415',
