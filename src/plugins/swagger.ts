@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { ALWAYS_SENT } from '../schemas/responses.js'
+import { ALWAYS_SENT, UNEXPECTED_ERROR_ANSWER } from '../schemas/responses.js'
 import { DOCS_CSP } from './security-headers.js'
 
 export const OPENAPI_INFO = {
@@ -66,7 +66,7 @@ async function swaggerPlugin(fastify: FastifyInstance) {
       },
     },
     transformObject: (document) =>
-      'openapiObject' in document ? withRequiredHeaders(document.openapiObject) : document.swaggerObject,
+      'openapiObject' in document ? finished(document.openapiObject) : document.swaggerObject,
   })
   await fastify.register(swaggerUi, {
     routePrefix: '/docs',
@@ -76,15 +76,17 @@ async function swaggerPlugin(fastify: FastifyInstance) {
 }
 
 /**
- * A response header marked ALWAYS_SENT (schemas/responses.ts) gets `required: true`: @fastify/swagger copies
- * a header's schema as given, and `required` belongs to the header object, beside it.
+ * The document as generated, finished: a response header marked ALWAYS_SENT (schemas/responses.ts) gets
+ * `required: true` (@fastify/swagger copies a header's schema as given, and `required` belongs to the
+ * header object, beside it), and every operation gets the `default` answer of the error handler.
  */
-function withRequiredHeaders<T>(document: T): T {
+function finished<T>(document: T): T {
   const paths = (
     document as { paths?: Record<string, Record<string, { responses?: Record<string, Answer> }>> }
   ).paths
   for (const operation of Object.values(paths ?? {}).flatMap((item) => Object.values(item))) {
-    for (const answer of Object.values(operation.responses ?? {})) {
+    operation.responses = { ...operation.responses, default: structuredClone(UNEXPECTED_ERROR_ANSWER) }
+    for (const answer of Object.values(operation.responses)) {
       for (const header of Object.values(answer.headers ?? {})) {
         if (header.schema?.[ALWAYS_SENT]) header.required = true
         delete header.schema?.[ALWAYS_SENT]

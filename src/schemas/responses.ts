@@ -130,3 +130,32 @@ export const usersTooLongForGet = {
     headersTooLargeExample,
   ),
 }
+
+/**
+ * Any other answer, as an OpenAPI response object: what the error handler (plugins/error-handler.ts) sends
+ * for what no route expects, a bug above all. plugins/swagger.ts adds it to every operation of the document
+ * only: as a route's `default`, Fastify would serialize every unlisted status with it.
+ */
+export const UNEXPECTED_ERROR_ANSWER = {
+  description:
+    'Anything else, in the same shape: a fault of the service answers 500 `ATT_INTERNAL`, its details in the log under the request id.',
+  headers: {
+    'X-Request-Id': {
+      description:
+        "The request's id (the caller's `X-Request-Id` when it is a sane token): quote it to the operators.",
+      required: true,
+      schema: { type: 'string', examples: ['3c1f7a52-8a0e-4c47-9a51-6f7e0d2b9e14'] },
+    },
+  },
+  content: {
+    'application/json': {
+      schema: ErrorResponse,
+      example: {
+        statusCode: 500,
+        code: 'ATT_INTERNAL',
+        error: 'Internal Server Error',
+        message: 'the service failed to answer; the request id is in the x-request-id header',
+      },
+    },
+  },
+}

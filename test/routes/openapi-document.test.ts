@@ -393,3 +393,21 @@ t.test('every example in a content map is valid against its schema', async (t) =
   }
   t.ok(checked > 30, `${checked} examples`)
 })
+
+t.test("a fault of the service answers what every operation's `default` documents", async (t) => {
+  const { app } = await buildTestApp(t)
+  const document = await documentOf(app)
+  for (const { path, method, operation } of operationsOf(document)) {
+    t.match(operation.responses.default?.headers?.['X-Request-Id'], { required: true }, name(method, path))
+  }
+  const bug = async () => {
+    throw new Error('a bug')
+  }
+  Object.assign(app.queryService, { run: bug, execute: bug })
+  const answer = await app.inject('/attendance/results?from=2024-05-06&to=2024-05-06&users=feishu:u1')
+  t.equal(answer.statusCode, 500)
+  t.ok(answer.headers['x-request-id'], 'X-Request-Id sent')
+  const documented = document.paths['/attendance/results']?.get?.responses.default as Answer
+  validate(t, documented.content?.['application/json']?.schema as Schema, answer.json(), 'the 500')
+  t.match(answer.json(), { code: 'ATT_INTERNAL' })
+})
