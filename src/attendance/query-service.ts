@@ -3,7 +3,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { QueryMetrics } from '../metrics/service-metrics.js'
 import type { AttendanceResponse } from '../schemas/attendance-query.js'
-import type { DayResult } from '../schemas/day-result.js'
+import type { AnsweredDay, DayResult } from '../schemas/day-result.js'
 import type { SourceReport } from '../schemas/source-report.js'
 import { parseWorkDate } from '../time/work-date.js'
 import { workDateInZone } from '../time/zoned-time.js'
@@ -185,12 +185,16 @@ export class QueryService {
     context: QueryContext,
     admission = this.admit(query),
   ): Promise<AttendanceResponse> {
-    const results: DayResult[] = []
+    const results: AnsweredDay[] = []
     const { complete, sources } = await this.execute(
       query,
       context,
       {
-        encode: (days) => days,
+        encode: (days) => {
+          // Checked, not assumed: the answer's schema (DayResult) requires both.
+          if (!allAnswered(days)) throw new Error('a day without person or fetchedAt reached the answer')
+          return days
+        },
         write: (days) => {
           for (const day of days) results.push(day)
         },
@@ -326,4 +330,9 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
     resolve = done
   })
   return { promise, resolve }
+}
+
+/** Every day has what an answer requires of it: `person` (set just before) and `fetchedAt` (runSource). */
+function allAnswered(days: DayResult[]): days is AnsweredDay[] {
+  return days.every((day) => day.person !== undefined && day.fetchedAt !== undefined)
 }

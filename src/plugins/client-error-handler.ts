@@ -1,5 +1,9 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
+import { GET_USERS_ANY_IDS, MAX_HEADER_BYTES } from '../schemas/attendance-query.js'
+
+/** Past the header limit: almost always a GET whose `users` list belongs in a POST body. */
+const HEADERS_TOO_LARGE = `the request line and headers are larger than ${MAX_HEADER_BYTES} bytes: a long users list goes in a POST body (a GET carries at least ${GET_USERS_ANY_IDS} users)`
 
 /**
  * Answers requests Node cannot even parse (raw bytes in the request line, NUL in a header, two
@@ -12,7 +16,7 @@ export function clientErrorHandler(error: Error, socket: Socket): void {
   const statusCode = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
   const message =
     statusCode === 431
-      ? 'the request headers are too large'
+      ? HEADERS_TOO_LARGE
       : statusCode === 408
         ? 'the request took too long to arrive'
         : 'the request is not valid HTTP'

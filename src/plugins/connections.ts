@@ -14,19 +14,24 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { ConnectionLimits } from '../config/config.js'
 import type { SourceConfig } from '../config/source-config.js'
+import { MAX_HEADER_BYTES } from '../schemas/attendance-query.js'
 
 /** How often a burst of refused connections or failed accepts is logged: once, then a count per period. */
 const REPORT_EVERY_MS = 10_000
 /** Descriptors the process keeps open whatever its traffic: stdio, the event loop, Redis, temp files… */
 const BASE_DESCRIPTORS = 64
 
-/** The HTTP server's options: Node checks headers and request timeouts on an interval, 30 s by default. */
+/**
+ * The HTTP server's options: Node checks headers and request timeouts on an interval, 30 s by default. The
+ * header limit is set, not left to Node's default: the document promises what a GET's URL may carry.
+ */
 export function connectionServerOptions(limits: ConnectionLimits) {
   return {
     connectionTimeout: limits.idleTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     http: {
+      maxHeaderSize: MAX_HEADER_BYTES,
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, Math.floor(limits.headersTimeoutMs / 2)),

@@ -8,6 +8,7 @@ import { CURSOR_PATTERN, CursorExpiredError } from '../events/change-feed.js'
 import { accessErrorResponses, apiKeySecurity, forbiddenSourceResponse } from '../schemas/access.js'
 import { SOURCE_ID_PATTERN } from '../schemas/attendance-query.js'
 import { ErrorResponse } from '../schemas/error.js'
+import { headersTooLarge, serviceUnavailable } from '../schemas/responses.js'
 
 const ChangesQuery = Type.Object(
   {
@@ -58,7 +59,8 @@ const changesRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       onRequest: [fastify.apiRateLimit, fastify.authenticate],
       schema: {
-        tags: ['attendance'],
+        operationId: 'getChanges',
+        tags: ['changes'],
         summary: 'The change feed: days that changed at a source, from a cursor',
         description:
           'Poll with the last `next` as `since`, and pull the days listed again (`/attendance/results` with those users and dates). Kept for `CHANGES_RETENTION_DAYS`; an older cursor gets 410: pull the range in full and continue from the cursor of that moment.',
@@ -73,6 +75,8 @@ const changesRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           },
           ...accessErrorResponses,
           ...forbiddenSourceResponse,
+          ...serviceUnavailable(),
+          ...headersTooLarge,
         },
       },
     },

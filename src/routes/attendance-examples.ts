@@ -18,6 +18,7 @@ export const attendanceExamples = {
         vendor: 'dingtalk',
         userId: 'manager6699',
         employeeName: null,
+        person: null,
         workDate: '2016-05-16',
         timezone: 'Asia/Shanghai',
         groupId: '20451893',
@@ -55,12 +56,14 @@ export const attendanceExamples = {
             },
           },
         ],
+        fetchedAt: '2019-08-20T09:00:00+08:00',
       },
       {
         source: 'feishu',
         vendor: 'feishu',
         userId: 'abd754f7',
         employeeName: '张三',
+        person: null,
         workDate: '2019-08-19',
         timezone: 'Asia/Shanghai',
         groupId: '6737202939523236110',
@@ -98,6 +101,7 @@ export const attendanceExamples = {
             },
           },
         ],
+        fetchedAt: '2019-08-20T09:00:00+08:00',
       },
     ],
     sources: [
@@ -111,6 +115,8 @@ export const attendanceExamples = {
         missing: [],
         error: null,
         warnings: [],
+        // One user each over the range: every user-day fetched, none from the cache.
+        cache: { hits: 0, misses: 1191 },
       },
       {
         source: 'feishu',
@@ -122,6 +128,8 @@ export const attendanceExamples = {
         missing: [],
         error: null,
         warnings: [],
+        // One user each over the range: every user-day fetched, none from the cache.
+        cache: { hits: 0, misses: 1191 },
       },
     ],
   },

@@ -20,13 +20,27 @@ import {
 import { type ExportRecord, exportJobView, isFinal, sourcesRead } from '../exports/export-record.js'
 import { MEDIA_TYPES } from '../formats/media-types.js'
 import { accessErrorResponses, apiKeySecurity, forbiddenSourceResponse } from '../schemas/access.js'
+import { AttendanceResponse } from '../schemas/attendance-query.js'
 import { ErrorResponse } from '../schemas/error.js'
 import { ExportJob, ExportList, ExportRequest } from '../schemas/export.js'
+import {
+  bodyRefusals,
+  contentDisposition,
+  errorAnswer,
+  headersTooLarge,
+  rateLimitHeaders,
+  responseHeader,
+  retryAfter,
+  serviceUnavailable,
+} from '../schemas/responses.js'
+import { SummariesResponse } from '../schemas/summaries-query.js'
 import { BREAKER_DEFAULTS } from '../store/resilient-store.js'
 import { StoreUnavailableError } from '../store/shared-store.js'
 import { readableQuery } from './readable-query.js'
 
-const JobParams = Type.Object({ id: Type.String({ maxLength: 64, description: 'The job id.' }) })
+const JobParams = Type.Object({
+  id: Type.String({ maxLength: 64, description: 'The job id (at most 64 characters: longer gets 400).' }),
+})
 const CreateHeaders = Type.Object({
   'idempotency-key': Type.Optional(
     Type.String({
@@ -40,12 +54,65 @@ const CreateHeaders = Type.Object({
 
 const error = (description: string) => ({ ...ErrorResponse, description })
 const notFound = { 404: error('No such export for this API key (`ATT_EXPORT_NOT_FOUND`).') }
+const badId = { 400: error('The id is longer than 64 characters (`FST_ERR_VALIDATION`).') }
 /** Until the store's circuit breaker looks at Redis again: a retry before that meets the same refusal. */
 const STORE_RETRY_AFTER_SECONDS = Math.ceil(BREAKER_DEFAULTS.openMs / 1000)
-const storeUnavailable = {
-  503: error(
-    'The shared store (Redis) is not answering (`ATT_STORE_UNAVAILABLE`): nothing was done. Jobs live only there, so none is read, listed, created or deleted meanwhile. Retry after `Retry-After` seconds.',
+/** Every route of the file: its own refusals for a missing Redis, and those every route can give. */
+const refusals = {
+  ...accessErrorResponses,
+  ...serviceUnavailable(
+    '`ATT_STORE_UNAVAILABLE`: the shared store (Redis) is not answering, and nothing was done. Jobs live only there, so none is read, listed, created or deleted meanwhile.',
   ),
+  ...headersTooLarge,
+}
+const exportLocation = {
+  Location: responseHeader('The job: poll it for progress.', {
+    type: 'string',
+    examples: ['/attendance/exports/3f2a9c4e-5b1d-4e8a-9f0c-2d7b6a1e8c55'],
+  }),
+}
+/** The file in each format; a JSON file holds the answer of the query it ran (days or summaries). */
+const fileContent = {
+  'application/json': {
+    schema: Type.Union([AttendanceResponse, SummariesResponse], {
+      description:
+        '`format: "json"`: the answer of `/attendance/results` (`report: "days"`) or of `/attendance/summaries` (`report: "summary"`), as those routes give it.',
+    }),
+  },
+  'application/x-ndjson': {
+    schema: Type.String({
+      title: 'ExportNdjson',
+      format: 'binary',
+      description:
+        '`format: "ndjson"`: one DayResult (or UserSummary) per line, then the `{"type":"summary",…}` line.',
+    }),
+  },
+  'text/csv': {
+    schema: Type.String({
+      title: 'ExportCsv',
+      format: 'binary',
+      description:
+        '`format: "csv"`: as the CSV answer of the query (with a byte-order mark for `bom: true`).',
+    }),
+  },
+  [MEDIA_TYPES.xlsx]: {
+    schema: Type.String({
+      title: 'ExportXlsx',
+      format: 'binary',
+      description: '`format: "xlsx"`: as the workbook answer of the query.',
+    }),
+  },
+}
+const fileHeaders = {
+  ...contentDisposition(),
+  ETag: responseHeader('The SHA-256 of the file, hex, quoted: the same from every replica.', {
+    type: 'string',
+    examples: ['"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"'],
+  }),
+  'Repr-Digest': responseHeader('The SHA-256 of the file (RFC 9530), to check the download against.', {
+    type: 'string',
+    examples: ['sha-256=:n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=:'],
+  }),
 }
 
 const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -121,23 +188,34 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       ...protect,
       schema: {
+        operationId: 'createExport',
         tags: ['exports'],
         summary: 'Start an export job',
         description:
           'Runs the query of `/attendance/results` in the background on any replica and writes it to a file in `format`; poll `Location` for progress, then download `/attendance/exports/{id}/file`. The query is validated as for `/attendance/results`: a bad one gets its 400 and no job.',
         security: apiKeySecurity,
-        body: ExportRequest,
+        body: {
+          ...ExportRequest,
+          examples: [
+            { from: '2024-05-01', to: '2024-05-31', users: ['feishu:u1', 'dingtalk:d1'], format: 'csv' },
+          ],
+        },
         headers: CreateHeaders,
         response: {
           202: {
             ...ExportJob,
             description: 'The job, queued (or the earlier one for a reused Idempotency-Key).',
+            headers: exportLocation,
           },
-          400: error('Invalid query, as for `/attendance/results`.'),
+          400: error('Invalid query, as for `/attendance/results`, or Idempotency-Key.'),
           422: error('The Idempotency-Key was used with another body (`ATT_IDEMPOTENCY_KEY_REUSED`).'),
-          ...accessErrorResponses,
+          ...refusals,
+          429: errorAnswer(
+            'More requests a minute than this API key (or, without a key, this client address) may make (`ATT_RATE_LIMITED`, with `Retry-After` and the rate-limit headers), or the key already has `EXPORT_MAX_ACTIVE_PER_KEY` exports queued or running (`ATT_TOO_MANY_EXPORTS`): wait for one to finish.',
+            { ...retryAfter(false), ...rateLimitHeaders(false) },
+          ),
           ...forbiddenSourceResponse,
-          ...storeUnavailable,
+          ...bodyRefusals('1 MiB'),
         },
       },
     },
@@ -189,10 +267,13 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       ...protect,
       schema: {
+        operationId: 'listExports',
         tags: ['exports'],
         summary: "The caller's export jobs, newest first",
+        description:
+          'Every export job this API key created and has not deleted, whatever its status, while its record is kept (`EXPORT_TTL_SECONDS` and a week).',
         security: apiKeySecurity,
-        response: { 200: ExportList, ...accessErrorResponses, ...storeUnavailable },
+        response: { 200: ExportList, ...refusals },
       },
     },
     async (request) => {
@@ -206,11 +287,14 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       ...protect,
       schema: {
+        operationId: 'getExport',
         tags: ['exports'],
         summary: 'An export job: status, progress, ETA, and its file once written',
+        description:
+          'Poll it (the `Location` of the 202) until `status` is final: `succeeded` (then `file` names the download), `failed` or `cancelled`.',
         security: apiKeySecurity,
         params: JobParams,
-        response: { 200: ExportJob, ...notFound, ...accessErrorResponses, ...storeUnavailable },
+        response: { 200: ExportJob, ...badId, ...notFound, ...refusals },
       },
     },
     async (request) => exportJobView(await shown(await ownJob(request, request.params.id))),
@@ -221,6 +305,7 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       ...protect,
       schema: {
+        operationId: 'downloadExportFile',
         tags: ['exports'],
         summary: "Download an export's file",
         description:
@@ -229,19 +314,18 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         params: JobParams,
         response: {
           200: {
-            description: 'The file.',
-            content: Object.fromEntries(
-              Object.values(MEDIA_TYPES).map((type) => [type, { schema: Type.String({ format: 'binary' }) }]),
-            ),
+            description: "The file, in the job's `format`.",
+            headers: fileHeaders,
+            content: fileContent,
           },
+          ...badId,
           ...notFound,
           409: error(
             'The job has not finished (`ATT_EXPORT_NOT_READY`), or ended without a file (`ATT_EXPORT_NO_FILE`).',
           ),
           410: error('The file has expired (`ATT_EXPORT_EXPIRED`).'),
-          ...accessErrorResponses,
+          ...refusals,
           ...forbiddenSourceResponse,
-          ...storeUnavailable,
         },
       },
     },
@@ -273,6 +357,7 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       ...protect,
       schema: {
+        operationId: 'deleteExport',
         tags: ['exports'],
         summary: 'Cancel a job, or delete a finished one and its file',
         description:
@@ -282,9 +367,11 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         response: {
           202: { ...ExportJob, description: 'The job, cancelled.' },
           204: { type: 'null', description: 'The job and its file are deleted.' },
+          ...badId,
           ...notFound,
-          ...accessErrorResponses,
-          ...storeUnavailable,
+          ...refusals,
+          // DELETE takes no body; one sent all the same goes through the body parser.
+          ...bodyRefusals('1 MiB'),
         },
       },
     },

@@ -6,11 +6,57 @@ import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { QueryInput } from '../attendance/parse-query.js'
 import { accessErrorResponses, apiKeySecurity, forbiddenSourceResponse } from '../schemas/access.js'
-import { AttendanceBody, AttendanceQuerystring } from '../schemas/attendance-query.js'
+import { AttendanceBody, AttendanceQuerystring, maxAgeField } from '../schemas/attendance-query.js'
 import { Budget } from '../schemas/budget.js'
 import { Vendor } from '../schemas/day-result.js'
 import { ErrorResponse } from '../schemas/error.js'
+import { FORMATS } from '../schemas/format.js'
+import {
+  bodyRefusals,
+  headersTooLarge,
+  serviceUnavailable,
+  usersTooLongForGet,
+} from '../schemas/responses.js'
+import { attendanceExamples } from './attendance-examples.js'
 import { readableQuery } from './readable-query.js'
+
+/**
+ * The fields of /attendance/results that change the plan (the range, the users, `overtime` and `maxAge`:
+ * what the cache can answer), and those it takes and ignores, so that the same query string or body can
+ * be sent to both: the plan is JSON, whatever `format` says.
+ */
+const planFields = (fields: typeof AttendanceQuerystring.properties | typeof AttendanceBody.properties) => {
+  const ignored = (what: string) =>
+    `Taken so that the fields of \`/attendance/results\` can be sent unchanged, and ignored: ${what}`
+  return {
+    from: fields.from,
+    to: fields.to,
+    users: fields.users,
+    overtime: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'As for the query: days are cached apart with and without overtime, so only those cached the same way count.',
+      }),
+    ),
+    maxAge: maxAgeField(
+      'As for the query: a cached day older than this many seconds counts as to fetch. `0`: every day is to fetch.',
+    ),
+    format: Type.Optional(Type.Enum(FORMATS, { description: ignored('the plan is JSON.') })),
+    bom: Type.Optional(Type.Boolean({ default: false, description: ignored('the plan is JSON.') })),
+    includeRaw: Type.Optional(
+      Type.Boolean({ default: false, description: ignored('raw rows cost no vendor call of their own.') }),
+    ),
+    strict: Type.Optional(
+      Type.Boolean({ default: false, description: ignored('a plan is never incomplete.') }),
+    ),
+  }
+}
+
+const PlanQuerystring = Type.Object(planFields(AttendanceQuerystring.properties), {
+  additionalProperties: false,
+})
+const PlanBody = Type.Object(planFields(AttendanceBody.properties), { additionalProperties: false })
 
 const SourcePlan = Type.Object(
   {
@@ -32,9 +78,11 @@ const SourcePlan = Type.Object(
 
 const PlanResponse = Type.Object(
   {
-    from: Type.String({ format: 'date' }),
-    to: Type.String({ format: 'date' }),
-    sources: Type.Array(SourcePlan),
+    from: Type.String({ format: 'date', description: 'The requested first work date.' }),
+    to: Type.String({ format: 'date', description: 'The requested last work date.' }),
+    sources: Type.Array(SourcePlan, {
+      description: 'One plan per source named in the request, by source id.',
+    }),
   },
   { title: 'PlanResponse' },
 )
@@ -47,6 +95,7 @@ const responses = {
   400: { ...ErrorResponse, description: 'Invalid input, as for /attendance/results.' },
   ...accessErrorResponses,
   ...forbiddenSourceResponse,
+  ...serviceUnavailable(),
 }
 
 const planRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -85,12 +134,13 @@ const planRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       onRequest: [fastify.apiRateLimit, fastify.authenticate],
       schema: {
+        operationId: 'getPlan',
         tags: ['attendance'],
         summary: 'Preview a query: cached user-days, planned vendor calls, time, budget',
         security: apiKeySecurity,
         description,
-        querystring: AttendanceQuerystring,
-        response: responses,
+        querystring: PlanQuerystring,
+        response: { ...responses, ...usersTooLongForGet },
       },
     },
     (request) => plan(request, request.query),
@@ -101,12 +151,13 @@ const planRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       onRequest: [fastify.apiRateLimit, fastify.authenticate],
       schema: {
+        operationId: 'queryPlan',
         tags: ['attendance'],
         summary: 'The same preview with a JSON body (for long user lists)',
         security: apiKeySecurity,
         description,
-        body: AttendanceBody,
-        response: responses,
+        body: { ...PlanBody, examples: [attendanceExamples.body] },
+        response: { ...responses, ...bodyRefusals('1 MiB'), ...headersTooLarge },
       },
     },
     (request) => plan(request, request.body),

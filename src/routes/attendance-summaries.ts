@@ -10,7 +10,19 @@ import { summaryFraming } from '../formats/summary-framing.js'
 import { accessErrorResponses, apiKeySecurity, forbiddenSourceResponse } from '../schemas/access.js'
 import { ErrorResponse } from '../schemas/error.js'
 import type { Format } from '../schemas/format.js'
-import { SummariesBody, SummariesQuerystring, SummariesResponse } from '../schemas/summaries-query.js'
+import {
+  bodyRefusals,
+  contentDisposition,
+  headersTooLarge,
+  serviceUnavailable,
+  usersTooLongForGet,
+} from '../schemas/responses.js'
+import {
+  SummariesBody,
+  SummariesBodyShapes,
+  SummariesQuerystring,
+  SummariesResponse,
+} from '../schemas/summaries-query.js'
 import { PersonSummary, SUMMARY_NOTE, UserSummary } from '../schemas/user-summary.js'
 import { SummaryCollector } from '../summaries/summary-collector.js'
 import { admitQuery } from './admitted-query.js'
@@ -45,25 +57,31 @@ const description = [
 ].join(' ')
 
 const summariesContent = {
-  description: 'The summaries, in the format `format` or the Accept header chose.',
+  description:
+    'The summaries, in the format `format` or the Accept header chose: JSON unless either asks for another.',
+  headers: contentDisposition(false),
   content: {
     'application/json': { schema: SummariesResponse },
     'application/x-ndjson': {
       schema: Type.String({
+        title: 'SummariesNdjson',
         description:
-          'One UserSummary (JSON) per line, then `{"type":"summary","complete":…,"sources":[…]}` (with `people` when grouped). A stream without that line was cut short.',
+          'NDJSON text (`format=ndjson`): one UserSummary (JSON) per line, then `{"type":"summary","complete":…,"sources":[…]}` (with `people` when grouped). A stream without that line was cut short.',
       }),
     },
     'text/csv': {
       schema: Type.String({
+        title: 'SummariesCsv',
         description:
-          'One row per user (per person with groupBy=person), nested fields flattened (`late_count`, `checks_normal`, …). Sent only when complete.',
+          'CSV text (`format=csv`): one row per user (per person with groupBy=person), nested fields flattened (`late_count`, `checks_normal`, …), sent as an attachment (`Content-Disposition`) and only when complete.',
       }),
     },
     [MEDIA_TYPES.xlsx]: {
       schema: Type.String({
+        title: 'SummariesXlsx',
         format: 'binary',
-        description: 'Sheets `Summary` (and `People` when grouped) and `Sources`. Sent only when complete.',
+        description:
+          'An Excel workbook (`format=xlsx`) with sheets `Summary` (and `People` when grouped) and `Sources`, sent as an attachment (`Content-Disposition`) and only when complete.',
       }),
     },
   },
@@ -78,7 +96,9 @@ const responses = {
   },
   406: { ...ErrorResponse, description: 'The Accept header names no format this route writes.' },
   502: { ...ErrorResponse, description: 'Not complete, with `strict=true` or for a CSV or XLSX answer.' },
-  503: { ...ErrorResponse, description: 'Load shedding, as for /attendance/results.' },
+  ...serviceUnavailable(
+    '`ATT_SOURCES_BUSY`: a source already runs and queues as many queries as it may (`maxConcurrentQueries`, `maxQueuedQueries`).',
+  ),
   ...accessErrorResponses,
   ...forbiddenSourceResponse,
 }
@@ -143,12 +163,7 @@ const summariesRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }
 
-  const schema = {
-    tags: ['attendance'],
-    security: apiKeySecurity,
-    description,
-    response: responses,
-  }
+  const schema = { tags: ['attendance'], security: apiKeySecurity, description }
 
   fastify.get(
     '/attendance/summaries',
@@ -156,8 +171,10 @@ const summariesRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       onRequest: [fastify.apiRateLimit, fastify.authenticate],
       schema: {
         ...schema,
+        operationId: 'getSummaries',
         summary: 'Per-employee attendance summaries for payroll, from every source',
         querystring: SummariesQuerystring,
+        response: { ...responses, ...usersTooLongForGet },
       },
     },
     (request, reply) => answer(request, reply, request.query),
@@ -167,10 +184,16 @@ const summariesRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     '/attendance/summaries',
     {
       onRequest: [fastify.apiRateLimit, fastify.authenticate],
+      // The document gives the body's two shapes (month, or from and to); the route checks the rule itself.
+      config: {
+        swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: SummariesBodyShapes }, url }),
+      },
       schema: {
         ...schema,
+        operationId: 'querySummaries',
         summary: 'The same summaries with a JSON body (for long user lists)',
         body: SummariesBody,
+        response: { ...responses, ...bodyRefusals('1 MiB'), ...headersTooLarge },
       },
     },
     (request, reply) => answer(request, reply, request.body),

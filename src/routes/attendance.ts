@@ -9,6 +9,13 @@ import { accessErrorResponses, apiKeySecurity, forbiddenSourceResponse } from '.
 import { AttendanceBody, AttendanceQuerystring, AttendanceResponse } from '../schemas/attendance-query.js'
 import { ErrorResponse } from '../schemas/error.js'
 import type { Format } from '../schemas/format.js'
+import {
+  bodyRefusals,
+  contentDisposition,
+  headersTooLarge,
+  serviceUnavailable,
+  usersTooLongForGet,
+} from '../schemas/responses.js'
 import { SummaryCollector } from '../summaries/summary-collector.js'
 import { admitQuery } from './admitted-query.js'
 import { attendanceExamples } from './attendance-examples.js'
@@ -20,11 +27,12 @@ function errorExample(statusCode: number, code: string, error: string, message: 
   return { statusCode, code, error, message }
 }
 
+/** The refusals GET and POST share; GET adds its URL limit, POST its body's (errorResponsesOf). */
 const errorResponses = {
   400: {
     ...ErrorResponse,
     description:
-      'Invalid input: bad or impossible date, reversed or too long range, unknown source, malformed user, too many users, wrong types.',
+      'Invalid input: bad or impossible date, reversed or too long range, unknown source, malformed user, unknown person, too many users, wrong types.',
   },
   406: {
     ...ErrorResponse,
@@ -36,20 +44,6 @@ const errorResponses = {
         'Not Acceptable',
         'cannot answer in any type of Accept "text/html"; this route serves application/json, application/x-ndjson, text/csv, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (or pass format=)',
       ),
-    ],
-  },
-  413: {
-    ...ErrorResponse,
-    description: 'The body is larger than the limit.',
-    examples: [
-      errorExample(413, 'FST_ERR_CTP_BODY_TOO_LARGE', 'Payload Too Large', 'Request body is too large'),
-    ],
-  },
-  415: {
-    ...ErrorResponse,
-    description: 'POST without a JSON body.',
-    examples: [
-      errorExample(415, 'FST_ERR_CTP_INVALID_MEDIA_TYPE', 'Unsupported Media Type', 'Unsupported Media Type'),
     ],
   },
   502: {
@@ -65,45 +59,44 @@ const errorResponses = {
       ),
     ],
   },
-  503: {
-    ...ErrorResponse,
-    description:
-      'Load shedding, with a `Retry-After` header: `ATT_SOURCES_BUSY` when a source already runs and queues as many queries as it may (`maxConcurrentQueries`, `maxQueuedQueries`), `ATT_OVERLOADED` when this replica is under pressure (event-loop delay or heap). Retry after the given seconds, or on another replica.',
-    examples: [
-      errorExample(
-        503,
-        'ATT_SOURCES_BUSY',
-        'Service Unavailable',
-        'source(s) dingtalk already run and queue as many queries as they may; retry in 5 s',
-      ),
-    ],
-  },
+  ...serviceUnavailable(
+    '`ATT_SOURCES_BUSY`: a source already runs and queues as many queries as it may (`maxConcurrentQueries`, `maxQueuedQueries`).',
+  ),
   ...accessErrorResponses,
   ...forbiddenSourceResponse,
 }
 
+export const getErrorResponses = { ...errorResponses, ...usersTooLongForGet }
+export const postErrorResponses = { ...errorResponses, ...bodyRefusals('1 MiB'), ...headersTooLarge }
+
 /** The 200 answer in each format the route serves (the JSON one is validated and serialized by Fastify). */
 function answerContent(json: typeof AttendanceResponse, example?: unknown) {
   return {
-    description: 'The answer, in the format `format` or the Accept header chose.',
+    description:
+      'The answer, in the format `format` or the Accept header chose: JSON unless either asks for another.',
+    headers: contentDisposition(false),
     content: {
       'application/json': example === undefined ? { schema: json } : { schema: json, example },
       'application/x-ndjson': {
         schema: Type.String({
+          title: 'AttendanceNdjson',
           description:
-            'One DayResult (JSON) per line in the answer\'s order; the last line is `{"type":"summary","complete":…,"sources":[…]}`. A stream without that line was cut short.',
+            'NDJSON text (`format=ndjson`): one DayResult (JSON) per line in the answer\'s order; the last line is `{"type":"summary","complete":…,"sources":[…]}`. A stream without that line was cut short.',
         }),
       },
       'text/csv': {
         schema: Type.String({
+          title: 'AttendanceCsv',
           description:
-            'RFC 4180 CSV, one row per segment (see the README for the columns). Sent only when complete.',
+            'CSV text (`format=csv`), RFC 4180, one row per segment (see the README for the columns), sent as an attachment (`Content-Disposition`) and only when complete.',
         }),
       },
       [MEDIA_TYPES.xlsx]: {
         schema: Type.String({
+          title: 'AttendanceXlsx',
           format: 'binary',
-          description: 'A workbook with sheets `Days` and `Sources`. Sent only when complete.',
+          description:
+            'An Excel workbook (`format=xlsx`) with sheets `Days`, `Summary` and `Sources`, sent as an attachment (`Content-Disposition`) and only when complete.',
         }),
       },
     },
@@ -168,6 +161,7 @@ const attendanceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       onRequest: [fastify.apiRateLimit, fastify.authenticate],
       schema: {
+        operationId: 'getResults',
         tags: ['attendance'],
         summary: 'Attendance results from every source, normalized',
         security: apiKeySecurity,
@@ -175,7 +169,7 @@ const attendanceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         querystring: AttendanceQuerystring,
         response: {
           200: answerContent(AttendanceResponse, attendanceExamples.response),
-          ...errorResponses,
+          ...getErrorResponses,
         },
       },
     },
@@ -187,12 +181,13 @@ const attendanceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       onRequest: [fastify.apiRateLimit, fastify.authenticate],
       schema: {
+        operationId: 'queryResults',
         tags: ['attendance'],
         summary: 'The same query with a JSON body (for long user lists)',
         security: apiKeySecurity,
         description: `${description}\n\nPOST is a query here, not a create: it changes nothing and gives exactly the answer GET gives for the same fields. Use it when the user list is too long for a URL.`,
         body: { ...AttendanceBody, examples: [attendanceExamples.body] },
-        response: { 200: answerContent(AttendanceResponse), ...errorResponses },
+        response: { 200: answerContent(AttendanceResponse), ...postErrorResponses },
       },
     },
     (request, reply) => answer(request, reply, request.body),

@@ -26,6 +26,7 @@ import type { SourceEvent } from '../events/event-effects.js'
 import { decryptFeishu, verifyFeishuSignature } from '../events/feishu-crypto.js'
 import { type FeishuEnvelope, feishuEventDays, isForApp } from '../events/feishu-events.js'
 import { ErrorResponse } from '../schemas/error.js'
+import { bodyRefusals, headersTooLarge, retryAfter, serviceUnavailable } from '../schemas/responses.js'
 import { BREAKER_DEFAULTS } from '../store/resilient-store.js'
 import { StoreUnavailableError } from '../store/shared-store.js'
 
@@ -38,7 +39,12 @@ const REPLAY_WINDOW_MS = 2 * MAX_SKEW_MS
 /** A vendor told to retry should not come back before the store's circuit breaker probes Redis again. */
 const STORE_RETRY_AFTER_SECONDS = Math.ceil(BREAKER_DEFAULTS.openMs / 1000)
 
-const Params = Type.Object({ sourceId: Type.String({ maxLength: 32 }) })
+const Params = Type.Object({
+  sourceId: Type.String({
+    maxLength: 32,
+    description: 'The source id, as configured; its `events.mode` is `webhook`.',
+  }),
+})
 
 const refusals = {
   400: { ...ErrorResponse, description: 'Not an event this service can read (`ATT_EVENT_MALFORMED`).' },
@@ -56,12 +62,13 @@ const refusals = {
     ...ErrorResponse,
     description:
       'More events a minute for the source than EVENTS_RATE_LIMIT_PER_MINUTE (counted once they passed the check), or more refused requests a minute from this client address than EVENTS_FAILURES_PER_MINUTE (`ATT_EVENTS_RATE_LIMITED`, with `Retry-After`).',
+    headers: retryAfter(),
   },
-  503: {
-    ...ErrorResponse,
-    description:
-      'The event was not applied: the shared store (Redis) is not answering (`ATT_STORE_UNAVAILABLE`), with `Retry-After`. The vendor delivers it again; nothing of it was acknowledged.',
-  },
+  ...serviceUnavailable(
+    '`ATT_STORE_UNAVAILABLE`: the event was not applied, the shared store (Redis) is not answering. The vendor delivers it again; nothing of it was acknowledged.',
+  ),
+  ...bodyRefusals(`${EVENT_BODY_LIMIT / 1024} KiB`),
+  ...headersTooLarge,
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
@@ -317,12 +324,26 @@ const eventRoutes: FastifyPluginAsync = async (fastify) => {
     {
       bodyLimit: EVENT_BODY_LIMIT,
       schema: {
+        operationId: 'receiveFeishuEvent',
         tags: ['events'],
         summary: 'Feishu / Lark event subscription (request URL)',
         description:
           "The request URL of the app's event subscription: answers the URL verification, checks the Verification Token, and with an Encrypt Key decrypts the body and checks `X-Lark-Signature`. No API key.",
+        security: [],
         params: Params,
-        response: { 200: Type.Object({ challenge: Type.Optional(Type.String()) }), ...refusals },
+        response: {
+          200: Type.Object(
+            {
+              challenge: Type.Optional(
+                Type.String({
+                  description: "The URL verification's challenge, echoed; absent for an event.",
+                }),
+              ),
+            },
+            { title: 'FeishuEventAnswer' },
+          ),
+          ...refusals,
+        },
       },
     },
     async (request, reply) => {
@@ -337,10 +358,12 @@ const eventRoutes: FastifyPluginAsync = async (fastify) => {
     {
       bodyLimit: EVENT_BODY_LIMIT,
       schema: {
+        operationId: 'receiveDingtalkEvent',
         tags: ['events'],
         summary: 'DingTalk event subscription (HTTP push)',
         description:
           "The HTTP push URL of the app's event subscription: checks the signature of the query's timestamp and nonce, decrypts the body with the EncodingAESKey (owner: the appKey), and answers `check_url` and every event with the encrypted `success`. No API key.",
+        security: [],
         params: Params,
         querystring: Type.Object({
           signature: Type.Optional(Type.String({ maxLength: 128 })),
@@ -350,12 +373,15 @@ const eventRoutes: FastifyPluginAsync = async (fastify) => {
           nonce: Type.Optional(Type.String({ maxLength: 64 })),
         }),
         response: {
-          200: Type.Object({
-            msg_signature: Type.String(),
-            timeStamp: Type.String(),
-            nonce: Type.String(),
-            encrypt: Type.String(),
-          }),
+          200: Type.Object(
+            {
+              msg_signature: Type.String({ description: 'The signature of the encrypted `success`.' }),
+              timeStamp: Type.String({ description: 'Milliseconds since the epoch, as a string.' }),
+              nonce: Type.String({ description: 'A random string, part of the signature.' }),
+              encrypt: Type.String({ description: '`success`, encrypted with the EncodingAESKey.' }),
+            },
+            { title: 'DingTalkEventAnswer' },
+          ),
           ...refusals,
         },
       },

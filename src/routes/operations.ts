@@ -3,6 +3,7 @@ import { Type } from 'typebox'
 import { mayReadSource } from '../auth/api-keys.js'
 import { accessErrorResponses, apiKeySecurity } from '../schemas/access.js'
 import { Budget, MonthUsage } from '../schemas/budget.js'
+import { headersTooLarge, serviceUnavailable } from '../schemas/responses.js'
 import { StoreUnavailableError } from '../store/shared-store.js'
 
 const Readiness = Type.Object({
@@ -90,9 +91,19 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     '/healthz',
     {
       schema: {
+        operationId: 'getHealth',
         tags: ['operations'],
         summary: 'Liveness: the process answers',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        description:
+          'For a liveness probe: 200 as long as the process answers, even while it sheds load (a restart would not help). No API key.',
+        security: [],
+        response: {
+          200: Type.Object(
+            { status: Type.Literal('ok', { description: 'Always `ok`.' }) },
+            { title: 'Health' },
+          ),
+          ...headersTooLarge,
+        },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -102,9 +113,17 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     '/readyz',
     {
       schema: {
+        operationId: 'getReadiness',
         tags: ['operations'],
         summary: 'Readiness: config loaded and the shared store reachable (503 names what is not)',
-        response: { 200: Readiness, 503: Readiness },
+        description:
+          'For a readiness probe: 200 when the shared store answers and the replica sheds no load, else 503 with the same body saying which: a load balancer then sends traffic elsewhere. No API key.',
+        security: [],
+        response: {
+          200: { ...Readiness, description: 'Ready.' },
+          503: { ...Readiness, description: 'Not ready: `store.reachable` or `underPressure` says why.' },
+          ...headersTooLarge,
+        },
       },
     },
     async (_request, reply) => {
@@ -134,11 +153,20 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       onRequest: [fastify.apiRateLimit, fastify.authenticate],
       schema: {
+        operationId: 'listSources',
         tags: ['operations'],
         summary: 'The configured sources and their limits (no credentials)',
         description: 'With API keys configured: only the sources the presented key may read.',
         security: apiKeySecurity,
-        response: { 200: Type.Object({ sources: Type.Array(SourceInfo) }), ...accessErrorResponses },
+        response: {
+          200: Type.Object(
+            { sources: Type.Array(SourceInfo, { description: 'In configuration order.' }) },
+            { title: 'SourceList' },
+          ),
+          ...accessErrorResponses,
+          ...serviceUnavailable(),
+          ...headersTooLarge,
+        },
       },
     },
     async (request) => ({

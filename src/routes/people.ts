@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { mayReadSource } from '../auth/api-keys.js'
 import { accessErrorResponses, apiKeySecurity } from '../schemas/access.js'
+import { headersTooLarge, serviceUnavailable } from '../schemas/responses.js'
 
 const Person = Type.Object(
   {
@@ -23,14 +24,20 @@ const peopleRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       onRequest: [fastify.apiRateLimit, fastify.authenticate],
       schema: {
-        tags: ['attendance'],
+        operationId: 'listPeople',
+        tags: ['people'],
         summary: 'The people of PEOPLE_FILE and their accounts',
         description:
           'People who have accounts at one or more sources (a transfer from the subsidiary to head office, say). Query them with `users=person:<id>`; summaries group them with `groupBy=person`. Empty without PEOPLE_FILE.',
         security: apiKeySecurity,
         response: {
-          200: Type.Object({ people: Type.Array(Person) }, { title: 'PeopleList' }),
+          200: Type.Object(
+            { people: Type.Array(Person, { description: 'By person id; empty without PEOPLE_FILE.' }) },
+            { title: 'PeopleList' },
+          ),
           ...accessErrorResponses,
+          ...serviceUnavailable(),
+          ...headersTooLarge,
         },
       },
     },

@@ -1,4 +1,5 @@
 import { ErrorResponse } from './error.js'
+import { rateLimitHeaders, responseHeader, retryAfter } from './responses.js'
 
 /** OpenAPI `security` of the routes that need an API key (the scheme is declared in plugins/swagger.ts). */
 export const apiKeySecurity = [{ apiKey: [] }]
@@ -9,6 +10,12 @@ export const accessErrorResponses = {
     ...ErrorResponse,
     description:
       'No valid API key (`ATT_UNAUTHORIZED`; only when API keys are configured). `WWW-Authenticate: Bearer` says how to send one.',
+    headers: {
+      'WWW-Authenticate': responseHeader(
+        'The scheme to use (RFC 6750): `Bearer` when no key came, `Bearer error="invalid_token"` for a wrong one.',
+        { type: 'string', examples: ['Bearer'] },
+      ),
+    },
     examples: [
       {
         statusCode: 401,
@@ -22,6 +29,7 @@ export const accessErrorResponses = {
     ...ErrorResponse,
     description:
       'More requests a minute than this API key (or, without a key, this client address) may make (`ATT_RATE_LIMITED`). `Retry-After` gives the seconds to wait.',
+    headers: { ...retryAfter(), ...rateLimitHeaders() },
     examples: [
       {
         statusCode: 429,

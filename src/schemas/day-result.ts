@@ -182,11 +182,9 @@ export const DayResult = Type.Object(
       Type.String(),
       'Feishu `employee_name`; null for DingTalk, which does not report it.',
     ),
-    person: Type.Optional(
-      Nullable(
-        Type.String(),
-        "The person (PEOPLE_FILE) this account belongs to, by the caller's own id; null when it is in none. Always present in answers.",
-      ),
+    person: Nullable(
+      Type.String(),
+      "The person (PEOPLE_FILE) this account belongs to, by the caller's own id; null when it is in none.",
     ),
     workDate: Type.String({
       format: 'date',
@@ -203,13 +201,11 @@ export const DayResult = Type.Object(
       'Shift id: Feishu `shift_id` (`"9"` is the default shift); null for DingTalk, which reports no shift here.',
     ),
     segments: Type.Array(Segment, { description: 'The shift segments of the day, in scheduled order.' }),
-    fetchedAt: Type.Optional(
-      Type.String({
-        format: 'date-time',
-        description:
-          "When the vendor answered for this day (RFC 3339 in the source's zone, to the second): the time of this query's call, or of the earlier call whose answer the result cache kept. Always present in answers.",
-      }),
-    ),
+    fetchedAt: Type.String({
+      format: 'date-time',
+      description:
+        "When the vendor answered for this day (RFC 3339 in the source's zone, to the second): the time of this query's call, or of the earlier call whose answer the result cache kept.",
+    }),
     raw: Type.Optional(
       Type.Array(Type.Unknown(), {
         description:
@@ -219,4 +215,11 @@ export const DayResult = Type.Object(
   },
   { title: 'DayResult', description: 'Attendance results of one user on one work day.' },
 )
-export type DayResult = Static<typeof DayResult>
+/** A day as answered: with `person` and `fetchedAt`, as the schema requires. */
+export type AnsweredDay = Static<typeof DayResult>
+/**
+ * A day inside the service. A vendor's normalizer makes it without `person` and `fetchedAt`; they are set
+ * on its way out (run-source.ts, query-service.ts), where it becomes an AnsweredDay.
+ */
+export type DayResult = Omit<AnsweredDay, 'person' | 'fetchedAt'> &
+  Partial<Pick<AnsweredDay, 'person' | 'fetchedAt'>>

@@ -59,7 +59,8 @@ export function withErrorCodes<D>(served: D): D {
  * this status (ErrorResponse's own are a 400's: a validator checks an example against its enum).
  */
 function withCodes(schema: JsonSchema, status: string, where: string): JsonSchema {
-  const statusCode = Number(status)
+  // `default` is the error handler's answer to what no route expects: a 500.
+  const statusCode = status === 'default' ? 500 : Number(status)
   const codes = operationCodes(statusCode)
   if (codes.length === 0) throw new Error(`${where}: no code of the error catalogue has this status`)
   const { statusCode: number = {}, code = {}, error = {}, message = {}, ...others } = schema.properties ?? {}

@@ -8,22 +8,22 @@ import { PersonSummary, SUMMARY_NOTE, UserSummary } from './user-summary.js'
 const { from, to, includeRaw: _q, ...queryFields } = AttendanceQuerystring.properties
 const { from: _f, to: _t, includeRaw: _b, ...bodyFields } = AttendanceBody.properties
 
+const From = {
+  ...from,
+  description: 'First work date, inclusive, `YYYY-MM-DD`; with `to`, instead of `month`.',
+}
+const To = { ...to, description: 'Last work date, inclusive, `YYYY-MM-DD`; with `from`, instead of `month`.' }
+const Month = Type.String({
+  pattern: '^\\d{4}-(0[1-9]|1[0-2])$',
+  description:
+    'A calendar month, `YYYY-MM`: its first and last day. Either `month` or `from` and `to`, never both (400 `ATT_INVALID_RANGE`).',
+  examples: ['2024-05'],
+})
+
 const range = {
-  from: Type.Optional({
-    ...from,
-    description: 'First work date, inclusive, `YYYY-MM-DD`; with `to`, instead of `month`.',
-  }),
-  to: Type.Optional({
-    ...to,
-    description: 'Last work date, inclusive, `YYYY-MM-DD`; with `from`, instead of `month`.',
-  }),
-  month: Type.Optional(
-    Type.String({
-      pattern: '^\\d{4}-(0[1-9]|1[0-2])$',
-      description: 'A calendar month, `YYYY-MM`: its first and last day. Either `month` or `from` and `to`.',
-      examples: ['2024-05'],
-    }),
-  ),
+  from: Type.Optional(From),
+  to: Type.Optional(To),
+  month: Type.Optional(Month),
   groupBy: Type.Optional(
     Type.Literal('person', {
       description:
@@ -37,6 +37,41 @@ export type SummariesQuerystring = Static<typeof SummariesQuerystring>
 
 export const SummariesBody = Type.Object({ ...range, ...bodyFields }, { additionalProperties: false })
 export type SummariesBody = Static<typeof SummariesBody>
+
+/**
+ * The body as the document gives it: `month`, or `from` and `to`, never both nor neither, so that tools
+ * build only bodies the route takes. The route validates the flat SummariesBody and checks the rule
+ * itself (rangeOf), answering 400 `ATT_INVALID_RANGE` in words rather than a schema refusal.
+ */
+export const SummariesBodyShapes = Type.Union(
+  [
+    Type.Object(
+      { month: Month, groupBy: range.groupBy, ...bodyFields },
+      { additionalProperties: false, title: 'SummariesOfMonth' },
+    ),
+    Type.Object(
+      { from: From, to: To, groupBy: range.groupBy, ...bodyFields },
+      { additionalProperties: false, title: 'SummariesOfRange' },
+    ),
+  ],
+  {
+    description: 'Either `month`, or `from` and `to`; the other fields as for POST /attendance/results.',
+    'x-examples': {
+      month: {
+        summary: 'A calendar month, per person',
+        value: { month: '2024-05', users: ['feishu:u1', 'dingtalk:d1'], groupBy: 'person' },
+      },
+      range: {
+        summary: 'A range of work dates',
+        value: {
+          from: '2024-05-06',
+          to: '2024-05-10',
+          users: ['feishu:u1', { source: 'dingtalk', userId: 'd1' }],
+        },
+      },
+    },
+  },
+)
 
 export const SummariesResponse = Type.Object(
   {

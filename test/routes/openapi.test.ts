@@ -35,7 +35,21 @@ t.test('it validates as OpenAPI 3.1 and documents the contract', async (t) => {
     'users',
   ])
   t.match(post.description, /a query here, not a create/)
+  // No 413 or 415: a GET's body is never read. 431: its URL can be too long. `default`: anything else.
   t.same(Object.keys(get.responses).sort(), [
+    '200',
+    '400',
+    '401',
+    '403',
+    '405',
+    '406',
+    '429',
+    '431',
+    '502',
+    '503',
+    'default',
+  ])
+  t.same(Object.keys(post.responses).sort(), [
     '200',
     '400',
     '401',
@@ -45,8 +59,10 @@ t.test('it validates as OpenAPI 3.1 and documents the contract', async (t) => {
     '413',
     '415',
     '429',
+    '431',
     '502',
     '503',
+    'default',
   ])
   t.same(
     Object.keys(get.responses['200'].content).sort(),
