@@ -10,7 +10,8 @@
 //
 // Every part may use the Redis that scripts/with-redis.mjs provides (TEST_REDIS_URL): run this under it.
 import { spawn } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -71,6 +72,22 @@ function counts(output) {
   return Object.fromEntries(
     summary.split(', ').map((pair) => [pair.split(': ')[0], Number(pair.split(': ')[1])]),
   )
+}
+
+/**
+ * The test hook that holds every answer of a helper-built app against the OpenAPI document
+ * (test/helpers/openapi-hook.ts) adds a line per test process to this run's file: their sum, or null.
+ */
+function hookTally(file) {
+  if (!existsSync(file)) return null
+  const lines = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+  rmSync(file, { force: true })
+  const sum = (key) => lines.reduce((total, line) => total + (line[key] ?? 0), 0)
+  return { validated: sum('validated'), mismatches: sum('mismatches'), outside: sum('outside') }
 }
 
 function run(part, files, extra) {
@@ -144,6 +161,10 @@ async function main(argv) {
     console.error(`none of ${paths.join(', ')} is in part ${names.join(', ')}`)
     return 2
   }
+  // Every test process of this run (tap passes the environment on) counts into one file of its own.
+  const tallyFile = join(tmpdir(), `attendance-openapi-hook-${process.pid}.ndjson`)
+  process.env.OPENAPI_HOOK_TALLY = tallyFile
+  rmSync(tallyFile, { force: true })
   const results = []
   for (const part of chosen) {
     console.log(
@@ -152,6 +173,12 @@ async function main(argv) {
     const result = await run(part, files[part.name], extra)
     results.push(result)
     if (result.signal) break // interrupted: do not start the next part
+  }
+  const tally = hookTally(tallyFile)
+  if (tally) {
+    console.log(
+      `# openapi hook: ${tally.validated} answers held against the document, ${tally.mismatches} mismatched, ${tally.outside} outside it`,
+    )
   }
   const line = (result) =>
     `#   ${result.part.padEnd(12)} ${String(result.files).padStart(3)} files  ${result.seconds.toFixed(1).padStart(6)} s  ${result.ok ? 'passed' : 'FAILED'}`

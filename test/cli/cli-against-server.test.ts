@@ -16,6 +16,7 @@ import { SecretRedactor } from '../../src/logging/secret-redactor.js'
 import type { ExportJob } from '../../src/schemas/export.js'
 import { apiKey, bearer } from '../helpers/api-keys.js'
 import { sourcesFor, startSimulators } from '../helpers/integration.js'
+import { checkEveryAnswer } from '../helpers/openapi-hook.js'
 import { LogCapture, testConfig } from '../helpers/test-app.js'
 import { runCli, startCli } from './run-cli.js'
 
@@ -32,6 +33,7 @@ async function startService(t: Test) {
     logger: createLogger({ level: config.logLevel, redactor, destination: new LogCapture() }),
   })
   t.teardown(() => app.close())
+  checkEveryAnswer(app, t)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as { port: number }
   return { app, url: `http://127.0.0.1:${port}` }

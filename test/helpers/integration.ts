@@ -15,6 +15,7 @@ import {
 } from '../../src/simulators/index.js'
 import { formatWorkDate, parseWorkDate } from '../../src/time/work-date.js'
 import { workDateInZone } from '../../src/time/zoned-time.js'
+import { checkEveryAnswer } from './openapi-hook.js'
 import { testRedisUrl, uniquePrefix } from './redis.js'
 import { LogCapture, testConfig } from './test-app.js'
 
@@ -74,7 +75,10 @@ export function sourcesFor(
   ]
 }
 
-/** One app instance; replicas share Redis when given the same prefix. */
+/**
+ * One app instance; replicas share Redis when given the same prefix. Every answer it sends is held against
+ * its OpenAPI document (openapi-hook.ts).
+ */
 export async function startReplica(
   t: Test,
   sources: SourceConfig[],
@@ -94,8 +98,9 @@ export async function startReplica(
     logger: createLogger({ level: config.logLevel, redactor, destination: logs }),
   })
   t.teardown(() => app.close())
+  const openapi = checkEveryAnswer(app, t)
   await app.ready()
-  return { app, logs }
+  return { app, logs, openapi }
 }
 
 export function userList(source: string, count: number, prefix = 'u'): string[] {

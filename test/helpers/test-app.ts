@@ -8,6 +8,7 @@ import { startDemoSources } from '../../src/demo/demo-sources.js'
 import { createLogger } from '../../src/logging/logger.js'
 import { SecretRedactor } from '../../src/logging/secret-redactor.js'
 import { LOAD_SHEDDING_OFF_ENV } from './load-shedding-off.js'
+import { checkEveryAnswer } from './openapi-hook.js'
 
 /**
  * The defaults, except: debug logs, no inbound rate limit (tests send more than a minute's worth of
@@ -31,8 +32,16 @@ export class LogCapture extends Writable {
   }
 }
 
-/** The app as `npm start` builds it: with no source configured, in demo mode on the embedded simulators. */
-export async function buildTestApp(t: Test, overrides: Partial<Config> = {}) {
+/**
+ * The app as `npm start` builds it: with no source configured, in demo mode on the embedded simulators.
+ * Every answer it sends is held against its OpenAPI document (openapi-hook.ts). `beforeReady` may add
+ * hooks or routes to it (Fastify takes none once it is ready).
+ */
+export async function buildTestApp(
+  t: Test,
+  overrides: Partial<Config> = {},
+  options: { beforeReady?: (app: Awaited<ReturnType<typeof buildApp>>) => void } = {},
+) {
   const logs = new LogCapture()
   const redactor = new SecretRedactor()
   const config = testConfig(overrides)
@@ -45,6 +54,8 @@ export async function buildTestApp(t: Test, overrides: Partial<Config> = {}) {
     logger: createLogger({ level: config.logLevel, redactor, destination: logs }),
   })
   t.teardown(() => app.close())
+  const openapi = checkEveryAnswer(app, t)
+  options.beforeReady?.(app)
   await app.ready()
-  return { app, logs }
+  return { app, logs, openapi }
 }

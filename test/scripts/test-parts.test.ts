@@ -75,3 +75,19 @@ t.test('a part runs its files through tap and reports its time and counts', asyn
   // The closing line CI reads, with tap's count.
   t.match(run.stdout, new RegExp(`^assertions: ${total?.[2]} passed, 0 failed$`, 'm'))
 })
+
+t.test(
+  'a run prints how many answers the OpenAPI hook of the test helpers held against the document',
+  async (t) => {
+    const run = parts('unit', 'test/routes/operations.test.ts')
+    t.equal(run.status, 0, run.stderr)
+    const line =
+      /^# openapi hook: (\d+) answers held against the document, (\d+) mismatched, (\d+) outside it$/m.exec(
+        run.stdout,
+      )
+    t.ok(line, 'the line, before the closing lines')
+    t.ok(Number(line?.[1]) > 0, `${line?.[1]} answers of test/routes/operations.test.ts`)
+    t.equal(line?.[2], '0')
+    t.ok(run.stdout.indexOf(line?.[0] ?? '') < run.stdout.indexOf('# parts:'))
+  },
+)
