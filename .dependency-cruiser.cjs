@@ -1,12 +1,12 @@
-// The folder rules of src/, checked by `npm run lint:deps` (part of `npm test`):
-// - no cycle between modules (a folder that imports its caller);
-// - the domain (attendance/) imports no vendor, no simulator, no plugin and no route: the port
-//   (attendance/source.ts, source-failure.ts) owns every type it needs;
-// - vendors/ import no route, plugin or simulator; the app (app.ts, plugins/, routes/) imports no
-//   simulator: demo mode's simulators are started by the entry point (server.ts, demo/);
-// - formats/ (how an answer is written) and exports/ (export jobs) import no route or plugin: the routes
-//   and plugins wire them, not the other way round;
-// - cli/ is a client of the HTTP API: it imports nothing of the service but the schemas' types.
+// The folder rules of src/, checked by test/architecture/dependencies.test.ts (part of `npm test`). The
+// layers, from the top (docs/architecture/overview.md):
+//   service/     the HTTP service: server, app, plugins, routes
+//   domain/      what the service knows without HTTP: queries, cache, budgets, exports, events, formats
+//   vendors/     one folder per vendor behind the port the domain owns (domain/attendance/source.ts)
+//   store/       the shared state (Redis, or memory)
+//   schemas/, errors/, config/, platform/   the contract, the error catalogue, configuration, time/logs/metrics
+// and, apart from them, two other programs: simulators/ (the vendors' stand-ins) and cli/ (an HTTP client).
+// A layer imports only layers below it; a cycle anywhere means a module imports its caller.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -18,31 +18,51 @@ module.exports = {
       to: { circular: true },
     },
     {
-      name: 'domain-imports-no-edge',
+      name: 'domain-imports-no-service',
       severity: 'error',
-      comment: 'attendance/ is the domain: it talks to vendors through the port it owns.',
-      from: { path: '(^|/)src/attendance/' },
-      to: { path: '(^|/)src/(vendors|simulators|plugins|routes|store|demo)/' },
+      comment: 'domain/ knows no HTTP: routes and plugins wire it, never the other way round.',
+      from: { path: '(^|/)src/domain/' },
+      to: { path: '(^|/)src/(service|simulators|cli)/' },
     },
     {
-      name: 'vendors-import-no-app',
+      name: 'queries-import-no-vendor',
+      severity: 'error',
+      comment:
+        'domain/attendance/ talks to vendors through the port it owns (source.ts) and to the store through the cache.',
+      from: { path: '(^|/)src/domain/attendance/' },
+      to: { path: '(^|/)src/(vendors|store)/' },
+    },
+    {
+      name: 'vendors-import-no-service',
       severity: 'error',
       from: { path: '(^|/)src/vendors/' },
-      to: { path: '(^|/)src/(routes|plugins|simulators|demo)/|(^|/)src/app\\.ts$' },
+      to: { path: '(^|/)src/(service|simulators|cli)/' },
+    },
+    {
+      name: 'lower-layers-import-no-upper',
+      severity: 'error',
+      comment: 'store/, schemas/, errors/, config/ and platform/ serve every layer above them and import none.',
+      from: { path: '(^|/)src/(store|schemas|errors|config|platform)/' },
+      to: { path: '(^|/)src/(service|domain|vendors|simulators|cli)/' },
     },
     {
       name: 'app-imports-no-simulator',
       severity: 'error',
-      comment: 'Test doubles stay out of the production import graph: only server.ts (via demo/) starts them.',
-      from: { path: '(^|/)src/(app\\.ts|plugins/|routes/|attendance/|vendors/|store/|schemas/|config/)' },
-      to: { path: '(^|/)src/(simulators|demo)/' },
+      comment:
+        'Test doubles stay out of the production import graph: only the entry point (server.ts, demo-sources.ts) starts them.',
+      from: { path: '(^|/)src/', pathNot: '(^|/)src/(service/(server|demo-sources)\\.ts$|simulators/)' },
+      to: { path: '(^|/)src/simulators/' },
     },
     {
-      name: 'formats-and-exports-import-no-app',
+      name: 'simulators-import-no-service',
       severity: 'error',
-      comment: 'Routes and plugins wire formats/ and exports/; these never reach back into them.',
-      from: { path: '(^|/)src/(formats|exports)/' },
-      to: { path: '(^|/)src/(routes|plugins|simulators|demo)/|(^|/)src/app\\.ts$' },
+      comment:
+        "The simulators stand for the vendors: they share the neutral helpers (time, work dates) and a vendor's wire crypto (its folder's crypto.ts, pinned by published vectors), never the service.",
+      from: { path: '(^|/)src/simulators/' },
+      to: {
+        path: '(^|/)src/(service|domain|vendors|store|cli)/',
+        pathNot: '(^|/)src/vendors/[^/]+/crypto\\.ts$',
+      },
     },
     {
       name: 'cli-is-an-http-client',

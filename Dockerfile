@@ -29,4 +29,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
 # Exec form, no shell and no npm in between: node receives SIGTERM itself and close-with-grace lets in-flight
 # queries finish (give it time: docker stop -t / compose stop_grace_period). The same as `npm start`
 # without its build step.
-CMD ["node", "dist/server.js"]
+CMD ["node", "dist/service/server.js"]

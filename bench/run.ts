@@ -143,7 +143,7 @@ function render(reports: ScenarioReport[], failures: string[], totalS: number): 
     'times move from run to run. Every figure is therefore a ratio to a baseline or a limit measured in the',
     'same run (a floor computed from the vendor limits, the simulators alone, the naive loop), each the',
     'median of several runs, with every run shown. All traffic is on loopback: the service (`node',
-    'dist/server.js`), the simulators (`node dist/simulators/cli.js`, one process per vendor) and the load',
+    'dist/service/server.js`), the simulators (`node dist/simulators/cli.js`, one process per vendor) and the load',
     'generator are separate processes; Redis is the one `npm run bench` finds or starts.',
     '',
     '## Targets',

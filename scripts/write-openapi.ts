@@ -2,7 +2,7 @@
 // generated client is built on (openapi-typescript) to test/client/openapi.ts. Tests fail when either
 // committed file differs from what this would write.
 import { writeFile } from 'node:fs/promises'
-import { openApiDocument } from '../src/openapi-document.js'
+import { openApiDocument } from '../src/service/openapi-document.js'
 import { CLIENT_TYPES_FILE, clientTypesSource } from './openapi-client-types.js'
 
 const documentJson = `${JSON.stringify(await openApiDocument(), null, 2)}\n`

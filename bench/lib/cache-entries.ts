@@ -1,11 +1,11 @@
 // Realistic result-cache entries in any number: the entries a service wrote for a real query against the
 // simulators (raw rows included, as the service always keeps them), read back from Redis and copied to
 // further user ids of the same length. And the ways an entry could be encoded, to weigh the codec
-// (src/cache/entry-codec.ts) against the alternatives in bytes and in CPU.
+// (src/domain/cache/entry-codec.ts) against the alternatives in bytes and in CPU.
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import type { Redis } from 'ioredis'
-import type { CachedDay } from '../../src/attendance/day-cache.js'
-import { decodeEntry, encodeEntry } from '../../src/cache/entry-codec.js'
+import type { CachedDay } from '../../src/domain/attendance/day-cache.js'
+import { decodeEntry, encodeEntry } from '../../src/domain/cache/entry-codec.js'
 import type { DayResult } from '../../src/schemas/day-result.js'
 
 export type Vendor = 'feishu' | 'dingtalk'

@@ -42,13 +42,13 @@ const KINDS: [string, (url: string, name: string) => boolean][] = [
   ['normalization (vendors/*/normalize)', (url) => /\/vendors\/\w+\/normalize/.test(url)],
   ['vendor verdicts and adapters (vendors/)', (url) => url.includes('/dist/vendors/')],
   [
-    'the answer written to the client (formats/, routes/attendance-stream)',
-    (url) => url.includes('/dist/formats') || url.includes('/routes/attendance-stream'),
+    'the answer written to the client (domain/formats/, routes/attendance/stream-answer)',
+    (url) => url.includes('/dist/domain/formats') || url.includes('/routes/attendance/stream-answer'),
   ],
   ['got (response and body handling)', (url) => url.includes('/node_modules/got/')],
   ['ioredis', (url) => url.includes('/node_modules/ioredis/')],
-  ['logging (pino)', (url) => url.includes('/node_modules/pino') || url.includes('/dist/logging/')],
-  ['query fan-out and merging (attendance/)', (url) => url.includes('/dist/attendance/')],
+  ['logging (pino)', (url) => url.includes('/node_modules/pino') || url.includes('/dist/platform/logging/')],
+  ['query fan-out and merging (domain/attendance/)', (url) => url.includes('/dist/domain/attendance/')],
 ]
 
 export function longTasks(profileDir: string, windows: readonly MonotonicWindow[]): string {

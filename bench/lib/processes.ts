@@ -130,13 +130,13 @@ async function niceAutogroup(pid: number, nice: number): Promise<void> {
   await writeFile(`/proc/${pid}/autogroup`, String(nice)).catch(() => {})
 }
 
-/** Starts `node dist/server.js` with `env` on a free loopback port and waits until /healthz answers. */
+/** Starts `node dist/service/server.js` with `env` on a free loopback port and waits until /healthz answers. */
 export function startService(
   env: Record<string, string>,
   logDir: string,
   nodeArgs: string[] = [],
 ): Promise<ServiceProcess> {
-  return startListening('service', [...nodeArgs, join(ROOT, 'dist/server.js')], env, logDir)
+  return startListening('service', [...nodeArgs, join(ROOT, 'dist/service/server.js')], env, logDir)
 }
 
 /**

@@ -8,11 +8,11 @@
 
 import os from 'node:os'
 import type { Redis } from 'ioredis'
-import { entryKey } from '../../src/cache/cache-keys.js'
-import { StoreDayCache } from '../../src/cache/store-day-cache.js'
+import { entryKey } from '../../src/domain/cache/cache-keys.js'
+import { StoreDayCache } from '../../src/domain/cache/store-day-cache.js'
+import { formatWorkDate, parseWorkDate, weekday } from '../../src/platform/time/work-date.js'
 import { RedisStore } from '../../src/store/redis-store.js'
 import type { CacheEntryWrite } from '../../src/store/shared-store.js'
-import { formatWorkDate, parseWorkDate, weekday } from '../../src/time/work-date.js'
 import {
   CODEC_ENCODING,
   copiedUserId,

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs'
 import { Type } from 'typebox'
 import { Value } from 'typebox/value'
-import { type ApiKey, sha256Hex } from '../auth/api-keys.js'
 import { SOURCE_ID_PATTERN } from '../schemas/attendance-query.js'
+import { type ApiKey, sha256Hex } from './api-keys.js'
 
 export class ApiKeysError extends Error {}
 

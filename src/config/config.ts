@@ -2,9 +2,9 @@
 // message naming the field; values are never echoed, so a secret in the wrong field is never printed.
 import { readFileSync } from 'node:fs'
 import { getHeapStatistics } from 'node:v8'
-import type { ApiKey } from '../auth/api-keys.js'
+import { isValidTimeZone } from '../platform/time/zoned-time.js'
 import { DEFAULT_MAX_CACHE_ENTRIES } from '../store/memory-store.js'
-import { isValidTimeZone } from '../time/zoned-time.js'
+import type { ApiKey } from './api-keys.js'
 import { ApiKeysError, loadApiKeys } from './api-keys-config.js'
 import { ConfigError } from './config-error.js'
 import { type Person, readPeopleFile } from './people-config.js'

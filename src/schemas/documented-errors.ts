@@ -5,7 +5,7 @@
 // does not serve, a request that is not HTTP). A route cannot document a status the catalogue has no code
 // for: the document is not built.
 import { STATUS_CODES } from 'node:http'
-import { type CataloguedError, ERROR_CATALOGUE, operationCodes } from '../error-catalogue.js'
+import { type CataloguedError, ERROR_CATALOGUE, operationCodes } from '../errors/catalogue.js'
 import { ErrorResponse } from './error.js'
 
 interface JsonSchema {

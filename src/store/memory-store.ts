@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../time/clock.js'
+import { type Clock, systemClock } from '../platform/time/clock.js'
 import { afterRefusal, type PaceState, rateInForce, windowLimit } from './adaptive-pace.js'
 import type {
   AppStore,

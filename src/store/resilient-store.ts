@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../time/clock.js'
+import { type Clock, systemClock } from '../platform/time/clock.js'
 import { MemoryStore } from './memory-store.js'
 import {
   type AppStore,

@@ -1,10 +1,10 @@
 // Wires one configured source to its vendor: one got instance, the shared rate limiter and token, the
 // retries, and the vendor's definition. Nothing here knows a vendor's wire format.
 import type { Logger } from 'pino'
-import type { SourceAdapter } from '../attendance/source.js'
 import type { SourceConfig } from '../config/source-config.js'
-import type { SecretRedactor } from '../logging/secret-redactor.js'
-import type { ServiceMetrics } from '../metrics/service-metrics.js'
+import type { SourceAdapter } from '../domain/attendance/source.js'
+import type { SecretRedactor } from '../platform/logging/secret-redactor.js'
+import type { ServiceMetrics } from '../platform/metrics/service-metrics.js'
 import type { SharedStore } from '../store/shared-store.js'
 import { RateLimiter } from './common/rate-limiter.js'
 import { TokenProvider } from './common/token-provider.js'

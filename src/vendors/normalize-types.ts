@@ -1,6 +1,7 @@
 // The contract every vendor normalizer keeps: vendor rows in, DayResults out, nothing thrown for bad data.
+
+import { formatInZone } from '../platform/time/zoned-time.js'
 import type { DayResult } from '../schemas/day-result.js'
-import { formatInZone } from '../time/zoned-time.js'
 
 export interface NormalizeContext {
   /** Source id, copied into every DayResult. */

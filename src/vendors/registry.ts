@@ -1,8 +1,8 @@
 // The vendors the service speaks to, by the `vendor` name a source is configured with. A new vendor is a
 // folder with its definition and one line here.
 import type { SourceConfig } from '../config/source-config.js'
-import { dingTalkVendor } from './dingtalk/dingtalk-vendor.js'
-import { feishuVendor } from './feishu/feishu-vendor.js'
+import { dingTalkVendor } from './dingtalk/vendor.js'
+import { feishuVendor } from './feishu/vendor.js'
 import type { VendorDefinition } from './vendor-definition.js'
 
 const VENDORS = {

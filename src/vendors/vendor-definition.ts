@@ -3,8 +3,8 @@
 // supplies the HTTP client, the shared rate limit, the shared token and the retries; it knows no vendor's
 // wire format. A new vendor is a folder with one such definition and a line in registry.ts.
 import type { FastifyBaseLogger } from 'fastify'
-import type { Block, BlockResult, FetchOptions, VendorLimits } from '../attendance/source.js'
 import type { SourceConfig } from '../config/source-config.js'
+import type { Block, BlockResult, FetchOptions, VendorLimits } from '../domain/attendance/source.js'
 import type { FetchedToken } from './common/token-provider.js'
 import type { RequestWithoutAttempt } from './common/vendor-caller.js'
 import type { VendorResponse } from './common/vendor-http.js'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseQuery } from '../../src/attendance/parse-query.js'
+import { parseQuery } from '../../src/domain/attendance/parse-query.js'
 
 const limits = { maxRangeDays: 93, maxUsers: 5, sourceIds: ['feishu', 'dingtalk'] }
 const range = { from: '2024-05-06', to: '2024-05-10' }

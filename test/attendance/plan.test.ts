@@ -1,6 +1,6 @@
 import t from 'tap'
-import { planBlocks } from '../../src/attendance/plan.js'
-import { parseWorkDate } from '../../src/time/work-date.js'
+import { planBlocks } from '../../src/domain/attendance/plan.js'
+import { parseWorkDate } from '../../src/platform/time/work-date.js'
 
 const day = (text: string) => parseWorkDate(text) as number
 const users = (n: number) => Array.from({ length: n }, (_, i) => `u${i}`)
@@ -68,7 +68,7 @@ t.test('every user and day is covered exactly once, whatever the sizes', async (
 })
 
 t.test('weekday is right on both sides of 1970', async (t) => {
-  const { weekday } = await import('../../src/time/work-date.js')
+  const { weekday } = await import('../../src/platform/time/work-date.js')
   t.equal(weekday(day('1970-01-01')), 4, 'Thursday')
   t.equal(weekday(day('1969-12-27')), 6, 'Saturday')
   t.equal(weekday(day('1969-12-28')), 0, 'Sunday')

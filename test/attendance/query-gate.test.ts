@@ -1,7 +1,7 @@
 // QueryGate: at most maxRunning places run, at most maxQueued wait, in order; a place that leaves its
 // queue before its turn gives nothing away; every place given back lets the next one run.
 import t from 'tap'
-import { QueryGate } from '../../src/attendance/query-gate.js'
+import { QueryGate } from '../../src/domain/attendance/query-gate.js'
 
 const never = new AbortController().signal
 const settled = () => new Promise((resolve) => setImmediate(resolve))

@@ -1,12 +1,12 @@
 // QueryService across sources: the answer is in source order whatever order the sources finish in; a
 // later source's days are held until the earlier ones are written, and past maxHeldBytes its blocks wait.
 import t from 'tap'
-import { parseQuery } from '../../src/attendance/parse-query.js'
-import { QueryService } from '../../src/attendance/query-service.js'
-import type { Block, BlockResult, SourceAdapter } from '../../src/attendance/source.js'
 import { resolveSource } from '../../src/config/source-config.js'
+import { parseQuery } from '../../src/domain/attendance/parse-query.js'
+import { QueryService } from '../../src/domain/attendance/query-service.js'
+import type { Block, BlockResult, SourceAdapter } from '../../src/domain/attendance/source.js'
+import { formatWorkDate } from '../../src/platform/time/work-date.js'
 import type { DayResult } from '../../src/schemas/day-result.js'
-import { formatWorkDate } from '../../src/time/work-date.js'
 import { silentLog } from '../helpers/silent-log.js'
 
 const settled = () => new Promise((resolve) => setImmediate(resolve))

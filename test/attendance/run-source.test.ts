@@ -1,11 +1,11 @@
 // runSource hands on each chunk of users' days sorted and in chunk order, however the blocks finish.
 import t from 'tap'
-import { runSource } from '../../src/attendance/run-source.js'
-import type { Block, BlockResult, SourceAdapter } from '../../src/attendance/source.js'
-import { SourceFailure } from '../../src/attendance/source-failure.js'
 import { resolveSource } from '../../src/config/source-config.js'
+import { runSource } from '../../src/domain/attendance/run-source.js'
+import type { Block, BlockResult, SourceAdapter } from '../../src/domain/attendance/source.js'
+import { SourceFailure } from '../../src/domain/attendance/source-failure.js'
+import { formatWorkDate, parseWorkDate } from '../../src/platform/time/work-date.js'
 import type { DayResult } from '../../src/schemas/day-result.js'
-import { formatWorkDate, parseWorkDate } from '../../src/time/work-date.js'
 import { silentLog } from '../helpers/silent-log.js'
 
 function day(userId: string, epochDay: number): DayResult {

@@ -2,9 +2,9 @@
 // month starts at its local midnight, not UTC's), the counter living until a little after its month, and
 // the crossing of 80% and of the whole allowance reported once each, whichever replica counts it.
 import t from 'tap'
-import { EventAllowance } from '../../src/budgets/event-allowance.js'
+import { EventAllowance } from '../../src/domain/budgets/event-allowance.js'
+import { createTestClock } from '../../src/platform/time/clock.js'
 import { MemoryStore } from '../../src/store/memory-store.js'
-import { createTestClock } from '../../src/time/clock.js'
 
 // 2024-05-31 23:00 in Shanghai (UTC+8) is 15:00 UTC: one hour before June starts there.
 const LAST_HOUR_OF_MAY = Date.parse('2024-05-31T15:00:00Z')

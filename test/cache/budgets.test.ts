@@ -1,10 +1,10 @@
 // Budgets, the vendor's monthly quota, retention, the plan preview and refreshes, over real Redis and the
 // simulators over HTTP.
 import t from 'tap'
+import { formatWorkDate, parseWorkDate } from '../../src/platform/time/work-date.js'
+import { workDateInZone } from '../../src/platform/time/zoned-time.js'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import { dingTalkRowsFor } from '../../src/simulators/index.js'
-import { formatWorkDate, parseWorkDate } from '../../src/time/work-date.js'
-import { workDateInZone } from '../../src/time/zoned-time.js'
 import { sourcesFor, startReplica, startSimulators, userList } from '../helpers/integration.js'
 
 type App = Awaited<ReturnType<typeof startReplica>>['app']

@@ -2,7 +2,7 @@
 // entries an earlier release wrote deflated ("z:…") are still read.
 import { deflateRawSync } from 'node:zlib'
 import t from 'tap'
-import { decodeEntry, encodeEntry } from '../../src/cache/entry-codec.js'
+import { decodeEntry, encodeEntry } from '../../src/domain/cache/entry-codec.js'
 
 const day = {
   source: 'feishu',

@@ -2,14 +2,14 @@
 // after today, maxAge, the generation rule (an older fetch never overwrites a newer one), tenants kept
 // apart, the memory bound, and the lease that makes a second query wait for the first one's fetch.
 import t from 'tap'
-import { dayKey } from '../../src/attendance/day-cache.js'
-import { entryKey, tenantTag } from '../../src/cache/cache-keys.js'
-import { entryTtlMs } from '../../src/cache/freshness.js'
-import { StoreDayCache } from '../../src/cache/store-day-cache.js'
+import { dayKey } from '../../src/domain/attendance/day-cache.js'
+import { entryKey, tenantTag } from '../../src/domain/cache/cache-keys.js'
+import { entryTtlMs } from '../../src/domain/cache/freshness.js'
+import { StoreDayCache } from '../../src/domain/cache/store-day-cache.js'
+import { createTestClock } from '../../src/platform/time/clock.js'
+import { parseWorkDate } from '../../src/platform/time/work-date.js'
 import type { DayResult } from '../../src/schemas/day-result.js'
 import { MemoryStore } from '../../src/store/memory-store.js'
-import { createTestClock } from '../../src/time/clock.js'
-import { parseWorkDate } from '../../src/time/work-date.js'
 
 const policy = { ttlSeconds: 21_600, recentTtlSeconds: 300, settleDays: 3 }
 const day = (epoch: string) => parseWorkDate(epoch) as number

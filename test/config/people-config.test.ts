@@ -5,11 +5,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { buildApp } from '../../src/app.js'
 import { ConfigError, loadConfig } from '../../src/config/config.js'
 import { readPeopleFile } from '../../src/config/people-config.js'
-import { startDemoSources } from '../../src/demo/demo-sources.js'
-import { PeopleDirectory } from '../../src/people/people-directory.js'
+import { PeopleDirectory } from '../../src/domain/people/people-directory.js'
+import { buildApp } from '../../src/service/app.js'
+import { startDemoSources } from '../../src/service/demo-sources.js'
 
 const SOURCE_IDS = ['feishu', 'dingtalk']
 

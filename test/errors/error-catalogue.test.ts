@@ -9,12 +9,12 @@ import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import ts from 'typescript'
-import { ERROR_CATALOGUE, isCatalogued, operationCodes } from '../../src/error-catalogue.js'
-import * as serviceErrors from '../../src/errors.js'
-import { EventCryptoError } from '../../src/events/event-crypto-error.js'
+import { ERROR_CATALOGUE, isCatalogued, operationCodes } from '../../src/errors/catalogue.js'
+import * as serviceErrors from '../../src/errors/errors.js'
 import { ERROR_TABLE_HEADER, errorTableRow } from '../../src/schemas/documented-errors.js'
 import { EXPORT_ERROR_CODES, EXPORT_ERROR_MEANINGS } from '../../src/schemas/export.js'
 import { SOURCE_ERROR_CODES, SOURCE_ERROR_MEANINGS, WARNING_CODES } from '../../src/schemas/source-report.js'
+import { EventCryptoError } from '../../src/vendors/common/event-crypto-error.js'
 import { buildTestApp } from '../helpers/test-app.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -43,7 +43,7 @@ function codesInSource(): FoundCode[] {
     .map((entry) => join(entry.parentPath, entry.name))
     // The simulators answer as the vendors do; the catalogue is the list the codes are held to.
     .filter((path) => !relative(root, path).startsWith('src/simulators/'))
-    .filter((path) => relative(root, path) !== 'src/error-catalogue.ts')
+    .filter((path) => relative(root, path) !== 'src/errors/catalogue.ts')
   for (const path of files) {
     const source = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true)
     const add = (node: ts.Node) => {
@@ -103,11 +103,14 @@ t.test('the source scan finds the codes where they are written', async (t) => {
   const at = (code: string) => found.filter((entry) => entry.code === code).map((entry) => entry.where)
   // One of each kind of place, so that a scan that finds nothing cannot pass the tests below.
   const foundIn = (code: string, file: string) => at(code).some((where) => where.startsWith(`${file}:`))
-  t.ok(foundIn('ATT_INVALID_DATE', 'src/errors.ts'), 'createError in errors.ts')
-  t.ok(foundIn('ATT_METHOD_NOT_ALLOWED', 'src/plugins/error-handler.ts'), 'a code property')
-  t.ok(foundIn('ATT_BAD_HTTP_REQUEST', 'src/plugins/client-error-handler.ts'), 'written on the socket')
-  t.ok(foundIn('ATT_EVENT_CRYPTO', 'src/events/event-crypto-error.ts'), 'a class property')
-  t.ok(foundIn('CANCELLED', 'src/attendance/run-source.ts'), 'a source error code property')
+  t.ok(foundIn('ATT_INVALID_DATE', 'src/errors/errors.ts'), 'createError in errors.ts')
+  t.ok(foundIn('ATT_METHOD_NOT_ALLOWED', 'src/service/plugins/app/error-handler.ts'), 'a code property')
+  t.ok(
+    foundIn('ATT_BAD_HTTP_REQUEST', 'src/service/plugins/app/client-error-handler.ts'),
+    'written on the socket',
+  )
+  t.ok(foundIn('ATT_EVENT_CRYPTO', 'src/vendors/common/event-crypto-error.ts'), 'a class property')
+  t.ok(foundIn('CANCELLED', 'src/domain/attendance/run-source.ts'), 'a source error code property')
   t.ok(
     at('TIMEOUT').some((where) => where.startsWith('src/vendors/common/')),
     'a VendorError argument',
@@ -121,7 +124,11 @@ t.test('every code written in src/ is in one list of documented codes', async (t
   const unlisted = codesInSource()
     .filter(({ code }) => !Object.values(lists).some((list) => list.has(code)))
     .map(({ code, where }) => `${where} ${code}`)
-  t.same(unlisted, [], 'codes in no list (add them to src/error-catalogue.ts, or to the list they belong to)')
+  t.same(
+    unlisted,
+    [],
+    'codes in no list (add them to src/errors/catalogue.ts, or to the list they belong to)',
+  )
   const http = codesInSource().filter(({ code }) => /^(ATT|FST)_/.test(code))
   t.same(
     http.filter(({ code }) => !catalogueCodes.has(code)).map(({ code, where }) => `${where} ${code}`),
@@ -130,16 +137,22 @@ t.test('every code written in src/ is in one list of documented codes', async (t
   )
 })
 
-t.test('every error of src/errors.ts (and the event crypto error) answers a catalogued status', async (t) => {
-  const constructors = Object.entries(serviceErrors) as [string, new (...args: unknown[]) => Error][]
-  t.ok(constructors.length >= 30, `${constructors.length} errors`)
-  for (const [name, ErrorClass] of constructors) {
-    const error = new ErrorClass('a', 'b', 1, 2) as Error & { code: string; statusCode: number }
-    t.ok(isCatalogued(error.code, error.statusCode), `${name}: ${error.code} ${error.statusCode}`)
-  }
-  const crypto = new EventCryptoError('feishu', 'bad-padding')
-  t.ok(isCatalogued(crypto.code, crypto.statusCode), `EventCryptoError: ${crypto.code} ${crypto.statusCode}`)
-})
+t.test(
+  'every error of src/errors/errors.ts (and the event crypto error) answers a catalogued status',
+  async (t) => {
+    const constructors = Object.entries(serviceErrors) as [string, new (...args: unknown[]) => Error][]
+    t.ok(constructors.length >= 30, `${constructors.length} errors`)
+    for (const [name, ErrorClass] of constructors) {
+      const error = new ErrorClass('a', 'b', 1, 2) as Error & { code: string; statusCode: number }
+      t.ok(isCatalogued(error.code, error.statusCode), `${name}: ${error.code} ${error.statusCode}`)
+    }
+    const crypto = new EventCryptoError('feishu', 'bad-padding')
+    t.ok(
+      isCatalogued(crypto.code, crypto.statusCode),
+      `EventCryptoError: ${crypto.code} ${crypto.statusCode}`,
+    )
+  },
+)
 
 t.test('the catalogue: one row per code and status, each an error status, with a meaning', async (t) => {
   const pairs = ERROR_CATALOGUE.map((entry) => `${entry.code} ${entry.status}`)

@@ -37,7 +37,7 @@ t.test('a 4xx code outside the catalogue: its status and message, as ATT_BAD_REQ
     error: 'Conflict',
     message: 'the thing went wrong',
   })
-  const logged = logs.records().find((line) => line.msg === 'an error code outside src/error-catalogue.ts')
+  const logged = logs.records().find((line) => line.msg === 'an error code outside src/errors/catalogue.ts')
   t.match(logged, { level: 40, code: 'FST_ERR_SOMETHING_NEW', statusCode: 409 }, 'logged as a warning')
 })
 

@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net'
 import type { InjectOptions } from 'fastify'
 import t from 'tap'
-import { isCatalogued } from '../../src/error-catalogue.js'
+import { isCatalogued } from '../../src/errors/catalogue.js'
 import { sendRaw } from '../helpers/hostile.js'
 import { buildTestApp } from '../helpers/test-app.js'
 

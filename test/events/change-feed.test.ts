@@ -1,9 +1,9 @@
 // The change feed on the memory store with a test clock: order, cursors, limits, retention, and the 410
 // for a cursor older than the feed keeps. The same log operations run on Redis in test/store.
 import t from 'tap'
-import { ChangeFeed, CursorExpiredError } from '../../src/events/change-feed.js'
+import { ChangeFeed, CursorExpiredError } from '../../src/domain/events/change-feed.js'
+import { createTestClock } from '../../src/platform/time/clock.js'
 import { MemoryStore } from '../../src/store/memory-store.js'
-import { createTestClock } from '../../src/time/clock.js'
 
 const DAY_MS = 24 * 3600 * 1000
 const START = Date.UTC(2024, 5, 1)

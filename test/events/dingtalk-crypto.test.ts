@@ -5,14 +5,14 @@
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto'
 import type { Test } from 'tap'
 import t from 'tap'
+import { EventCryptoError } from '../../src/vendors/common/event-crypto-error.js'
 import {
   decryptDingtalk,
   dingtalkReply,
   dingtalkSignature,
   encryptDingtalk,
   verifyDingtalkSignature,
-} from '../../src/events/dingtalk-crypto.js'
-import { EventCryptoError } from '../../src/events/event-crypto-error.js'
+} from '../../src/vendors/dingtalk/crypto.js'
 
 interface Vector {
   from: string

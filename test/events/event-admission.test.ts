@@ -1,9 +1,9 @@
 // The webhooks' admission on a test clock: a source's events and an address's failed checks are counted
 // apart, each in its own minute, so failures never use up a source's events.
 import t from 'tap'
-import { EventAdmission } from '../../src/events/event-admission.js'
+import { EventAdmission } from '../../src/domain/events/event-admission.js'
+import { createTestClock } from '../../src/platform/time/clock.js'
 import { MemoryStore } from '../../src/store/memory-store.js'
-import { createTestClock } from '../../src/time/clock.js'
 
 // 12:00:00 UTC on some day: the start of a minute.
 const MINUTE_START = Date.UTC(2024, 4, 7, 12, 0, 0)

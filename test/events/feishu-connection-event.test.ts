@@ -3,8 +3,8 @@
 // acknowledged and changes nothing, as the webhook refuses it.
 import t from 'tap'
 import { type FeishuSourceConfig, resolveSource } from '../../src/config/source-config.js'
-import { FEISHU_TASK_UPDATED } from '../../src/events/feishu-events.js'
-import { connectionEvent } from '../../src/events/feishu-long-connection.js'
+import { FEISHU_TASK_UPDATED } from '../../src/vendors/feishu/events.js'
+import { connectionEvent } from '../../src/vendors/feishu/long-connection.js'
 
 const source = resolveSource({
   id: 'hq',

@@ -5,13 +5,13 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto'
 import { AESCipher } from '@larksuiteoapi/node-sdk'
 import type { Test } from 'tap'
 import t from 'tap'
-import { EventCryptoError } from '../../src/events/event-crypto-error.js'
+import { EventCryptoError } from '../../src/vendors/common/event-crypto-error.js'
 import {
   decryptFeishu,
   encryptFeishu,
   feishuSignature,
   verifyFeishuSignature,
-} from '../../src/events/feishu-crypto.js'
+} from '../../src/vendors/feishu/crypto.js'
 
 // The example in Feishu's Encrypt Key documentation ("Encrypt Key 加密配置案例"): key "test key"
 // decrypts this to "hello world". Several independent SDKs pin the same pair in their tests.

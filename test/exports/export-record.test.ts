@@ -8,7 +8,7 @@ import {
   exportJobView,
   isFinal,
   progressPercent,
-} from '../../src/exports/export-record.js'
+} from '../../src/domain/exports/export-record.js'
 
 const CREATED = Date.parse('2024-06-01T08:00:00.000Z')
 

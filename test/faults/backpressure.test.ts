@@ -7,9 +7,9 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { formatWorkDate, parseWorkDate, toCompactDate } from '../../src/platform/time/work-date.js'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import { feishuTaskFor, startFeishuSimulator } from '../../src/simulators/index.js'
-import { formatWorkDate, parseWorkDate, toCompactDate } from '../../src/time/work-date.js'
 import { LOAD_SHEDDING_OFF_ENV } from '../helpers/load-shedding-off.js'
 
 const root = new URL('../../', import.meta.url)
@@ -30,7 +30,7 @@ const rssOf = (pid: number) =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN) * 1024
 
 function startService(sourcesFile: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/service/server.ts'], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',

@@ -1,4 +1,4 @@
-// Replicas of the real service (src/server.ts) as processes that a test can SIGKILL or SIGTERM, each in a
+// Replicas of the real service (src/service/server.ts) as processes that a test can SIGKILL or SIGTERM, each in a
 // process group of its own, on the machine's Redis under a key prefix of the test's own; the sources file
 // and API key they share; and the HTTP calls an export test makes. Not a test file (tap includes only
 // *.test.ts).
@@ -122,7 +122,7 @@ export interface Replica {
   kill(): Promise<void>
 }
 
-/** Starts src/server.ts as a process of its own and waits until it answers /readyz. */
+/** Starts src/service/server.ts as a process of its own and waits until it answers /readyz. */
 export async function startReplica(
   t: Test,
   fleet: Fleet,
@@ -130,7 +130,7 @@ export async function startReplica(
   env: Record<string, string> = {},
 ): Promise<Replica> {
   const port = await freePort()
-  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--import=tsx', 'src/service/server.ts'], {
     cwd: root,
     // A group of its own: the replica and anything it starts are killed together.
     detached: true,

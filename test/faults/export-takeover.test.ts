@@ -1,4 +1,4 @@
-// Export jobs across real replica processes (src/server.ts) on one Redis: a replica SIGKILLed mid-job
+// Export jobs across real replica processes (src/service/server.ts) on one Redis: a replica SIGKILLed mid-job
 // loses it to another, whose BullMQ stalled-job check takes it over and runs it again from the start with
 // the result cache holding what the first run fetched; a replica SIGTERMed mid-job runs it for its grace,
 // then hands it back to the queue, exits 0, and another replica finishes it. Either way the file holds
@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto'
 import { parse } from 'csv-parse/sync'
 import type { Test } from 'tap'
 import t from 'tap'
-import { DAY_COLUMNS, dayRows } from '../../src/formats/day-rows.js'
+import { DAY_COLUMNS, dayRows } from '../../src/domain/formats/day-rows.js'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import type { ExportJob } from '../../src/schemas/export.js'
 import { type Simulators, startSimulators, userList } from '../helpers/integration.js'
@@ -31,7 +31,7 @@ const MAY = { from: '2024-05-01', to: '2024-05-31' }
 const FINAL = new Set(['succeeded', 'failed', 'cancelled'])
 /** EXPORT_LOCK_SECONDS of the replicas (export-helpers.ts). */
 const LOCK_MS = 2000
-/** SHUTDOWN_GRACE_MS of src/plugins/exports.ts: the most a job runs on after SIGTERM. */
+/** SHUTDOWN_GRACE_MS of src/service/plugins/app/exports.ts: the most a job runs on after SIGTERM. */
 const GRACE_MS = 10_000
 
 const dataCalls = (simulators: Simulators) => ({

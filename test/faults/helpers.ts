@@ -22,7 +22,7 @@ const toDay = (date: string) => Date.parse(`${date}T00:00:00Z`) / DAY_MS
 const toDate = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10)
 
 /**
- * The blocks the service must plan, worked out here independently of src/attendance/plan.ts: distinct users
+ * The blocks the service must plan, worked out here independently of src/domain/attendance/plan.ts: distinct users
  * sorted (the answer's order) in chunks of 50, dates in consecutive windows of `daysPerCall` (Feishu 30,
  * DingTalk 7).
  */

@@ -1,4 +1,4 @@
-// SIGTERM on the real process (src/server.ts) with vendor calls in flight: the query in flight finishes
+// SIGTERM on the real process (src/service/server.ts) with vendor calls in flight: the query in flight finishes
 // and is answered whole, new connections are refused at once, and the process exits 0 within a bounded
 // time; a second signal ends it at once.
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -33,7 +33,7 @@ async function startServer(
   simulators: Simulators,
   env: Record<string, string> = {},
 ): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/service/server.ts'], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',

@@ -3,7 +3,7 @@
 // are written as they are. Read back with csv-parse, as a client would.
 import { parse } from 'csv-parse/sync'
 import t from 'tap'
-import { csvDays, csvHeader, csvRows } from '../../src/formats/csv-encoder.js'
+import { csvDays, csvHeader, csvRows } from '../../src/domain/formats/csv-encoder.js'
 import { expectedCsvRow, expectedRows, SPEC_COLUMNS } from './expected-rows.js'
 import { dingtalkDay, emptyDay, FORMULA_TEXTS, feishuDay, formulaDay } from './sample-days.js'
 

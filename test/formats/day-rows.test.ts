@@ -1,7 +1,7 @@
 // A DayResult as flat rows: the CSV's and the XLSX `Days` sheet's columns in the spec's order, one row per
 // segment, one row with empty check columns for a day without segments, and nothing but those columns.
 import t from 'tap'
-import { DAY_COLUMNS, dayRows, TIME_COLUMNS } from '../../src/formats/day-rows.js'
+import { DAY_COLUMNS, dayRows, TIME_COLUMNS } from '../../src/domain/formats/day-rows.js'
 import { expectedRows, SPEC_COLUMNS, SPEC_TIME_COLUMNS } from './expected-rows.js'
 import { dingtalkDay, emptyDay, feishuDay, formulaDay } from './sample-days.js'
 

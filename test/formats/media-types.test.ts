@@ -2,8 +2,8 @@
 // type the route serves (q-values, wildcards), JSON when nothing is said; 406 when Accept rules out every
 // type the route serves.
 import t from 'tap'
-import { NotAcceptableError } from '../../src/errors.js'
-import { chooseFormat, FILE_EXTENSIONS, MEDIA_TYPES } from '../../src/formats/media-types.js'
+import { chooseFormat, FILE_EXTENSIONS, MEDIA_TYPES } from '../../src/domain/formats/media-types.js'
+import { NotAcceptableError } from '../../src/errors/errors.js'
 import { FORMATS } from '../../src/schemas/format.js'
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import t from 'tap'
-import { TempFiles } from '../../src/formats/temp-files.js'
+import { TempFiles } from '../../src/domain/formats/temp-files.js'
 
 t.test('a private, empty directory named attendance-… under the parent', async (t) => {
   const parent = t.testdir()

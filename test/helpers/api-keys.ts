@@ -1,4 +1,4 @@
-import { type ApiKey, sha256Hex } from '../../src/auth/api-keys.js'
+import { type ApiKey, sha256Hex } from '../../src/config/api-keys.js'
 
 /** A configured API key as loadConfig makes it from API_KEYS / API_KEYS_FILE. */
 export function apiKey(

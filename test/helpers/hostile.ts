@@ -2,8 +2,8 @@
 // raw socket) with a time bound, and the checks every answer must pass.
 import net from 'node:net'
 import { Compile } from 'typebox/compile'
-import type { buildApp } from '../../src/app.js'
 import { AttendanceResponse } from '../../src/schemas/attendance-query.js'
+import type { buildApp } from '../../src/service/app.js'
 import type { LogCapture } from './test-app.js'
 
 /**

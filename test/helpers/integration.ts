@@ -1,10 +1,12 @@
 // Integration set-up: the vendor simulators over real HTTP and app replicas on real Redis.
 import type { Test } from 'tap'
-import { buildApp } from '../../src/app.js'
 import type { Config } from '../../src/config/config.js'
 import { resolveSource, type SourceConfig } from '../../src/config/source-config.js'
-import { createLogger } from '../../src/logging/logger.js'
-import { SecretRedactor } from '../../src/logging/secret-redactor.js'
+import { createLogger } from '../../src/platform/logging/logger.js'
+import { SecretRedactor } from '../../src/platform/logging/secret-redactor.js'
+import { formatWorkDate, parseWorkDate } from '../../src/platform/time/work-date.js'
+import { workDateInZone } from '../../src/platform/time/zoned-time.js'
+import { buildApp } from '../../src/service/app.js'
 import {
   type DingTalkSimulator,
   type DingTalkSimulatorOptions,
@@ -13,8 +15,6 @@ import {
   startDingTalkSimulator,
   startFeishuSimulator,
 } from '../../src/simulators/index.js'
-import { formatWorkDate, parseWorkDate } from '../../src/time/work-date.js'
-import { workDateInZone } from '../../src/time/zoned-time.js'
 import { checkEveryAnswer } from './openapi-hook.js'
 import { testRedisUrl, uniquePrefix } from './redis.js'
 import { LogCapture, testConfig } from './test-app.js'

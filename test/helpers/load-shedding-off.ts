@@ -3,7 +3,7 @@
 // a machine whose cores are busy with other work, a test process lags that much now and then, and an
 // unrelated test got 503 ATT_OVERLOADED (issue 19). under-pressure reads 0 as "no bound".
 
-/** The environment of a service process (src/server.ts) that a test starts: no load shedding. */
+/** The environment of a service process (src/service/server.ts) that a test starts: no load shedding. */
 export const LOAD_SHEDDING_OFF_ENV = {
   MAX_EVENT_LOOP_DELAY_MS: '0',
   MAX_HEAP_USED_BYTES: '0',

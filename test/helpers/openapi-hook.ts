@@ -11,7 +11,7 @@ import type { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { buildApp } from '../../src/app.js'
+import type { buildApp } from '../../src/service/app.js'
 import { OpenApiContract, type OpenApiDocument, type SeenAnswer, type Verdict } from './openapi-contract.js'
 
 type App = Awaited<ReturnType<typeof buildApp>>

@@ -1,4 +1,4 @@
-// The real service (src/server.ts) in a process of its own, configured from the environment, optionally
+// The real service (src/service/server.ts) in a process of its own, configured from the environment, optionally
 // under a limit of open files (`ulimit -n`, set by the shell before it execs node): what an operator's
 // process sees, resource limits and uncaught errors included.
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -36,7 +36,7 @@ export async function startServiceProcess(
   env: Record<string, string>,
   options: { openFilesLimit?: number } = {},
 ): Promise<ServiceProcess> {
-  const node = [process.execPath, '--import', 'tsx', 'src/server.ts']
+  const node = [process.execPath, '--import', 'tsx', 'src/service/server.ts']
   const [command, args] = options.openFilesLimit
     ? ['sh', ['-c', `ulimit -n ${options.openFilesLimit} && exec "$@"`, 'sh', ...node]]
     : [node[0] as string, node.slice(1)]

@@ -2,11 +2,11 @@
 // close() on teardown.
 import { Writable } from 'node:stream'
 import type { Test } from 'tap'
-import { buildApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config/config.js'
-import { startDemoSources } from '../../src/demo/demo-sources.js'
-import { createLogger } from '../../src/logging/logger.js'
-import { SecretRedactor } from '../../src/logging/secret-redactor.js'
+import { createLogger } from '../../src/platform/logging/logger.js'
+import { SecretRedactor } from '../../src/platform/logging/secret-redactor.js'
+import { buildApp } from '../../src/service/app.js'
+import { startDemoSources } from '../../src/service/demo-sources.js'
 import { LOAD_SHEDDING_OFF_ENV } from './load-shedding-off.js'
 import { checkEveryAnswer } from './openapi-hook.js'
 

@@ -4,7 +4,7 @@
 import type { Test } from 'tap'
 import t from 'tap'
 import type { SourceConfig } from '../../src/config/source-config.js'
-import { Reconciler } from '../../src/events/reconciler.js'
+import { Reconciler } from '../../src/domain/events/reconciler.js'
 import { apiKey, bearer } from '../helpers/api-keys.js'
 import { sourcesFor, startReplica, startSimulators } from '../helpers/integration.js'
 

@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import type { SourceConfig } from '../../src/config/source-config.js'
-import type { Change } from '../../src/events/change-feed.js'
+import type { Change } from '../../src/domain/events/change-feed.js'
 import { sourcesFor, startReplica, startSimulators } from '../helpers/integration.js'
 
 const FEISHU_KEYS = { verificationToken: 'vt-admission', encryptKey: 'ek-admission-key' }

@@ -2,7 +2,7 @@
 // exactly those are dropped and listed in the feed.
 import t from 'tap'
 import type { SourceConfig } from '../../src/config/source-config.js'
-import { dingtalkSignature, encryptDingtalk } from '../../src/events/dingtalk-crypto.js'
+import { dingtalkSignature, encryptDingtalk } from '../../src/vendors/dingtalk/crypto.js'
 import { sourcesFor, startReplica, startSimulators } from '../helpers/integration.js'
 
 const AES = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'

@@ -10,12 +10,12 @@ import type {
   FeishuSourceConfig,
   SourceConfig,
 } from '../../src/config/source-config.js'
-import { startDingTalkStream } from '../../src/events/dingtalk-stream.js'
-import type { EventConnection } from '../../src/events/event-connection.js'
-import type { EventEffects, SourceEvent } from '../../src/events/event-effects.js'
-import { startFeishuLongConnection } from '../../src/events/feishu-long-connection.js'
+import type { EventConnection } from '../../src/domain/events/event-connection.js'
+import type { EventEffects, SourceEvent } from '../../src/domain/events/event-effects.js'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import type { ConnectionAttempt } from '../../src/simulators/shared/connection-delivery.js'
+import { startDingTalkStream } from '../../src/vendors/dingtalk/stream.js'
+import { startFeishuLongConnection } from '../../src/vendors/feishu/long-connection.js'
 import { type Simulators, sourcesFor, startReplica, startSimulators } from '../helpers/integration.js'
 import { uniquePrefix } from '../helpers/redis.js'
 import { silentLog } from '../helpers/silent-log.js'

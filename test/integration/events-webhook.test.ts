@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
 import t from 'tap'
-import type { Change } from '../../src/events/change-feed.js'
+import type { Change } from '../../src/domain/events/change-feed.js'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import type { DayResult } from '../../src/schemas/day-result.js'
 import type { DingTalkSimulator, FeishuSimulator } from '../../src/simulators/index.js'

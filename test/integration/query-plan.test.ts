@@ -1,9 +1,9 @@
 // A query of 120 users over 20 days returns every expected day exactly once from both vendors, with
 // exactly the number of vendor calls the plan's minimum allows.
 import t from 'tap'
+import { formatWorkDate, parseWorkDate, toCompactDate } from '../../src/platform/time/work-date.js'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import { dingTalkRowsFor, feishuTaskFor } from '../../src/simulators/index.js'
-import { formatWorkDate, parseWorkDate, toCompactDate } from '../../src/time/work-date.js'
 import { sourcesFor, startReplica, startSimulators, userList } from '../helpers/integration.js'
 
 const from = '2024-05-01'

@@ -4,8 +4,8 @@
 // job run and downloaded on the cluster.
 import { createHash } from 'node:crypto'
 import t from 'tap'
-import { entryKey, hashKey, tenantTag } from '../../src/cache/cache-keys.js'
 import { resolveSource, type SourceConfig } from '../../src/config/source-config.js'
+import { entryKey, hashKey, tenantTag } from '../../src/domain/cache/cache-keys.js'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import { type FeishuSimulator, startFeishuSimulator } from '../../src/simulators/index.js'
 import { RedisStore } from '../../src/store/redis-store.js'

@@ -2,9 +2,9 @@
 // workDate is a Tokyo midnight, 23:00 the day before in Shanghai. Read as a plain local date, every day
 // came out one day early: a day before `from`, none for `to`, and `complete: true`.
 import t from 'tap'
+import { formatWorkDate, parseWorkDate } from '../../src/platform/time/work-date.js'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import { dingTalkRowsFor } from '../../src/simulators/index.js'
-import { formatWorkDate, parseWorkDate } from '../../src/time/work-date.js'
 import { sourcesFor, startReplica, startSimulators, userList } from '../helpers/integration.js'
 
 const from = '2024-05-06'

@@ -5,11 +5,11 @@
 // days for `recentCacheTtlSeconds`, the days after today not at all.
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { entryKey, tenantTag } from '../../src/cache/cache-keys.js'
+import { entryKey, tenantTag } from '../../src/domain/cache/cache-keys.js'
+import { formatWorkDate, parseWorkDate } from '../../src/platform/time/work-date.js'
+import { workDateInZone } from '../../src/platform/time/zoned-time.js'
 import type { AttendanceResponse } from '../../src/schemas/attendance-query.js'
 import type { Check, DayResult } from '../../src/schemas/day-result.js'
-import { formatWorkDate, parseWorkDate } from '../../src/time/work-date.js'
-import { workDateInZone } from '../../src/time/zoned-time.js'
 import { sourcesFor, startReplica, startSimulators } from '../helpers/integration.js'
 import { testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 

@@ -127,7 +127,7 @@ t.test('the settings the fleet relies on', async (t) => {
   // A retry on another replica only early: a long query is never run twice.
   t.ok(milliseconds(args(proxied, 'proxy_next_upstream_timeout')?.[0]) <= 30_000, 'retries only early')
 
-  // Bodies: the app's bodyLimit (src/app.ts, 1 MiB; the event webhooks 256 KiB) is what refuses.
+  // Bodies: the app's bodyLimit (src/service/app.ts, 1 MiB; the event webhooks 256 KiB) is what refuses.
   t.ok(bytes(args(server, 'client_max_body_size')?.[0]) >= 1_048_576, 'client_max_body_size ≥ 1 MiB')
   t.ok(
     bytes(args(server, 'large_client_header_buffers')?.[1]) >= 16 * 1024,

@@ -57,9 +57,13 @@ t.test(
     t.ok(user && !/^(root|0)(:|$)/.test(user), `runs as a non-root user (${user})`)
     t.match(only(runtime, 'HEALTHCHECK').at(-1)?.args, /\/healthz/)
     // Exec form: no shell and no npm between Docker and node, so SIGTERM reaches the process that handles it.
-    t.same(only(runtime, 'CMD').at(-1)?.exec, ['node', 'dist/server.js'])
+    t.same(only(runtime, 'CMD').at(-1)?.exec, ['node', 'dist/service/server.js'])
     const scripts = pkg.scripts
-    t.equal(scripts.start, 'node dist/server.js', 'the same entry as npm start (after its prestart build)')
+    t.equal(
+      scripts.start,
+      'node dist/service/server.js',
+      'the same entry as npm start (after its prestart build)',
+    )
   },
 )
 

@@ -2,7 +2,7 @@
 // (test/fixtures) run through the normalizers.
 import { readFile } from 'node:fs/promises'
 import t from 'tap'
-import { attendanceExamples } from '../../src/routes/attendance-examples.js'
+import { attendanceExamples } from '../../src/service/routes/attendance/examples.js'
 import { normalizeDingTalkRecords } from '../../src/vendors/dingtalk/normalize.js'
 import { normalizeFeishuTasks } from '../../src/vendors/feishu/normalize.js'
 

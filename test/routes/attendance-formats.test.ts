@@ -56,7 +56,7 @@ function ndjsonLines(response: LightMyRequestResponse): Record<string, unknown>[
 /** A report without what depends on the query rather than the data (calls made, cache hits). */
 const dataOf = ({ vendorCalls: _calls, cache: _cache, ...report }: SourceReport) => report
 
-/** The Sources sheet's row for a report, as src/formats/xlsx-workbook.ts documents it. */
+/** The Sources sheet's row for a report, as src/domain/formats/xlsx-workbook.ts documents it. */
 function sourceSheetRow(report: SourceReport): Record<string, XlsxValue> {
   const text = (value: string) => (value === '' ? null : value)
   return {

@@ -3,8 +3,8 @@
 import type { Test } from 'tap'
 import t from 'tap'
 import type { SourceConfig } from '../../src/config/source-config.js'
-import { dingtalkSignature, encryptDingtalk } from '../../src/events/dingtalk-crypto.js'
-import { encryptFeishu, feishuSignature } from '../../src/events/feishu-crypto.js'
+import { dingtalkSignature, encryptDingtalk } from '../../src/vendors/dingtalk/crypto.js'
+import { encryptFeishu, feishuSignature } from '../../src/vendors/feishu/crypto.js'
 import { sourcesFor, startReplica, startSimulators } from '../helpers/integration.js'
 
 const VT = 'verification-token-1'

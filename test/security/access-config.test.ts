@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { sha256Hex } from '../../src/auth/api-keys.js'
+import { sha256Hex } from '../../src/config/api-keys.js'
 import { envKeyName } from '../../src/config/api-keys-config.js'
 import { loadConfig } from '../../src/config/config.js'
 

@@ -1,7 +1,7 @@
 // Security headers: helmet's set on every answer, the strictest CSP on the JSON API, a CSP on the Swagger UI
 // pages that lets the UI work (test/browser drives it in a real browser), and nothing cached by default.
 import t from 'tap'
-import { DOCS_CSP } from '../../src/plugins/security-headers.js'
+import { DOCS_CSP } from '../../src/service/plugins/external/security-headers.js'
 import { apiKey, bearer } from '../helpers/api-keys.js'
 import { buildTestApp } from '../helpers/test-app.js'
 

@@ -8,7 +8,7 @@ import { LOAD_SHEDDING_OFF_ENV } from '../helpers/load-shedding-off.js'
 const root = new URL('../../', import.meta.url)
 
 async function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/service/server.ts'], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',

@@ -13,7 +13,7 @@ import { LOAD_SHEDDING_OFF_ENV } from '../helpers/load-shedding-off.js'
 const root = new URL('../../', import.meta.url)
 
 function startServer(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/service/server.ts'], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',

@@ -8,7 +8,7 @@ import { LOAD_SHEDDING_OFF_ENV } from '../helpers/load-shedding-off.js'
 const root = new URL('../../', import.meta.url)
 
 function startServer(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/service/server.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...LOAD_SHEDDING_OFF_ENV, HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 // The simulators keep recent answers to stay cheap under benchmark load; a cache that evicts must never
 // change an answer, and neither a day changed by hand nor the retention edge may be hidden by one.
 import t from 'tap'
+import { parseWorkDate } from '../../src/platform/time/work-date.js'
 import { createDingTalkLister } from '../../src/simulators/dingtalk/query.js'
 import { createFeishuAnswerer, type FeishuOverriddenDay } from '../../src/simulators/feishu/query.js'
 import {
@@ -10,7 +11,6 @@ import {
   feishuTaskFor,
 } from '../../src/simulators/index.js'
 import { DayOverrides } from '../../src/simulators/shared/day-overrides.js'
-import { parseWorkDate } from '../../src/time/work-date.js'
 
 const MONDAY = parseWorkDate('2024-05-06') ?? 0
 /** Long after the days asked for: every day is over. */

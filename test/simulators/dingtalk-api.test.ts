@@ -1,7 +1,7 @@
 // The two DingTalk endpoints driven over HTTP as a vendor client would: gettoken, then attendance/list.
 import t from 'tap'
+import { formatWorkDate, parseWorkDate } from '../../src/platform/time/work-date.js'
 import { createManualClock, type DingTalkRow, dingTalkRowsFor } from '../../src/simulators/index.js'
-import { formatWorkDate, parseWorkDate } from '../../src/time/work-date.js'
 import {
   dingTalkList,
   dingTalkToken,

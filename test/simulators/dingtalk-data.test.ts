@@ -1,4 +1,5 @@
 import t from 'tap'
+import { formatWorkDate, parseWorkDate } from '../../src/platform/time/work-date.js'
 import {
   DINGTALK_LOCATION_RESULTS,
   DINGTALK_SOURCE_TYPES,
@@ -7,7 +8,6 @@ import {
   dingTalkCorpId,
   dingTalkRowsFor,
 } from '../../src/simulators/index.js'
-import { formatWorkDate, parseWorkDate } from '../../src/time/work-date.js'
 import { users } from './helpers.js'
 
 // 40 users × 8 weeks from Monday 2024-04-01.

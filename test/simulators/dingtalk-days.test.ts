@@ -1,8 +1,8 @@
 // One DingTalk user's day changed by hand (PUT/DELETE /__sim/days/{userId}/{workDate}, setDay/resetDay):
 // served from the next attendance/list call on, answer cache or not, and restored on demand.
 import t from 'tap'
+import { formatWorkDate, parseWorkDate } from '../../src/platform/time/work-date.js'
 import { type DingTalkRow, dingTalkRowsFor, SimulatorDayError } from '../../src/simulators/index.js'
-import { formatWorkDate, parseWorkDate } from '../../src/time/work-date.js'
 import { admin, dingTalkList, dingTalkToken, dingTalkWeek, startDingTalk, users } from './helpers.js'
 
 const UNLIMITED = { rateLimitPerSecond: 100_000 }

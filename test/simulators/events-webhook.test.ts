@@ -13,10 +13,6 @@ import {
   type FeishuSourceConfig,
   resolveSource,
 } from '../../src/config/source-config.js'
-import { decryptDingtalk, dingtalkReply, verifyDingtalkSignature } from '../../src/events/dingtalk-crypto.js'
-import { dingtalkEventDays } from '../../src/events/dingtalk-events.js'
-import { decryptFeishu, verifyFeishuSignature } from '../../src/events/feishu-crypto.js'
-import { feishuEventDays } from '../../src/events/feishu-events.js'
 import {
   type DayChange,
   type DingTalkRow,
@@ -26,6 +22,10 @@ import {
   type FeishuUserTask,
   feishuTaskFor,
 } from '../../src/simulators/index.js'
+import { decryptDingtalk, dingtalkReply, verifyDingtalkSignature } from '../../src/vendors/dingtalk/crypto.js'
+import { dingtalkEventDays } from '../../src/vendors/dingtalk/events.js'
+import { decryptFeishu, verifyFeishuSignature } from '../../src/vendors/feishu/crypto.js'
+import { feishuEventDays } from '../../src/vendors/feishu/events.js'
 import { admin, startDingTalk, startFeishu } from './helpers.js'
 
 const FEISHU_TOKEN = 'vt-simulated-app'

@@ -1,7 +1,7 @@
 // The two Feishu endpoints driven over HTTP as a vendor client would: token lifecycle, then user_tasks/query.
 import t from 'tap'
+import { parseWorkDate, toCompactDate } from '../../src/platform/time/work-date.js'
 import { createManualClock, type FeishuUserTask, feishuTaskFor } from '../../src/simulators/index.js'
-import { parseWorkDate, toCompactDate } from '../../src/time/work-date.js'
 import { feishuQuery, feishuToken, feishuTokenCall, startFeishu, users } from './helpers.js'
 
 const week = { user_ids: ['u01'], check_date_from: 20240506, check_date_to: 20240510 }

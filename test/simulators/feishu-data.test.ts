@@ -1,4 +1,5 @@
 import t from 'tap'
+import { parseWorkDate, toCompactDate } from '../../src/platform/time/work-date.js'
 import {
   FEISHU_CHECK_RESULTS,
   FEISHU_RECORD_TYPES,
@@ -7,7 +8,6 @@ import {
   type FeishuUserTask,
   feishuTaskFor,
 } from '../../src/simulators/index.js'
-import { parseWorkDate, toCompactDate } from '../../src/time/work-date.js'
 import { users } from './helpers.js'
 
 // 40 users × 8 weeks from Monday 2024-04-01.

@@ -1,9 +1,9 @@
 // The in-memory store's arithmetic on time, exactly, with a test clock: TTLs, lock extension, GCRA slot
 // spacing and the sliding-window log. (shared-store.test.ts runs the contract against Redis as well.)
 import t from 'tap'
+import { createTestClock } from '../../src/platform/time/clock.js'
 import { MemoryStore } from '../../src/store/memory-store.js'
 import type { SharedStore } from '../../src/store/shared-store.js'
-import { createTestClock } from '../../src/time/clock.js'
 
 /** The window guard alone, at `limit` calls per `windowMs`; the admission without the rate it reports. */
 async function admit(store: SharedStore, log: string, limit: number, windowMs: number) {

@@ -2,6 +2,7 @@
 // and a test clock: which store serves each operation, when probes go out, and what health() says.
 import type { Test } from 'tap'
 import t from 'tap'
+import { createTestClock } from '../../src/platform/time/clock.js'
 import { MemoryStore } from '../../src/store/memory-store.js'
 import { ResilientStore, type StoreHealth } from '../../src/store/resilient-store.js'
 import {
@@ -11,7 +12,6 @@ import {
   StoreUnavailableError,
   type WindowAdmission,
 } from '../../src/store/shared-store.js'
-import { createTestClock } from '../../src/time/clock.js'
 import { sleep, until } from '../faults/helpers.js'
 
 /** The window guard alone, at `limit` calls per `windowMs`; the admission without the rate it reports. */

@@ -2,9 +2,9 @@
 // hand-made days: regular checks are those of segments with `overtime: false`; null checks are not checks;
 // seconds never go below 0 and need both times; every check result is always present.
 import t from 'tap'
+import { addDay, addTotals, emptyTotals, secondsBetween } from '../../src/domain/summaries/summarize.js'
 import { CHECK_RESULTS, type Check, type DayResult, type Segment } from '../../src/schemas/day-result.js'
 import type { SummaryTotals } from '../../src/schemas/user-summary.js'
-import { addDay, addTotals, emptyTotals, secondsBetween } from '../../src/summaries/summarize.js'
 
 type Result = Check['result']
 

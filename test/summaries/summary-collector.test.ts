@@ -2,12 +2,12 @@
 // source's report is final; `complete` from that report; the latest non-null name; and a person's totals
 // summed over their accounts, incomplete when any account is.
 import t from 'tap'
-import { PeopleDirectory } from '../../src/people/people-directory.js'
+import { PeopleDirectory } from '../../src/domain/people/people-directory.js'
+import { addDay, emptyTotals } from '../../src/domain/summaries/summarize.js'
+import { SummaryCollector } from '../../src/domain/summaries/summary-collector.js'
 import type { Check, DayResult } from '../../src/schemas/day-result.js'
 import type { SourceReport } from '../../src/schemas/source-report.js'
 import type { SummaryTotals } from '../../src/schemas/user-summary.js'
-import { addDay, emptyTotals } from '../../src/summaries/summarize.js'
-import { SummaryCollector } from '../../src/summaries/summary-collector.js'
 
 function check(result: Check['result'], scheduledAt: string, checkedAt: string | null): Check {
   return {

@@ -1,6 +1,11 @@
 // Zoned times: RFC 3339 with the offset the zone had at that instant, exact across DST and zone changes.
 import t from 'tap'
-import { formatInZone, isValidTimeZone, workDateInZone, zonedMidnight } from '../../src/time/zoned-time.js'
+import {
+  formatInZone,
+  isValidTimeZone,
+  workDateInZone,
+  zonedMidnight,
+} from '../../src/platform/time/zoned-time.js'
 
 const at = (iso: string) => Date.parse(iso)
 

@@ -5,7 +5,7 @@
 // rows, even when the person did not check: such a row is NotSigned, has no recordId and no sourceType,
 // and its userCheckTime equals its baseCheckTime (as in the page's example). Weekends have no rows. With
 // `now`, the rows are served as they stand then (checks-so-far.ts): a check not made yet is NotSigned.
-import { parseWorkDate, weekday } from '../../time/work-date.js'
+import { parseWorkDate, weekday } from '../../platform/time/work-date.js'
 import { DEFAULT_SEED } from '../shared/options.js'
 import {
   hexDigits,

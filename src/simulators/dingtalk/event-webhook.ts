@@ -9,7 +9,7 @@ import {
   dingtalkSignature,
   encryptDingtalk,
   verifyDingtalkSignature,
-} from '../../events/dingtalk-crypto.js'
+} from '../../vendors/dingtalk/crypto.js'
 import type { DayChanges } from '../shared/day-events.js'
 import {
   corruptSignature,

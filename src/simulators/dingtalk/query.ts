@@ -5,7 +5,7 @@
 // list of the last few queries is kept; it is dropped whenever a day override changes. The list holds the
 // whole days; the rows of the page served are cut to what stands at `dataClock` (checks-so-far.ts), so a
 // day that is not over fills in as time passes whatever was cached.
-import { formatWorkDate } from '../../time/work-date.js'
+import { formatWorkDate } from '../../platform/time/work-date.js'
 import { DayOverrides } from '../shared/day-overrides.js'
 import type { Seed } from '../shared/prng.js'
 import type { VendorReply } from '../shared/vendor-reply.js'

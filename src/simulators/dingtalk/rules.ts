@@ -1,7 +1,7 @@
 // The request rules of attendance/list. DingTalk documents the limits but not the refusals; every refusal
 // here is HTTP 200 with errcode 40035 (DingTalk's generic invalid-parameter code) and a message naming
 // the problem.
-import { parseWorkDate } from '../../time/work-date.js'
+import { parseWorkDate } from '../../platform/time/work-date.js'
 import { isJsonContentType, isPlainObject, parseJsonBody, type VendorReply } from '../shared/vendor-reply.js'
 import { dingTalkErrors } from './errors.js'
 

@@ -1,6 +1,6 @@
 // The DingTalk simulator: legacy gettoken and attendance/list over HTTP, with the vendor's limits, token
 // lifecycle, rate limit, retention and monthly quota, the configured faults, and days changed by hand.
-import { formatWorkDate } from '../../time/work-date.js'
+import { formatWorkDate } from '../../platform/time/work-date.js'
 import type { Counters } from '../shared/counters.js'
 import { type DayChanges, DayEvents } from '../shared/day-events.js'
 import { DayOverrides, dayOfWorkDate, SimulatorDayError } from '../shared/day-overrides.js'

@@ -5,7 +5,7 @@
 // either 18:00–19:00 right after the shift (sharing the 18:00 punch, as the page describes) or a separate
 // 19:30–21:30 one. Weekends have no task. How often each outcome occurs is in distributions.ts. With `now`,
 // the day is served as it stands then (checks-so-far.ts): a check whose moment has not come is Todo.
-import { fromCompactDate, parseWorkDate, weekday } from '../../time/work-date.js'
+import { fromCompactDate, parseWorkDate, weekday } from '../../platform/time/work-date.js'
 import { DEFAULT_SEED } from '../shared/options.js'
 import {
   intBetween,

@@ -13,7 +13,7 @@
 // 考勤组") and Feishu then reckons their times at zone 0 ("如果发起人已离职，则默认为 0 时区"), both from the
 // attendance pages summarized in vendor-docs/DIRECTORY.md. The user_tasks page says nothing of the zone;
 // the simulator takes the stricter reading.
-import { fromCompactDate, parseWorkDate } from '../../time/work-date.js'
+import { fromCompactDate, parseWorkDate } from '../../platform/time/work-date.js'
 import { localEpochDay } from '../shared/zoned-clock.js'
 
 /** The zone a departed employee's times are reckoned in. */

@@ -5,7 +5,7 @@
 // Each attempt is built afresh (IV, nonce, timestamp, signature), so a duplicate is a vendor redelivery. A
 // 2xx is the acknowledgement; Feishu waits 3 s for it.
 import { randomBytes } from 'node:crypto'
-import { encryptFeishu, feishuSignature } from '../../events/feishu-crypto.js'
+import { encryptFeishu, feishuSignature } from '../../vendors/feishu/crypto.js'
 import type { DayChanges } from '../shared/day-events.js'
 import {
   corruptSignature,

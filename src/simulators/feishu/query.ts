@@ -5,7 +5,7 @@
 // cached, so that a change is served from the next call on. A day that is not over is served as it stands
 // at `dataClock` (checks-so-far.ts) and never cached either: its checks fill in as time passes. The days
 // of an id's departed employee come only with include_terminated_user (departures.ts).
-import { toCompactDate } from '../../time/work-date.js'
+import { toCompactDate } from '../../platform/time/work-date.js'
 import { dayIsOver } from '../shared/day-over.js'
 import { DayOverrides } from '../shared/day-overrides.js'
 import type { Seed } from '../shared/prng.js'

@@ -1,6 +1,6 @@
 // The request rules of user_tasks/query. Each refusal is the vendor's 400 with code 1220001 and a message
 // naming the field, as the page's error table describes ("employee_type invalid" and the like).
-import { fromCompactDate, parseWorkDate } from '../../time/work-date.js'
+import { fromCompactDate, parseWorkDate } from '../../platform/time/work-date.js'
 import { isJsonContentType, isPlainObject, parseJsonBody, type VendorReply } from '../shared/vendor-reply.js'
 import { feishuErrors } from './errors.js'
 import { FEISHU_EMPLOYEE_TYPES } from './types.js'

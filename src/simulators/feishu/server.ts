@@ -1,6 +1,6 @@
 // The Feishu simulator: tenant_access_token/internal and attendance user_tasks/query over HTTP, with the
 // vendor's limits, token lifecycle and rate limit, the configured faults, and days changed by hand.
-import { formatWorkDate, toCompactDate } from '../../time/work-date.js'
+import { formatWorkDate, toCompactDate } from '../../platform/time/work-date.js'
 import type { Counters } from '../shared/counters.js'
 import { type DayChanges, DayEvents } from '../shared/day-events.js'
 import { DayOverrides, dayOfWorkDate, SimulatorDayError } from '../shared/day-overrides.js'

@@ -1,7 +1,7 @@
 // Days changed by hand (`PUT /__sim/days/{userId}/{workDate}`, `setDay`): a test changes what the vendor
 // holds for one user and day, then sees whether a refetch picks it up. Each vendor turns the override it
 // was given into the day it now serves (rows, a task) when it is set, so the query path only looks it up.
-import { parseWorkDate } from '../../time/work-date.js'
+import { parseWorkDate } from '../../platform/time/work-date.js'
 
 /** A day override that cannot apply: the answer is HTTP 400 and nothing changes. */
 export class SimulatorDayError extends TypeError {

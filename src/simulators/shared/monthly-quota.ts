@@ -6,8 +6,8 @@
 // Which calls count is the vendor's rule, so each simulator says when: DingTalk spends a unit on every data
 // call past its token check, whatever the answer (it documents no refund: the stricter choice); Feishu
 // counts only the calls it answers 2xx, as its notice says. Token calls are metered by neither.
-import { formatWorkDate } from '../../time/work-date.js'
-import { localEpochDay } from '../shared/zoned-clock.js'
+import { formatWorkDate } from '../../platform/time/work-date.js'
+import { localEpochDay } from './zoned-clock.js'
 
 export interface QuotaSettings {
   /** Metered calls allowed per month; 0: no limit (calls are still counted). */

@@ -1,4 +1,4 @@
-import type { SourceMetrics } from '../../metrics/service-metrics.js'
+import type { SourceMetrics } from '../../platform/metrics/service-metrics.js'
 import type {
   LimiterKeys,
   PaceChange,

@@ -3,9 +3,9 @@
 // others wait for the value it stores. The shared fetch has a lifetime of its own: each caller only races
 // its own signal and deadline against it, so one caller going away never fails the others.
 import { randomUUID } from 'node:crypto'
-import type { SourceMetrics } from '../../metrics/service-metrics.js'
+import type { SourceMetrics } from '../../platform/metrics/service-metrics.js'
+import { type Clock, systemClock } from '../../platform/time/clock.js'
 import type { SharedStore } from '../../store/shared-store.js'
-import { type Clock, systemClock } from '../../time/clock.js'
 import { sleep } from './abortable-sleep.js'
 import { VendorError } from './vendor-error.js'
 

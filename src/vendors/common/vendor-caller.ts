@@ -6,7 +6,7 @@
 // attempt is a single exchange (`once`) that counts as that attempt, never a retry loop of its own inside
 // the data call's (which was up to 6 × 6 exchanges).
 import type { FastifyBaseLogger } from 'fastify'
-import type { SourceMetrics } from '../../metrics/service-metrics.js'
+import type { SourceMetrics } from '../../platform/metrics/service-metrics.js'
 import type { RateLimiter, SendPermit } from './rate-limiter.js'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryTiming, withRetries } from './retry.js'
 import { VendorError } from './vendor-error.js'

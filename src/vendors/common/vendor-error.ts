@@ -1,4 +1,4 @@
-import { SourceFailure } from '../../attendance/source-failure.js'
+import { SourceFailure } from '../../domain/attendance/source-failure.js'
 import type { SourceErrorCode } from '../../schemas/source-report.js'
 
 export interface VendorErrorDetails {

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
 import type { FastifyBaseLogger } from 'fastify'
 import { type Got, got, type Method, RequestError } from 'got'
-import type { SourceMetrics } from '../../metrics/service-metrics.js'
+import type { SourceMetrics } from '../../platform/metrics/service-metrics.js'
 import { VendorError } from './vendor-error.js'
 
 export interface VendorResponse {

@@ -1,8 +1,9 @@
 // DingTalk attendance/list → DayResults. DingTalk answers one row per scheduled check point; rows are
 // grouped into days by userId and workDate, and each OnDuty row is paired with the next OffDuty row.
 // Pure; bad rows are counted, never thrown.
+
+import { nearestWorkDateInZone } from '../../platform/time/zoned-time.js'
 import type { Check, DayResult, Segment } from '../../schemas/day-result.js'
-import { nearestWorkDateInZone } from '../../time/zoned-time.js'
 import {
   compareDays,
   isObject,

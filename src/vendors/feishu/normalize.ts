@@ -1,7 +1,8 @@
 // Feishu user_tasks/query → DayResults: one per `user_task_results` entry, one Segment per `records[]`
 // entry. Pure; bad rows are counted, never thrown.
+
+import { fromCompactDate, parseWorkDate } from '../../platform/time/work-date.js'
 import type { Check, DayResult, Segment } from '../../schemas/day-result.js'
-import { fromCompactDate, parseWorkDate } from '../../time/work-date.js'
 import {
   compareDays,
   isObject,

@@ -2,9 +2,9 @@
 // for two replicas. Lifetimes are reckoned on a test clock that the tests move. (The end-to-end version,
 // against the simulators, is in test/integration.)
 import t, { type Test } from 'tap'
+import { createTestClock } from '../../../src/platform/time/clock.js'
 import { RedisStore } from '../../../src/store/redis-store.js'
 import type { SharedStore } from '../../../src/store/shared-store.js'
-import { createTestClock } from '../../../src/time/clock.js'
 import { type FetchedToken, TokenProvider } from '../../../src/vendors/common/token-provider.js'
 import { VendorError } from '../../../src/vendors/common/vendor-error.js'
 import { testRedisUrl, uniquePrefix } from '../../helpers/redis.js'

@@ -1,7 +1,7 @@
 // How DingTalk answers are classified: errors arrive as HTTP 200 with a non-zero errcode.
 import t from 'tap'
 import type { VendorResponse } from '../../../src/vendors/common/vendor-http.js'
-import { dingTalkVerdict } from '../../../src/vendors/dingtalk/dingtalk-verdict.js'
+import { dingTalkVerdict } from '../../../src/vendors/dingtalk/verdict.js'
 
 const answer = (body: unknown, statusCode = 200): VendorResponse => ({ statusCode, headers: {}, body })
 

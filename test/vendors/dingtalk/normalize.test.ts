@@ -1,8 +1,8 @@
 // DingTalk attendance/list rows → DayResults: grouped by user and work day, OnDuty paired with OffDuty.
 import { readFileSync } from 'node:fs'
 import t from 'tap'
+import { zonedMidnight } from '../../../src/platform/time/zoned-time.js'
 import type { Check, DayResult } from '../../../src/schemas/day-result.js'
-import { zonedMidnight } from '../../../src/time/zoned-time.js'
 import { normalizeDingTalkRecords } from '../../../src/vendors/dingtalk/normalize.js'
 import type { DingTalkListResponse, DingTalkRecord } from '../../../src/vendors/dingtalk/types.js'
 import type { NormalizeContext } from '../../../src/vendors/normalize-types.js'

@@ -1,7 +1,7 @@
 // How Feishu answers are classified: the body's `code` decides, whatever the HTTP status.
 import t from 'tap'
 import type { VendorResponse } from '../../../src/vendors/common/vendor-http.js'
-import { feishuVerdict } from '../../../src/vendors/feishu/feishu-verdict.js'
+import { feishuVerdict } from '../../../src/vendors/feishu/verdict.js'
 
 const answer = (statusCode: number, body: unknown, headers: Record<string, string> = {}): VendorResponse => ({
   statusCode,
